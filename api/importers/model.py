@@ -1,0 +1,62 @@
+"""The one shape every importer produces: a conversation (or document) of messages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Role = Literal["user", "assistant", "system", "tool", "speaker", "document"]
+Kind = Literal[
+    "chatgpt_export",
+    "chatgpt_share",
+    "claude_export",
+    "gemini_takeout",
+    "gemini_pdf",
+    "youtube",
+    "pdf",
+    "text",
+    "markdown",
+    "html",
+]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    text: str
+    author: str | None = None
+    model: str | None = None
+    created_at: datetime | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    kind: Kind
+    platform: str
+    title: str
+    messages: list[Message]
+    url: str | None = None
+    external_id: str | None = None
+    started_at: datetime | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """Identity of the content: the same messages hash the same, whatever the file name."""
+        canonical = json.dumps(
+            [self.kind, [[m.role, m.author, m.text] for m in self.messages]],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """One input (a file, a conversation in an export) that could not be imported."""
+
+    item: str
+    message: str

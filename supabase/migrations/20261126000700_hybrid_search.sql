@@ -1,0 +1,231 @@
+-- Hybrid search: reciprocal rank fusion of a full-text branch (websearch_to_tsquery ranked
+-- by ts_rank_cd) and a vector branch (cosine distance on the model's partial HNSW index).
+-- Security invoker: row-level security decides what each caller can find.
+
+-- A filter value given as one string or an array of strings.
+create function private.filter_values(value jsonb, key text)
+returns text[]
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+  case jsonb_typeof(value)
+    when 'string' then return array[value #>> '{}'];
+    when 'array' then
+      if exists (select from jsonb_array_elements(value) e where jsonb_typeof(e) <> 'string') then
+        raise exception 'filter "%" must be a string or an array of strings', key
+          using errcode = '22023';
+      end if;
+      return array(select jsonb_array_elements_text(value));
+    else
+      raise exception 'filter "%" must be a string or an array of strings', key
+        using errcode = '22023';
+  end case;
+end
+$$;
+
+create function public.hybrid_search(
+  query_text text,
+  query_embedding extensions.vector default null,
+  model_id integer default null,
+  match_count integer default 10,
+  full_text_weight double precision default 1,
+  semantic_weight double precision default 1,
+  rrf_k integer default 50,
+  filters jsonb default '{}'
+)
+returns table (
+  chunk_id bigint,
+  source_id uuid,
+  workspace_id uuid,
+  source_title text,
+  platform text,
+  kind text,
+  url text,
+  role text,
+  author text,
+  created_at timestamptz,
+  message_index integer,
+  chunk_index integer,
+  content text,
+  snippet text,
+  score double precision,
+  keyword_rank integer,
+  keyword_score real,
+  semantic_rank integer,
+  semantic_score double precision
+)
+language plpgsql
+stable
+set search_path = ''
+-- A filtered ANN search (RLS, filters) must keep scanning the index until it has enough
+-- rows, or a caller who owns a small share of the table gets too few back.
+set hnsw.iterative_scan = 'relaxed_order'
+set hnsw.ef_search = 100
+as $$
+declare
+  f jsonb := coalesce(filters, '{}');
+  tsq tsquery := websearch_to_tsquery('english', coalesce(query_text, ''));
+  candidates integer := greatest(match_count * 4, 40);
+  mid integer := hybrid_search.model_id;
+  model public.embedding_models;
+  vcast text;
+  workspace_ids uuid[];
+  workspace_filter text := '';
+  row_filter text := '';
+  keyword_sql text := 'select null::bigint as id, null::real as kscore, null::bigint as rank where false';
+  semantic_sql text := 'select null::bigint as id, null::float8 as dist, null::bigint as rank where false';
+  bad_key text;
+begin
+  if match_count is null or match_count not between 1 and 200 then
+    raise exception 'match_count must be between 1 and 200' using errcode = '22023';
+  end if;
+  if char_length(query_text) > 1000 then
+    raise exception 'query_text must be at most 1000 characters' using errcode = '22023';
+  end if;
+  if full_text_weight is null or full_text_weight < 0
+     or semantic_weight is null or semantic_weight < 0 then
+    raise exception 'weights must be zero or more' using errcode = '22023';
+  end if;
+  if rrf_k is null or rrf_k < 1 then
+    raise exception 'rrf_k must be at least 1' using errcode = '22023';
+  end if;
+  if jsonb_typeof(f) <> 'object' then
+    raise exception 'filters must be a JSON object' using errcode = '22023';
+  end if;
+  select k into bad_key from jsonb_object_keys(f) k
+  where k not in ('workspace_id', 'source_id', 'platform', 'kind', 'role', 'date_from', 'date_to')
+  limit 1;
+  if bad_key is not null then
+    raise exception 'unknown filter "%"', bad_key
+      using errcode = '22023',
+            hint = 'filters: workspace_id, source_id, platform, kind, role, date_from, date_to';
+  end if;
+
+  if f ? 'workspace_id' then
+    workspace_ids := private.filter_values(f -> 'workspace_id', 'workspace_id')::uuid[];
+    workspace_filter := ' and %s.workspace_id = any ($9)';
+  end if;
+  if f ? 'source_id' then
+    row_filter := row_filter || format(' and c.source_id = any (%L::uuid[])',
+                                       private.filter_values(f -> 'source_id', 'source_id'));
+  end if;
+  if f ? 'role' then
+    row_filter := row_filter || format(' and c.role = any (%L::text[])',
+                                       private.filter_values(f -> 'role', 'role'));
+  end if;
+  if f ? 'platform' then
+    row_filter := row_filter || format(' and s.platform = any (%L::text[])',
+                                       private.filter_values(f -> 'platform', 'platform'));
+  end if;
+  if f ? 'kind' then
+    row_filter := row_filter || format(' and s.kind = any (%L::text[])',
+                                       private.filter_values(f -> 'kind', 'kind'));
+  end if;
+  if f ? 'date_from' then
+    row_filter := row_filter || format(' and c.created_at >= %L::timestamptz', f ->> 'date_from');
+  end if;
+  if f ? 'date_to' then
+    row_filter := row_filter || format(' and c.created_at < %L::timestamptz', f ->> 'date_to');
+  end if;
+
+  if query_embedding is null and numnode(tsq) = 0 then
+    return;  -- nothing to search for (empty text, or only stop words)
+  end if;
+
+  if numnode(tsq) > 0 and full_text_weight > 0 then
+    keyword_sql := format($q$
+      select k.id, k.kscore, row_number() over (order by k.kscore desc, k.id) as rank
+      from (
+        select c.id, ts_rank_cd(c.fts, $1) as kscore
+        from public.chunks c
+        join public.sources s on s.id = c.source_id
+        where c.fts @@ $1 %s %s
+        order by kscore desc, c.id
+        limit $3
+      ) k$q$, format(workspace_filter, 'c'), row_filter);
+  end if;
+
+  if query_embedding is not null and semantic_weight > 0 then
+    if mid is null then
+      if cardinality(workspace_ids) = 1 then
+        select w.embedding_model_id into mid
+        from public.workspaces w where w.id = workspace_ids[1];
+      end if;
+      if mid is null then
+        raise exception 'model_id is required with query_embedding'
+          using errcode = '22023',
+                hint = 'pass model_id, or filter on one workspace to use its model';
+      end if;
+    end if;
+    select * into model from public.embedding_models m where m.id = mid;
+    if not found then
+      raise exception 'embedding model % does not exist', mid
+        using errcode = '22023';
+    end if;
+    if extensions.vector_dims(query_embedding) <> model.dims then
+      raise exception 'query_embedding has % dimensions; model % (%) has %',
+        extensions.vector_dims(query_embedding), model.id, model.name, model.dims
+        using errcode = '22023';
+    end if;
+    -- The same expression as the model's partial index, so the planner can use it.
+    vcast := format('extensions.%s(%s)', private.embedding_type(model.dims), model.dims);
+    semantic_sql := format($q$
+      select v.id, v.dist, row_number() over (order by v.dist, v.id) as rank
+      from (
+        select e.chunk_id as id, e.embedding::%1$s operator(extensions.<=>) $2::%1$s as dist
+        from public.chunk_embeddings e %2$s
+        where e.model_id = $4 %3$s %4$s
+        order by e.embedding::%1$s operator(extensions.<=>) $2::%1$s
+        limit $3
+      ) v$q$,
+      vcast,
+      case when row_filter = '' then ''
+           else 'join public.chunks c on c.id = e.chunk_id join public.sources s on s.id = c.source_id'
+      end,
+      format(workspace_filter, 'e'),
+      row_filter);
+  end if;
+
+  return query execute format($q$
+    with keyword as (%s),
+    semantic as (%s),
+    fused as (
+      select coalesce(k.id, v.id) as id,
+             coalesce($5 / ($7 + k.rank), 0.0) + coalesce($6 / ($7 + v.rank), 0.0) as score,
+             k.rank as keyword_rank, k.kscore, v.rank as semantic_rank, v.dist
+      from keyword k
+      full outer join semantic v on v.id = k.id
+      order by score desc, id
+      limit $8
+    )
+    select c.id, c.source_id, c.workspace_id, s.title, s.platform, s.kind, s.url,
+           c.role, c.author, c.created_at, c.message_index, c.chunk_index, c.content,
+           -- Escaped first, so the snippet is safe HTML whose only tags are the <mark>s.
+           ts_headline('english',
+             replace(replace(replace(c.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
+             $1,
+             'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MinWords=10, MaxWords=30, FragmentDelimiter=" … "'),
+           fu.score, fu.keyword_rank::integer, fu.kscore,
+           fu.semantic_rank::integer, 1 - fu.dist
+    from fused fu
+    join public.chunks c on c.id = fu.id
+    join public.sources s on s.id = c.source_id
+    order by fu.score desc, fu.id$q$, keyword_sql, semantic_sql)
+  using tsq, query_embedding, candidates, mid,
+        full_text_weight, semantic_weight, rrf_k, match_count, workspace_ids;
+end
+$$;
+
+comment on function public.hybrid_search is
+  'Hybrid full-text + vector search over the passages the caller can read, fused by '
+  'reciprocal rank. filters: workspace_id, source_id, platform, kind, role (each a string '
+  'or an array of strings), date_from, date_to (timestamps). Keyword-only when '
+  'query_embedding is null.';
+
+revoke all on function private.filter_values(jsonb, text) from public;
+grant execute on function private.filter_values(jsonb, text) to authenticated, service_role;
+revoke all on function public.hybrid_search(text, extensions.vector, integer, integer,
+  double precision, double precision, integer, jsonb) from public, anon;
+grant execute on function public.hybrid_search(text, extensions.vector, integer, integer,
+  double precision, double precision, integer, jsonb) to authenticated, service_role;
