@@ -11,7 +11,8 @@ from dataclasses import dataclass
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|[^\w\s]")
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+# Latin sentence ends need a following space; CJK full stops, ! and ? end one outright.
+SENTENCE_END = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+|(?<=[\u3002\uff01\uff1f])")
 
 MAX_TOKENS = 200
 OVERLAP_TOKENS = 30
@@ -31,7 +32,7 @@ class Piece:
 def _hard_split(text: str, max_tokens: int) -> list[Piece]:
     """Cut text with no usable boundary at token boundaries."""
     spans = [m.span() for m in TOKEN.finditer(text)]
-    pieces = []
+    pieces: list[Piece] = []
     for i in range(0, len(spans), max_tokens):
         group = spans[i : i + max_tokens]
         piece = text[group[0][0] : group[-1][1]].strip()

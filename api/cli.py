@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -50,7 +51,9 @@ class KnitterGroup(click.Group):
 )
 @click.option("--db-port", type=click.IntRange(1, 65535), help="Port of the embedded database.")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, database_url: str | None, db_port: int | None) -> None:
+def cli(
+    ctx: click.Context, home: Path | None, database_url: str | None, db_port: int | None
+) -> None:
     """knitter: keep, search and reuse your AI conversations."""
     overrides: dict[str, Any] = {
         k: v
@@ -177,10 +180,8 @@ def dev(settings: Settings) -> None:
         click.echo(f"  psql {url}")
         click.echo("Press Ctrl-C to stop.")
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             signal.pause()
-        except KeyboardInterrupt:
-            pass
     finally:
         if server.started_here:
             server.stop()

@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 from uuid import UUID
@@ -21,8 +22,8 @@ from psycopg.types.json import Jsonb
 from api.chunking import count_tokens, split_text
 from api.db.session import Caller, Connection, transaction_as
 from api.importers.detect import parse
-from api.importers.inputs import Input, Limits, collect
-from api.importers.model import Conversation, ItemError
+from api.importers.inputs import DEFAULT_LIMITS, Input, Limits, collect
+from api.importers.model import Conversation, ItemError, Parsed, Skipped
 
 Outcome = Literal["added", "updated", "skipped"]
 
@@ -47,7 +48,7 @@ class Passage:
     role: str
     author: str | None
     model: str | None
-    created_at: object
+    created_at: datetime | None
     content: str
     token_count: int
     metadata: dict[str, object]
@@ -148,7 +149,7 @@ def import_conversations(
     conn: Connection,
     caller: Caller,
     workspace_id: UUID,
-    items: Iterable[Conversation | ItemError],
+    items: Iterable[Parsed],
     on_progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Write each conversation; record each failure and go on with the rest."""
@@ -157,6 +158,8 @@ def import_conversations(
     for item in items:
         if isinstance(item, ItemError):
             report.failed.append(item)
+        elif isinstance(item, Skipped):
+            report.skipped += 1
         else:
             try:
                 outcome, passages = write_conversation(conn, caller, workspace_id, item)
@@ -172,7 +175,7 @@ def import_conversations(
     return report
 
 
-def parsed(inputs: Iterable[Input | ItemError]) -> Iterable[Conversation | ItemError]:
+def parsed(inputs: Iterable[Input | ItemError]) -> Iterable[Parsed]:
     for item in inputs:
         if isinstance(item, ItemError):
             yield item
@@ -185,7 +188,7 @@ def import_paths(
     caller: Caller,
     workspace_id: UUID,
     paths: Iterable[str | Path],
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     on_progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     return import_conversations(

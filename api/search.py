@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -57,7 +58,7 @@ def search(
                 request.full_text_weight,
                 request.semantic_weight,
                 request.rrf_k,
-                _json(request.filters),
+                json.dumps(request.filters, default=str),
             ],
         ).fetchall()
 
@@ -67,9 +68,3 @@ def load_workspace_model(
 ) -> tuple[int, EmbeddingModel] | None:
     model_id = workspace_model_id(conn, caller, workspace_id)
     return None if model_id is None else (model_id, model_for_id(conn, model_id))
-
-
-def _json(value: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(value, default=str)

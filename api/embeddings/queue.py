@@ -60,7 +60,8 @@ def embed_batch(
             """
             insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)
             select e.chunk_id, %s, e.workspace_id, e.embedding::extensions.vector
-            from unnest(%s::bigint[], %s::uuid[], %s::text[]) as e(chunk_id, workspace_id, embedding)
+            from unnest(%s::bigint[], %s::uuid[], %s::text[])
+                 as e(chunk_id, workspace_id, embedding)
             on conflict (chunk_id, model_id) do update set embedding = excluded.embedding
             """,
             [

@@ -13,26 +13,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.errors import ImportFormatError
-from api.importers.model import Conversation, ItemError, Message, Role
+from api.importers.model import Conversation, ItemError, Message, Parsed, Role, Skipped
 
 # Content types whose text the ChatGPT UI shows as part of the conversation. Others
 # (browsing results, quotes, reasoning, custom instructions) are tool plumbing.
 VISIBLE_CONTENT_TYPES = {"text", "multimodal_text", "code", "execution_output"}
-ROLES: dict[str, Role] = {"user": "user", "assistant": "assistant", "system": "system", "tool": "tool"}
+ROLES: dict[str, Role] = {
+    "user": "user",
+    "assistant": "assistant",
+    "system": "system",
+    "tool": "tool",
+}
 # Citation markers left in answers: 【3†source】 and the private-use-area form.
 CITATION = re.compile(r"【\d+(?::\d+)?†[^】]*】|\ue200[^\ue201]*\ue201")
 
 
 def looks_like_export(data: Any) -> bool:
     return (
-        isinstance(data, list)
-        and bool(data)
-        and isinstance(data[0], dict)
-        and "mapping" in data[0]
+        isinstance(data, list) and bool(data) and isinstance(data[0], dict) and "mapping" in data[0]
     )
 
 
-def parse_export(data: Any, *, kind: str = "chatgpt_export") -> Iterator[Conversation | ItemError]:
+def parse_export(data: Any, *, kind: str = "chatgpt_export") -> Iterator[Parsed]:
     """Every conversation in an export; a malformed one becomes an ItemError, not a stop."""
     if not isinstance(data, list):
         raise ImportFormatError("a ChatGPT export is a JSON array of conversations")
@@ -48,7 +50,7 @@ def parse_export(data: Any, *, kind: str = "chatgpt_export") -> Iterator[Convers
         if conversation.messages:
             yield conversation
         else:
-            yield ItemError(label, "no visible messages (empty conversation)")
+            yield Skipped(label, "no visible messages")
 
 
 def parse_conversation(item: Any, *, kind: str = "chatgpt_export") -> Conversation:
@@ -67,21 +69,23 @@ def parse_conversation(item: Any, *, kind: str = "chatgpt_export") -> Conversati
             messages.append(message)
 
     conversation_id = item.get("conversation_id") or item.get("id")
+    if not isinstance(conversation_id, str):
+        conversation_id = None
     title = item.get("title")
     metadata: dict[str, Any] = {}
     if skipped_parts:
         metadata["skipped_parts"] = skipped_parts
     if item.get("default_model_slug"):
         metadata["model"] = item["default_model_slug"]
-    if _timestamp(item.get("update_time")):
-        metadata["updated_at"] = _timestamp(item.get("update_time")).isoformat()  # type: ignore[union-attr]
+    if updated_at := _timestamp(item.get("update_time")):
+        metadata["updated_at"] = updated_at.isoformat()
     return Conversation(
         kind=kind,  # type: ignore[arg-type]
         platform="chatgpt",
         title=title.strip() if isinstance(title, str) and title.strip() else "Untitled chat",
         messages=messages,
-        url=f"https://chatgpt.com/c/{conversation_id}" if isinstance(conversation_id, str) else None,
-        external_id=str(conversation_id) if conversation_id else None,
+        url=f"https://chatgpt.com/c/{conversation_id}" if conversation_id else None,
+        external_id=conversation_id,
         started_at=_timestamp(item.get("create_time")),
         metadata=metadata,
     )
@@ -122,10 +126,8 @@ def _message(raw: Any, default_model: Any) -> tuple[Message | None, int]:
     non-text parts (images, files) left out."""
     if not isinstance(raw, dict):
         return None, 0
-    author = raw.get("author") if isinstance(raw.get("author"), dict) else {}
+    author, content, metadata = (_dict(raw.get(k)) for k in ("author", "content", "metadata"))
     role = ROLES.get(str(author.get("role")))
-    content = raw.get("content") if isinstance(raw.get("content"), dict) else {}
-    metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
     if role is None or content.get("content_type") not in VISIBLE_CONTENT_TYPES:
         return None, 0
     if metadata.get("is_visually_hidden_from_conversation"):
@@ -140,7 +142,7 @@ def _message(raw: Any, default_model: Any) -> tuple[Message | None, int]:
         texts = [p for p in parts if isinstance(p, str)]
         skipped = len(parts) - len(texts)
     else:
-        texts = [content.get("text")] if isinstance(content.get("text"), str) else []
+        texts = [content["text"]] if isinstance(content.get("text"), str) else []
     text = CITATION.sub("", "\n\n".join(texts)).strip()
     if not text:
         return None, skipped
@@ -161,6 +163,10 @@ def _message(raw: Any, default_model: Any) -> tuple[Message | None, int]:
     )
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _timestamp(value: Any) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -168,4 +174,3 @@ def _timestamp(value: Any) -> datetime | None:
         return datetime.fromtimestamp(value, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
-

@@ -10,12 +10,12 @@ from typing import Any
 from api.errors import ImportFormatError
 from api.importers import chatgpt, text
 from api.importers.inputs import Input
-from api.importers.model import Conversation, ItemError
+from api.importers.model import ItemError, Parsed
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd"}
 
 
-def parse(item: Input) -> Iterator[Conversation | ItemError]:
+def parse(item: Input) -> Iterator[Parsed]:
     """Conversations in the input; a malformed input is one ItemError, never an exception."""
     try:
         yield from _parse(item)
@@ -25,7 +25,7 @@ def parse(item: Input) -> Iterator[Conversation | ItemError]:
         yield ItemError(item.name, "the file is nested too deeply to read")
 
 
-def _parse(item: Input) -> Iterator[Conversation | ItemError]:
+def _parse(item: Input) -> Iterator[Parsed]:
     head = item.data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     suffix = PurePath(item.name.rsplit(":", 1)[-1]).suffix.lower()
     if head[:1] in (b"[", b"{") or suffix == ".json":

@@ -9,7 +9,8 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
+from typing import BinaryIO
 
 from api.importers.model import ItemError
 
@@ -35,14 +36,17 @@ class Limits:
     max_zip_entries: int = MAX_ZIP_ENTRIES
 
 
-def collect(paths: Iterable[str | Path], limits: Limits = Limits()) -> Iterator[Input | ItemError]:
+DEFAULT_LIMITS = Limits()
+
+
+def collect(
+    paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Input | ItemError]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path))
             )
             if not files:
                 yield ItemError(str(path), "the folder has no files")
@@ -71,20 +75,16 @@ def _from_file(path: Path, limits: Limits) -> Iterator[Input | ItemError]:
 
 
 def from_zip(
-    file: Path | object, label: str, limits: Limits = Limits()
+    file: Path | BinaryIO, label: str, limits: Limits = DEFAULT_LIMITS
 ) -> Iterator[Input | ItemError]:
     """The entries of a zip worth importing: the export's conversations file when there is
     one, else every file in it."""
     try:
-        with zipfile.ZipFile(file) as archive:  # type: ignore[arg-type]
+        with zipfile.ZipFile(file) as archive:
             entries = [
                 info
                 for info in archive.infolist()
-                if not info.is_dir()
-                and not any(
-                    part.startswith(".") or part == "__MACOSX"
-                    for part in PurePosixPath(info.filename).parts
-                )
+                if not info.is_dir() and not _hidden(PurePosixPath(info.filename))
             ]
             exports = [e for e in entries if PurePosixPath(e.filename).name in EXPORT_MEMBERS]
             chosen = exports or entries
@@ -116,6 +116,10 @@ def from_zip(
         yield ItemError(label, f"not a readable zip file: {exc}")
     except RuntimeError as exc:  # encrypted entries
         yield ItemError(label, f"cannot read the zip: {exc}")
+
+
+def _hidden(path: PurePath) -> bool:
+    return any(part.startswith(".") or part == "__MACOSX" for part in path.parts)
 
 
 def _mib(n: int) -> str:

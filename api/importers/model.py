@@ -60,3 +60,15 @@ class ItemError:
 
     item: str
     message: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input with nothing to import (an empty conversation): not an error."""
+
+    item: str
+    reason: str
+
+
+# What parsing one input yields, item by item.
+Parsed = Conversation | ItemError | Skipped

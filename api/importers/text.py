@@ -41,9 +41,7 @@ def parse_markdown(data: bytes, name: str) -> Conversation:
     if not text:
         raise ImportFormatError(f"{name} is empty")
     fences = [m.span() for m in FENCE.finditer(text)]
-    headings = [
-        h for h in HEADING.finditer(text) if not any(a <= h.start() < b for a, b in fences)
-    ]
+    headings = [h for h in HEADING.finditer(text) if not any(a <= h.start() < b for a, b in fences)]
     messages = []
     preamble = text[: headings[0].start()].strip() if headings else text
     if preamble:

@@ -11,8 +11,9 @@ create table public.chunk_embeddings (
   foreign key (chunk_id, workspace_id)
     references public.chunks (id, workspace_id) on delete cascade
 );
-create index chunk_embeddings_workspace_id_idx on public.chunk_embeddings (workspace_id);
-create index chunk_embeddings_model_id_idx on public.chunk_embeddings (model_id);
+-- Policies read workspace_id; hybrid_search counts a caller's rows per model with it.
+create index chunk_embeddings_workspace_id_model_id_idx
+  on public.chunk_embeddings (workspace_id, model_id);
 
 -- The type an embedding of this many dimensions is indexed and searched as.
 create function private.embedding_type(dims integer)

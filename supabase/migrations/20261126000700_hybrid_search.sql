@@ -64,17 +64,24 @@ set hnsw.iterative_scan = 'relaxed_order'
 set hnsw.ef_search = 100
 as $$
 declare
+  -- Callers who can see at most this many embeddings are ranked exactly, without the
+  -- index: for them an exact scan is both cheaper and perfect (see docs/PERFORMANCE.md).
+  exact_scan_limit constant integer := 2000;
   f jsonb := coalesce(filters, '{}');
   tsq tsquery := websearch_to_tsquery('english', coalesce(query_text, ''));
   candidates integer := greatest(match_count * 4, 40);
   mid integer := hybrid_search.model_id;
   model public.embedding_models;
   vcast text;
-  workspace_ids uuid[];
-  workspace_filter text := '';
+  scope uuid[];
   row_filter text := '';
+  row_joins text := '';
+  workspace_filter text := '';
+  semantic_template text;
+  visible integer;
+  sem_ids bigint[] := '{}';
+  sem_dists double precision[] := '{}';
   keyword_sql text := 'select null::bigint as id, null::real as kscore, null::bigint as rank where false';
-  semantic_sql text := 'select null::bigint as id, null::float8 as dist, null::bigint as rank where false';
   bad_key text;
 begin
   if match_count is null or match_count not between 1 and 200 then
@@ -102,9 +109,16 @@ begin
             hint = 'filters: workspace_id, source_id, platform, kind, role, date_from, date_to';
   end if;
 
+  -- The workspaces to search: the requested ones, narrowed to the caller's own. RLS
+  -- enforces the same; saying it explicitly lets the planner use workspace indexes.
   if f ? 'workspace_id' then
-    workspace_ids := private.filter_values(f -> 'workspace_id', 'workspace_id')::uuid[];
-    workspace_filter := ' and %s.workspace_id = any ($9)';
+    scope := private.filter_values(f -> 'workspace_id', 'workspace_id')::uuid[];
+  end if;
+  if (select auth.uid()) is not null then
+    scope := array(
+      select w from private.workspace_ids_for('viewer') w
+      where scope is null or w = any (scope)
+    );
   end if;
   if f ? 'source_id' then
     row_filter := row_filter || format(' and c.source_id = any (%L::uuid[])',
@@ -129,8 +143,76 @@ begin
     row_filter := row_filter || format(' and c.created_at < %L::timestamptz', f ->> 'date_to');
   end if;
 
-  if query_embedding is null and numnode(tsq) = 0 then
-    return;  -- nothing to search for (empty text, or only stop words)
+  -- Plain words match passages with any of them, ranked by how many and how close: a
+  -- question rarely shares every word with its answer. Quotes, "or" and "-" keep
+  -- websearch_to_tsquery's own meaning.
+  if query_text !~* '"|\mor\M|(^|\s)-' then
+    tsq := replace(tsq::text, ' & ', ' | ')::tsquery;
+  end if;
+
+  if (query_embedding is null and numnode(tsq) = 0) or cardinality(scope) = 0 then
+    return;  -- nothing to search for, or nowhere to search
+  end if;
+
+  if query_embedding is not null and semantic_weight > 0 then
+    if mid is null then
+      if f ? 'workspace_id' and cardinality(scope) = 1 then
+        select w.embedding_model_id into mid from public.workspaces w where w.id = scope[1];
+      end if;
+      if mid is null then
+        raise exception 'model_id is required with query_embedding'
+          using errcode = '22023',
+                hint = 'pass model_id, or filter on one workspace to use its model';
+      end if;
+    end if;
+    select * into model from public.embedding_models m where m.id = mid;
+    if not found then
+      raise exception 'embedding model % does not exist', mid using errcode = '22023';
+    end if;
+    if extensions.vector_dims(query_embedding) <> model.dims then
+      raise exception 'query_embedding has % dimensions; model % (%) has %',
+        extensions.vector_dims(query_embedding), model.id, model.name, model.dims
+        using errcode = '22023';
+    end if;
+
+    -- The same expression as the model's partial index, so the planner can use it; the
+    -- exact variant adds 0 to the distance, which no index can order by.
+    vcast := format('extensions.%s(%s)', private.embedding_type(model.dims), model.dims);
+    if scope is not null then
+      workspace_filter := ' and e.workspace_id = any ($4)';
+    end if;
+    if row_filter <> '' then
+      row_joins := 'join public.chunks c on c.id = e.chunk_id'
+                   ' join public.sources s on s.id = c.source_id';
+    end if;
+    semantic_template := $q$
+      select coalesce(array_agg(v.id order by v.dist, v.id), '{}'),
+             coalesce(array_agg(v.dist order by v.dist, v.id), '{}')
+      from (
+        select e.chunk_id as id, e.embedding::%1$s operator(extensions.<=>) $1::%1$s as dist
+        from public.chunk_embeddings e %2$s
+        where e.model_id = $2 %3$s %4$s
+        order by (e.embedding::%1$s operator(extensions.<=>) $1::%1$s) %5$s
+        limit $3
+      ) v$q$;
+
+    if scope is not null then
+      execute format(
+        'select count(*) from (select from public.chunk_embeddings e'
+        ' where e.model_id = $1 and e.workspace_id = any ($2) limit %s) x',
+        exact_scan_limit + 1)
+      into visible using mid, scope;
+    end if;
+    if visible is null or visible > exact_scan_limit then
+      execute format(semantic_template, vcast, row_joins, workspace_filter, row_filter, '')
+        into sem_ids, sem_dists using query_embedding, mid, candidates, scope;
+    end if;
+    -- Few rows back means the index scan stopped early (hnsw.max_scan_tuples) before it
+    -- reached enough of the caller's rows; or the caller has few: rank exactly.
+    if cardinality(sem_ids) < candidates then
+      execute format(semantic_template, vcast, row_joins, workspace_filter, row_filter, '+ 0')
+        into sem_ids, sem_dists using query_embedding, mid, candidates, scope;
+    end if;
   end if;
 
   if numnode(tsq) > 0 and full_text_weight > 0 then
@@ -142,62 +224,26 @@ begin
         join public.sources s on s.id = c.source_id
         where c.fts @@ $1 %s %s
         order by kscore desc, c.id
-        limit $3
-      ) k$q$, format(workspace_filter, 'c'), row_filter);
-  end if;
-
-  if query_embedding is not null and semantic_weight > 0 then
-    if mid is null then
-      if cardinality(workspace_ids) = 1 then
-        select w.embedding_model_id into mid
-        from public.workspaces w where w.id = workspace_ids[1];
-      end if;
-      if mid is null then
-        raise exception 'model_id is required with query_embedding'
-          using errcode = '22023',
-                hint = 'pass model_id, or filter on one workspace to use its model';
-      end if;
-    end if;
-    select * into model from public.embedding_models m where m.id = mid;
-    if not found then
-      raise exception 'embedding model % does not exist', mid
-        using errcode = '22023';
-    end if;
-    if extensions.vector_dims(query_embedding) <> model.dims then
-      raise exception 'query_embedding has % dimensions; model % (%) has %',
-        extensions.vector_dims(query_embedding), model.id, model.name, model.dims
-        using errcode = '22023';
-    end if;
-    -- The same expression as the model's partial index, so the planner can use it.
-    vcast := format('extensions.%s(%s)', private.embedding_type(model.dims), model.dims);
-    semantic_sql := format($q$
-      select v.id, v.dist, row_number() over (order by v.dist, v.id) as rank
-      from (
-        select e.chunk_id as id, e.embedding::%1$s operator(extensions.<=>) $2::%1$s as dist
-        from public.chunk_embeddings e %2$s
-        where e.model_id = $4 %3$s %4$s
-        order by e.embedding::%1$s operator(extensions.<=>) $2::%1$s
-        limit $3
-      ) v$q$,
-      vcast,
-      case when row_filter = '' then ''
-           else 'join public.chunks c on c.id = e.chunk_id join public.sources s on s.id = c.source_id'
-      end,
-      format(workspace_filter, 'e'),
+        limit $2
+      ) k$q$,
+      case when scope is null then '' else ' and c.workspace_id = any ($3)' end,
       row_filter);
   end if;
 
   return query execute format($q$
     with keyword as (%s),
-    semantic as (%s),
+    semantic as (
+      select u.id, u.dist, u.rank
+      from unnest($4::bigint[], $5::double precision[]) with ordinality as u(id, dist, rank)
+    ),
     fused as (
       select coalesce(k.id, v.id) as id,
-             coalesce($5 / ($7 + k.rank), 0.0) + coalesce($6 / ($7 + v.rank), 0.0) as score,
+             coalesce($6 / ($8 + k.rank), 0.0) + coalesce($7 / ($8 + v.rank), 0.0) as score,
              k.rank as keyword_rank, k.kscore, v.rank as semantic_rank, v.dist
       from keyword k
       full outer join semantic v on v.id = k.id
       order by score desc, id
-      limit $8
+      limit $9
     )
     select c.id, c.source_id, c.workspace_id, s.title, s.platform, s.kind, s.url,
            c.role, c.author, c.created_at, c.message_index, c.chunk_index, c.content,
@@ -211,9 +257,9 @@ begin
     from fused fu
     join public.chunks c on c.id = fu.id
     join public.sources s on s.id = c.source_id
-    order by fu.score desc, fu.id$q$, keyword_sql, semantic_sql)
-  using tsq, query_embedding, candidates, mid,
-        full_text_weight, semantic_weight, rrf_k, match_count, workspace_ids;
+    order by fu.score desc, fu.id$q$, keyword_sql)
+  using tsq, candidates, scope, sem_ids, sem_dists,
+        full_text_weight, semantic_weight, rrf_k, match_count;
 end
 $$;
 

@@ -1,0 +1,308 @@
+"""hybrid_search: fusion order, weights, filters, snippets, and k rows under RLS at scale."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from api.db.migrate import migrate
+from api.db.session import Caller, Connection, connect, transaction_as
+from api.embeddings.queue import drain
+from api.embeddings.registry import EmbeddingModel
+from api.importers.model import Conversation, Message
+from api.ingest import write_conversation
+from api.search import SearchRequest, search
+from api.users import caller_for, workspace_id
+
+QUERY = "zorbax basil watering indoors"
+EXACT_ONLY = "The zorbax firmware update broke the office printer again."
+MEANING_ONLY = "My herbs on the kitchen windowsill wilt unless I give them a drink every two days."
+BOTH = "Zorbax is the name of my basil plant; watering it indoors twice a week keeps it green."
+DISTRACTORS = [
+    "The car needs new brake pads before the winter road trip.",
+    "Quarterly tax estimates are due on the fifteenth of the month.",
+    "Use a binary search to find the first failing commit.",
+    "The orchestra rehearses Beethoven's seventh symphony on Thursdays.",
+    "Mortgage rates rose again, so we postponed refinancing.",
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(db_url: str, local_model: EmbeddingModel) -> tuple[Caller, UUID, dict[str, int]]:
+    """One user's notes: one passage per text, each its own source, embedded for real."""
+    with connect(db_url) as conn:
+        conn.autocommit = True
+        caller = caller_for(conn, "hybrid@example.com", create=True)
+        ws = workspace_id(conn, caller)
+        texts = [EXACT_ONLY, MEANING_ONLY, BOTH, *DISTRACTORS]
+        for i, text in enumerate(texts):
+            conversation = Conversation(
+                kind="chatgpt_export" if i % 2 else "text",
+                platform="chatgpt" if i % 2 else "notes",
+                title=f"note {i}",
+                messages=[Message(role="assistant" if i % 2 else "document", text=text)],
+                started_at=datetime(2024, 1 + i, 1, tzinfo=UTC),
+                external_id=f"note-{i}",
+            )
+            write_conversation(conn, caller, ws, conversation)
+        assert drain(conn, ws) == len(texts)
+        with transaction_as(conn, caller):
+            ids = {
+                r["content"]: r["id"]
+                for r in conn.execute("select id, content from public.chunks").fetchall()
+            }
+    return caller, ws, ids
+
+
+def run(
+    conn: Connection, caller: Caller, model: EmbeddingModel | None, **kwargs: Any
+) -> list[dict[str, Any]]:
+    request = SearchRequest(**{"query": QUERY, **kwargs})
+    return search(conn, caller, request, (1, model) if model else None)
+
+
+def test_fusion_puts_the_passage_matching_both_ways_first(
+    conn: Connection, corpus: tuple[Caller, UUID, dict[str, int]], local_model: EmbeddingModel
+) -> None:
+    caller, _, ids = corpus
+    results = run(conn, caller, local_model, limit=3)
+    assert [r["chunk_id"] for r in results][0] == ids[BOTH]
+    assert {r["chunk_id"] for r in results} == {ids[BOTH], ids[EXACT_ONLY], ids[MEANING_ONLY]}
+    by_id = {r["chunk_id"]: r for r in results}
+    # Each passage carries the branch scores that put it there.
+    assert by_id[ids[EXACT_ONLY]]["keyword_rank"] is not None
+    assert by_id[ids[MEANING_ONLY]]["keyword_rank"] is None
+    assert by_id[ids[MEANING_ONLY]]["semantic_rank"] <= 2
+    assert by_id[ids[BOTH]]["keyword_rank"] == 1 and by_id[ids[BOTH]]["semantic_rank"] == 1
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_weights_move_the_order(
+    conn: Connection, corpus: tuple[Caller, UUID, dict[str, int]], local_model: EmbeddingModel
+) -> None:
+    caller, _, ids = corpus
+    # A small rrf_k lets rank differences count; the weights then decide who is second.
+    keyword_heavy = run(conn, caller, local_model, limit=3, semantic_weight=0.1, rrf_k=1)
+    semantic_heavy = run(conn, caller, local_model, limit=3, full_text_weight=0.1, rrf_k=1)
+    assert keyword_heavy[1]["chunk_id"] == ids[EXACT_ONLY]
+    assert semantic_heavy[1]["chunk_id"] == ids[MEANING_ONLY]
+    semantic_only = run(conn, caller, local_model, limit=3, full_text_weight=0)
+    assert all(r["keyword_rank"] is None for r in semantic_only)
+    ranks = [r["semantic_rank"] for r in semantic_only]
+    assert ranks == [1, 2, 3]
+
+
+def test_keyword_only_without_an_embedding(
+    conn: Connection, corpus: tuple[Caller, UUID, dict[str, int]]
+) -> None:
+    caller, _, ids = corpus
+    found = {r["chunk_id"] for r in run(conn, caller, None)}
+    assert ids[BOTH] in found and ids[EXACT_ONLY] in found
+    assert ids[MEANING_ONLY] not in found
+    assert all(r["semantic_rank"] is None for r in run(conn, caller, None))
+
+
+def test_quoted_phrases_keep_their_meaning(
+    conn: Connection, corpus: tuple[Caller, UUID, dict[str, int]]
+) -> None:
+    caller, _, ids = corpus
+    results = search(conn, caller, SearchRequest('"basil plant"'))
+    assert [r["chunk_id"] for r in results] == [ids[BOTH]]
+
+
+def test_snippet_highlights_and_escapes(conn: Connection, make_user: Callable[[], Caller]) -> None:
+    caller = make_user()
+    ws = workspace_id(conn, caller)
+    text = "Use <script>alert(1)</script> & a sentinel word: periwinkle."
+    write_conversation(
+        conn,
+        caller,
+        ws,
+        Conversation(
+            kind="text", platform="notes", title="x", messages=[Message(role="document", text=text)]
+        ),
+    )
+    [row] = search(conn, caller, SearchRequest("periwinkle"))
+    assert "<mark>periwinkle</mark>" in row["snippet"]
+    # The only markup is the highlight: the passage's own brackets arrive escaped.
+    unmarked = row["snippet"].replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in unmarked and ">" not in unmarked
+    assert "script&gt;" in unmarked and "&amp;" in unmarked
+    assert row["content"] == text
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"platform": "chatgpt"}, {MEANING_ONLY}),
+        ({"platform": ["notes"]}, {EXACT_ONLY, BOTH}),
+        ({"role": "document"}, {EXACT_ONLY, BOTH}),
+        ({"kind": "chatgpt_export"}, {MEANING_ONLY}),
+        # started_at months 1..3: EXACT_ONLY Jan, MEANING_ONLY Feb, BOTH Mar
+        ({"date_from": "2024-02-01", "date_to": "2024-03-01"}, {MEANING_ONLY}),
+        ({"date_from": "2024-03-01T00:00:00Z"}, {BOTH}),
+    ],
+)
+def test_filters(
+    conn: Connection,
+    corpus: tuple[Caller, UUID, dict[str, int]],
+    local_model: EmbeddingModel,
+    filters: dict[str, Any],
+    expected: set[str],
+) -> None:
+    caller, _, ids = corpus
+    results = run(conn, caller, local_model, limit=3, filters=filters)
+    top3 = {r["content"] for r in results}
+    assert expected <= top3
+    assert all(r["chunk_id"] in ids.values() for r in results)
+    for r in results:
+        if "platform" in filters:
+            assert r["platform"] in (
+                filters["platform"]
+                if isinstance(filters["platform"], list)
+                else [filters["platform"]]
+            )
+        if "role" in filters:
+            assert r["role"] == filters["role"]
+
+
+def test_source_and_workspace_filters(
+    conn: Connection,
+    corpus: tuple[Caller, UUID, dict[str, int]],
+    local_model: EmbeddingModel,
+    make_user: Callable[[], Caller],
+) -> None:
+    caller, ws, ids = corpus
+    with transaction_as(conn, caller):
+        source = conn.execute(
+            "select source_id from public.chunks where id = %s", [ids[MEANING_ONLY]]
+        ).fetchone()
+    assert source is not None
+    only = run(conn, caller, local_model, filters={"source_id": str(source["source_id"])})
+    assert [r["chunk_id"] for r in only] == [ids[MEANING_ONLY]]
+    assert len(run(conn, caller, local_model, filters={"workspace_id": str(ws)})) == 8
+    other_ws = workspace_id(conn, make_user())
+    assert run(conn, caller, local_model, filters={"workspace_id": str(other_ws)}) == []
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("select * from public.hybrid_search('x', match_count => 0)", "match_count"),
+        ("select * from public.hybrid_search('x', full_text_weight => -1)", "weights"),
+        ("select * from public.hybrid_search('x', rrf_k => 0)", "rrf_k"),
+        ("select * from public.hybrid_search('x', filters => '[]')", "JSON object"),
+        (
+            "select * from public.hybrid_search('x', filters => '{\"colour\": \"red\"}')",
+            'unknown filter "colour"',
+        ),
+        ("select * from public.hybrid_search('x', filters => '{\"role\": 3}')", "role"),
+        ("select * from public.hybrid_search('x', '[1,2,3]')", "model_id is required"),
+        ("select * from public.hybrid_search('x', '[1,2,3]', 1)", "3 dimensions"),
+        ("select * from public.hybrid_search('x', '[1,2,3]', 999)", "does not exist"),
+    ],
+)
+def test_bad_arguments_give_clear_errors(
+    conn: Connection, make_user: Callable[[], Caller], call: str, message: str
+) -> None:
+    with (
+        pytest.raises(psycopg.errors.InvalidParameterValue, match=message),
+        transaction_as(conn, make_user()),
+    ):
+        conn.execute(call)
+
+
+def test_empty_query_returns_nothing(conn: Connection, make_user: Callable[[], Caller]) -> None:
+    with transaction_as(conn, make_user()):
+        assert conn.execute("select * from public.hybrid_search('the and of')").fetchall() == []
+
+
+def test_k_rows_for_a_user_who_owns_one_percent_of_20000(
+    new_database: Callable[[], str],
+) -> None:
+    """A filtered ANN search must keep scanning: the user's passages lie far from the query
+    while the other 99% crowd around it, so a plain HNSW scan finds none of theirs."""
+    dims = 16
+    url = new_database()
+    with connect(url) as conn:
+        conn.autocommit = True
+        migrate(conn)
+        # Registering a model creates its partial HNSW index.
+        model = conn.execute(
+            "insert into public.embedding_models (provider, name, dims)"
+            " values ('test', 'tiny', %s) returning id",
+            [dims],
+        ).fetchone()
+        assert model is not None
+        index = conn.execute(
+            "select indexdef from pg_indexes where indexname = %s",
+            [f"chunk_embeddings_model_{model['id']}_hnsw"],
+        ).fetchone()
+        assert index and f"vector({dims})" in index["indexdef"]
+        # Bulk loads build an HNSW index far faster than row-by-row inserts do: drop the
+        # model's index for the load and build it again after.
+        conn.execute(f"drop index public.chunk_embeddings_model_{model['id']}_hnsw")
+        small = caller_for(conn, "small@example.com", create=True)
+        big = caller_for(conn, "big@example.com", create=True)
+        # Big first: foreign-key checks plan their lookups once per connection, and a plan
+        # made while the tables are tiny (a sequential scan) would then crawl.
+        sizes = [(big, 19_800), (small, 200)]
+        for caller, n in sizes:
+            # Bulk test data straight in as the table owner; the queue is not needed here.
+            ws = workspace_id(conn, caller)
+            conn.execute(
+                "insert into public.sources (workspace_id, kind, platform, content_hash)"
+                " values (%s, 'text', 'notes', repeat(left(%s::text, 1), 64))",
+                [ws, ws],
+            )
+            conn.execute(
+                "insert into public.chunks (source_id, workspace_id, message_index, chunk_index,"
+                " role, content, token_count)"
+                " select s.id, s.workspace_id, g, 0, 'document', 'common lantern passage ' || g, 3"
+                " from public.sources s, generate_series(1, %s) g where s.workspace_id = %s",
+                [n, ws],
+            )
+            # The big owner's passages crowd around the query; the small owner's lie far off.
+            conn.execute(
+                "insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
+                " select c.id, %(model)s, c.workspace_id,"
+                " (select array_agg(case when d = %(dir)s then 5 else random() end)"
+                "  from generate_series(0, %(dims)s - 1) d where c.id > 0)::extensions.vector"
+                " from public.chunks c where c.workspace_id = %(ws)s",
+                {"ws": ws, "dir": 0 if caller is big else 1, "model": model["id"], "dims": dims},
+            )
+        conn.execute("delete from public.embedding_queue")
+        conn.execute("select private.ensure_embedding_index(%s, %s)", [model["id"], dims])
+        conn.execute("analyze")
+        query = json.dumps([5.0 if d == 0 else 0.5 for d in range(dims)])
+        with transaction_as(conn, small):
+            plain = conn.execute(
+                f"select e.chunk_id from public.chunk_embeddings e where e.model_id = %s"
+                f" order by e.embedding::extensions.vector({dims})"
+                f" operator(extensions.<=>) %s::extensions.vector({dims}) limit 10",
+                [model["id"], query],
+            ).fetchall()
+        assert len(plain) < 10, "the plain ANN query should starve under RLS"
+        for caller, n in sizes:
+            with transaction_as(conn, caller):
+                vector_rows = conn.execute(
+                    "select * from public.hybrid_search(null, %s::extensions.vector, %s,"
+                    " match_count => 10)",
+                    [query, model["id"]],
+                ).fetchall()
+                hybrid_rows = conn.execute(
+                    "select * from public.hybrid_search('lantern', %s::extensions.vector, %s,"
+                    " match_count => 10)",
+                    [query, model["id"]],
+                ).fetchall()
+            assert len(vector_rows) == 10, f"owner of {n} rows got {len(vector_rows)}"
+            assert len(hybrid_rows) == 10
+            owned = {r["workspace_id"] for r in vector_rows + hybrid_rows}
+            assert owned == {workspace_id(conn, caller)}

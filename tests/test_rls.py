@@ -1,0 +1,275 @@
+"""Row-level security, exercised as PostgREST does it: role and JWT claims per transaction.
+
+Two users with their own workspaces; every table and the search RPC checked both ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from api.db.session import Caller, Connection, transaction_as
+from api.embeddings.queue import vector_literal
+from api.importers.model import Conversation, Message
+from api.ingest import write_conversation
+from api.users import workspace_id
+
+TABLES = [
+    "workspaces",
+    "workspace_members",
+    "sources",
+    "chunks",
+    "chunk_embeddings",
+    "embedding_queue",
+    "embedding_models",
+]
+
+
+@dataclass
+class Owner:
+    caller: Caller
+    workspace: UUID
+    source: UUID
+    chunk: int
+
+
+def unit_vector(i: int, dims: int = 384) -> str:
+    return vector_literal([1.0 if j == i else 0.0 for j in range(dims)])
+
+
+def rows(conn: Connection, caller: Caller, sql: str, params: Any = None) -> list[dict[str, Any]]:
+    with transaction_as(conn, caller):
+        return conn.execute(sql, params).fetchall()
+
+
+def affected(conn: Connection, caller: Caller, sql: str, params: Any = None) -> int:
+    with transaction_as(conn, caller):
+        return conn.execute(sql, params).rowcount
+
+
+def setup_owner(conn: Connection, caller: Caller, word: str) -> Owner:
+    ws = workspace_id(conn, caller)
+    conversation = Conversation(
+        kind="text",
+        platform="notes",
+        title=f"{word} notes",
+        messages=[Message(role="document", text=f"The secret word is {word}.")],
+    )
+    assert write_conversation(conn, caller, ws, conversation)[0] == "added"
+    source = rows(conn, caller, "select id from public.sources where workspace_id = %s", [ws])[0]
+    chunk = rows(conn, caller, "select id from public.chunks where source_id = %s", [source["id"]])
+    with transaction_as(conn, Caller.service()):
+        conn.execute(
+            "insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
+            " values (%s, 1, %s, %s::extensions.vector)",
+            [chunk[0]["id"], ws, unit_vector(0)],
+        )
+    return Owner(caller, ws, source["id"], chunk[0]["id"])
+
+
+@pytest.fixture
+def pair(conn: Connection, make_user: Callable[[], Caller]) -> tuple[Owner, Owner]:
+    return setup_owner(conn, make_user(), "marmalade"), setup_owner(conn, make_user(), "tangerine")
+
+
+def test_each_user_reads_only_their_own_rows(conn: Connection, pair: tuple[Owner, Owner]) -> None:
+    for me, other in (pair, pair[::-1]):
+        assert rows(conn, me.caller, "select id from public.workspaces") == [{"id": me.workspace}]
+        members = rows(
+            conn, me.caller, "select workspace_id, user_id from public.workspace_members"
+        )
+        assert members == [{"workspace_id": me.workspace, "user_id": me.caller.user_id}]
+        for table in ("sources", "chunks", "chunk_embeddings", "embedding_queue"):
+            seen = rows(conn, me.caller, f"select distinct workspace_id from public.{table}")
+            assert other.workspace not in {r["workspace_id"] for r in seen}, table
+        assert rows(conn, me.caller, "select id from public.sources") == [{"id": me.source}]
+        assert rows(conn, me.caller, "select id from public.chunks") == [{"id": me.chunk}]
+        embedded = rows(conn, me.caller, "select chunk_id from public.chunk_embeddings")
+        assert embedded == [{"chunk_id": me.chunk}]
+
+
+def test_no_user_can_change_or_delete_another_users_rows(
+    conn: Connection, pair: tuple[Owner, Owner]
+) -> None:
+    me, other = pair
+    attempts = [
+        ("update public.workspaces set name = 'mine' where id = %s", other.workspace),
+        ("delete from public.workspaces where id = %s", other.workspace),
+        (
+            "update public.workspace_members set role = 'viewer' where workspace_id = %s",
+            other.workspace,
+        ),
+        ("delete from public.workspace_members where workspace_id = %s", other.workspace),
+        ("update public.sources set title = 'mine' where id = %s", other.source),
+        ("delete from public.sources where id = %s", other.source),
+        ("update public.chunks set content = 'mine' where id = %s", other.chunk),
+        ("delete from public.chunks where id = %s", other.chunk),
+    ]
+    for sql, target in attempts:
+        assert affected(conn, me.caller, sql, [target]) == 0, sql
+    # Nothing changed for the owner.
+    assert rows(conn, other.caller, "select title from public.sources") == [
+        {"title": "tangerine notes"}
+    ]
+    content = rows(conn, other.caller, "select content from public.chunks")
+    assert content == [{"content": "The secret word is tangerine."}]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # Joining someone else's workspace, or creating one in their name.
+        "insert into public.workspace_members (workspace_id, user_id, role)"
+        " values (%(ws)s, auth.uid(), 'owner')",
+        "insert into public.workspaces (name, owner_id) values ('x', %(owner)s)",
+        "insert into public.workspaces (name, owner_id, is_personal)"
+        " values ('second personal', auth.uid(), true)",
+        # Writing into someone else's workspace.
+        "insert into public.sources (workspace_id, kind, platform, content_hash)"
+        " values (%(ws)s, 'text', 'notes', repeat('a', 64))",
+        "insert into public.chunks (source_id, workspace_id, message_index, chunk_index, role,"
+        " content, token_count) values (%(source)s, %(ws)s, 9, 0, 'user', 'x', 1)",
+    ],
+)
+def test_no_user_can_write_into_another_users_workspace(
+    conn: Connection, pair: tuple[Owner, Owner], sql: str
+) -> None:
+    me, other = pair
+    params = {"ws": other.workspace, "owner": other.caller.user_id, "source": other.source}
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, me.caller):
+        conn.execute(sql, params)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
+        " values (%(chunk)s, 1, %(ws)s, %(vec)s::extensions.vector)",
+        "insert into public.embedding_queue (chunk_id, model_id, workspace_id)"
+        " values (%(chunk)s, 1, %(ws)s)",
+        "delete from public.embedding_queue",
+        "insert into public.embedding_models (provider, name, dims) values ('x', 'y', 3)",
+    ],
+)
+def test_only_the_service_role_writes_embeddings_queue_and_models(
+    conn: Connection, pair: tuple[Owner, Owner], sql: str
+) -> None:
+    me, _ = pair
+    params = {"chunk": me.chunk, "ws": me.workspace, "vec": unit_vector(1)}
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, me.caller):
+        conn.execute(sql, params)
+
+
+def test_hybrid_search_finds_only_the_callers_passages(
+    conn: Connection, pair: tuple[Owner, Owner]
+) -> None:
+    me, other = pair
+    for query, expected in (("marmalade", [me.chunk]), ("tangerine", [])):
+        found = rows(
+            conn,
+            me.caller,
+            "select chunk_id from public.hybrid_search(%s, %s::extensions.vector, 1)",
+            [query, unit_vector(0)],
+        )
+        # The vector branch would match both passages equally: only mine may come back.
+        assert [r["chunk_id"] for r in found] == [me.chunk]
+        keyword = rows(conn, me.caller, "select chunk_id from public.hybrid_search(%s)", [query])
+        assert [r["chunk_id"] for r in keyword] == expected
+    assert other.chunk not in {
+        r["chunk_id"]
+        for r in rows(
+            conn,
+            me.caller,
+            "select chunk_id from public.hybrid_search(%s, filters => %s::jsonb)",
+            ["tangerine", f'{{"workspace_id": "{other.workspace}"}}'],
+        )
+    }
+
+
+def test_anonymous_role_sees_nothing(conn: Connection, pair: tuple[Owner, Owner]) -> None:
+    for table in TABLES:
+        with (
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+            transaction_as(conn, Caller.anon()),
+        ):
+            conn.execute(f"select * from public.{table}")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, Caller.anon()):
+        conn.execute("select * from public.hybrid_search('marmalade')")
+
+
+def test_shared_workspace_roles(conn: Connection, pair: tuple[Owner, Owner]) -> None:
+    """The membership helper: a viewer reads, an editor writes, only the owner manages."""
+    owner, guest = pair
+    with transaction_as(conn, owner.caller):
+        team = conn.execute(
+            "insert into public.workspaces (name, owner_id) values ('Team', auth.uid())"
+            " returning id"
+        ).fetchone()
+        assert team is not None
+        conn.execute(
+            "insert into public.workspace_members (workspace_id, user_id, role)"
+            " values (%s, %s, 'viewer')",
+            [team["id"], guest.caller.user_id],
+        )
+        conn.execute(
+            "insert into public.sources (workspace_id, kind, platform, content_hash)"
+            " values (%s, 'text', 'notes', repeat('b', 64))",
+            [team["id"]],
+        )
+    seen = rows(conn, guest.caller, "select workspace_id from public.sources")
+    assert {r["workspace_id"] for r in seen} == {guest.workspace, team["id"]}
+    assert (
+        affected(
+            conn, guest.caller, "delete from public.sources where workspace_id = %s", [team["id"]]
+        )
+        == 0
+    )
+    # A viewer cannot promote themselves.
+    assert (
+        affected(
+            conn,
+            guest.caller,
+            "update public.workspace_members set role = 'owner' where user_id = auth.uid()"
+            " and workspace_id = %s",
+            [team["id"]],
+        )
+        == 0
+    )
+    with transaction_as(conn, owner.caller):
+        conn.execute(
+            "update public.workspace_members set role = 'editor' where workspace_id = %s"
+            " and user_id = %s",
+            [team["id"], guest.caller.user_id],
+        )
+    assert (
+        affected(
+            conn, guest.caller, "delete from public.sources where workspace_id = %s", [team["id"]]
+        )
+        == 1
+    )
+    # Removed from the team, the guest sees none of it.
+    with transaction_as(conn, owner.caller):
+        conn.execute(
+            "delete from public.workspace_members where user_id = %s", [guest.caller.user_id]
+        )
+    assert rows(conn, guest.caller, "select id from public.workspaces") == [{"id": guest.workspace}]
+
+
+def test_new_users_get_a_personal_workspace_they_own(
+    conn: Connection, make_user: Callable[[], Caller]
+) -> None:
+    user = make_user()
+    found = rows(
+        conn,
+        user,
+        "select w.name, w.is_personal, w.embedding_model_id, m.role from public.workspaces w"
+        " join public.workspace_members m on m.workspace_id = w.id and m.user_id = auth.uid()",
+    )
+    assert found == [
+        {"name": "Personal", "is_personal": True, "embedding_model_id": 1, "role": "owner"}
+    ]
