@@ -73,7 +73,7 @@ def split_text(
     text: str, max_tokens: int = MAX_TOKENS, overlap_tokens: int = OVERLAP_TOKENS
 ) -> list[str]:
     """Passages of at most max_tokens (approximate) tokens. A passage after the first starts
-    with the last units of the one before, up to overlap_tokens, so that a sentence cut at a
+    with the last sentences of the one before, up to overlap_tokens, so that a thought cut at a
     boundary is still found whole."""
     units = _units(text, max_tokens)
     passages: list[list[Piece]] = []
@@ -82,21 +82,29 @@ def split_text(
     for unit in units:
         if current and size + unit.tokens > max_tokens:
             passages.append(current)
-            overlap: list[Piece] = []
-            carried = 0
-            for previous in reversed(current):
-                if carried + previous.tokens > overlap_tokens or (
-                    carried + previous.tokens + unit.tokens > max_tokens
-                ):
-                    break
-                overlap.insert(0, previous)
-                carried += previous.tokens
-            current, size = overlap, carried
+            current = _tail(current, min(overlap_tokens, max_tokens - unit.tokens))
+            size = sum(p.tokens for p in current)
         current.append(unit)
         size += unit.tokens
     if current:
         passages.append(current)
     return ["".join(_join(i, p) for i, p in enumerate(passage)) for passage in passages]
+
+
+def _tail(passage: list[Piece], budget: int) -> list[Piece]:
+    """The last whole sentences of a passage, at most budget tokens: the overlap."""
+    tail: list[Piece] = []
+    used = 0
+    for piece in reversed(passage):
+        for sentence in reversed(SENTENCE_END.split(piece.text)):
+            tokens = count_tokens(sentence)
+            if not sentence.strip():
+                continue
+            if used + tokens > budget:
+                return tail
+            tail.insert(0, Piece(sentence.strip(), tokens, starts_paragraph=False))
+            used += tokens
+    return tail
 
 
 def _join(position: int, piece: Piece) -> str:

@@ -72,7 +72,7 @@ def test_fusion_puts_the_passage_matching_both_ways_first(
 ) -> None:
     caller, _, ids = corpus
     results = run(conn, caller, local_model, limit=3)
-    assert [r["chunk_id"] for r in results][0] == ids[BOTH]
+    assert results[0]["chunk_id"] == ids[BOTH]
     assert {r["chunk_id"] for r in results} == {ids[BOTH], ids[EXACT_ONLY], ids[MEANING_ONLY]}
     by_id = {r["chunk_id"]: r for r in results}
     # Each passage carries the branch scores that put it there.

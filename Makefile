@@ -1,0 +1,42 @@
+# The two commands of README.md: `make dev` runs knitter, `make test` runs every check.
+# Both set up what they need first, in .venv, on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU build of torch; a plain `torch` requirement would pull a multi-GB CUDA build.
+TORCH := torch==2.13.0
+PG15_SCRIPT := ../shared/tools/build-pgvector-pg15.sh
+
+.PHONY: dev test install install-dev pg15-vector
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(BIN)/.torch: | $(BIN)/python
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet $(TORCH)
+	touch $@
+
+install: $(BIN)/.torch
+	$(BIN)/pip install --quiet -e '.[local]'
+
+install-dev: $(BIN)/.torch
+	$(BIN)/pip install --quiet -e '.[local,dev]'
+
+dev: install
+	$(BIN)/knitter dev
+
+# The migrations are also checked on PostgreSQL 15 + pgvector (what Supabase runs) when the
+# machine has PostgreSQL 15; this builds pgvector for it once, where it can.
+pg15-vector:
+	@if [ -d /usr/lib/postgresql/15 ] && [ ! -f /usr/share/postgresql/15/extension/vector.control ] \
+	   && [ -f $(PG15_SCRIPT) ] && [ "$$(id -u)" = 0 ]; then bash $(PG15_SCRIPT); fi
+
+test: install-dev pg15-vector
+	$(BIN)/ruff check api tests scripts
+	$(BIN)/ruff format --check api tests scripts
+	$(BIN)/mypy
+	$(BIN)/pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
+	exit $$status

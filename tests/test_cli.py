@@ -1,0 +1,124 @@
+"""The knitter command, as a person runs it: the real console script, a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import cli
+from tests.conftest import FIXTURES
+
+EXPORT = FIXTURES / "chatgpt" / "conversations.json"
+
+
+def knitter(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_import_then_search_on_the_embedded_stack(tmp_path: Path) -> None:
+    """From an export file to results, with nothing but --home: database, migrations,
+    local user, passages, embeddings, hybrid search."""
+    home = str(tmp_path / "home")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Packing list\n\nBring the headlamp and spare batteries.")
+    done = knitter("--home", home, "import", str(EXPORT), str(notes), "--user", "me@example.com")
+    assert done.returncode == 0, done.stderr
+    assert "4 added, 0 updated, 1 skipped, 0 failed" in done.stdout
+
+    found = knitter(
+        "--home",
+        home,
+        "search",
+        "starter smells like acetone",
+        "--user",
+        "me@example.com",
+        "--json",
+        "--limit",
+        "3",
+    )
+    assert found.returncode == 0, found.stderr
+    results = json.loads(found.stdout)
+    assert len(results) == 3
+    required = {
+        "chunk_id",
+        "source_id",
+        "source_title",
+        "platform",
+        "role",
+        "content",
+        "snippet",
+        "score",
+    }
+    assert required <= set(results[0])
+    assert results[0]["source_title"] == "Sourdough starter troubleshooting"
+    # Found by meaning: "flashlight" is in no passage, "headlamp" is.
+    light = knitter(
+        "--home",
+        home,
+        "search",
+        "flashlight",
+        "--user",
+        "me@example.com",
+        "--json",
+        "--platform",
+        "notes",
+    )
+    assert json.loads(light.stdout)[0]["content"].endswith("spare batteries.")
+    # The command stopped the server it started.
+    assert not (tmp_path / "home" / "pgdata" / "postmaster.pid").exists()
+
+
+def test_keyword_search_through_the_console_script(tmp_path: Path, db_url: str) -> None:
+    env = {"DATABASE_URL": db_url}
+    done = knitter("import", str(EXPORT), "--user", "cli@example.com", "--no-embed", env=env)
+    assert done.returncode == 0, done.stderr
+    found = knitter("search", "derailleur", "--user", "cli@example.com", "--keyword-only", env=env)
+    assert found.returncode == 0, found.stderr
+    assert "1. Bicycle gears" in found.stdout
+    assert "derailleur" in found.stdout
+
+
+def test_bad_input_is_one_clear_line_and_a_non_zero_exit(tmp_path: Path, db_url: str) -> None:
+    broken = tmp_path / "conversations.json"
+    broken.write_text('[{"mapping": ')
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["--database-url", db_url, "import", str(broken), "--user", "bad@example.com"]
+    )
+    assert result.exit_code == 1
+    assert "0 added" in result.output and "1 failed" in result.output
+    assert "not valid JSON" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+    nobody = runner.invoke(
+        cli, ["--database-url", db_url, "search", "x", "--user", "nobody@example.com"]
+    )
+    assert nobody.exit_code == 1
+    assert nobody.output.strip() == "Error: no user with email nobody@example.com"
+
+    unreachable = runner.invoke(
+        cli, ["--database-url", "postgresql://postgres@127.0.0.1:1/x", "migrate"]
+    )
+    assert unreachable.exit_code == 1
+    assert unreachable.output.startswith("Error: cannot connect to the database")
+    assert "Traceback" not in unreachable.output
+
+
+def test_migrate_reports_an_up_to_date_database(db_url: str) -> None:
+    result = CliRunner().invoke(cli, ["--database-url", db_url, "migrate"])
+    assert result.exit_code == 0
+    assert result.output.strip() == "the database is up to date"
