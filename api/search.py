@@ -41,7 +41,7 @@ def search(
     model_id = None
     if model is not None:
         model_id, embedder = model
-        embedding = vector_literal(embedder.embed([request.query])[0])
+        embedding = vector_literal(embedder.embed([request.query], "query")[0])
     with transaction_as(conn, caller):
         return conn.execute(
             """

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from api.embeddings.registry import register_provider
+from api.embeddings.registry import ModelSpec, Purpose, register_provider
 from api.errors import KnitterError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -28,7 +29,7 @@ class LocalModel:
             raise KnitterError(f"{name} does not report its embedding size")
         self.dims = int(dims)
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    def embed(self, texts: Sequence[str], purpose: Purpose = "document") -> list[list[float]]:
         if not texts:
             return []
         vectors = self._model.encode(
@@ -41,6 +42,7 @@ class LocalModel:
         return [[float(x) for x in v] for v in vectors]
 
 
+@cache
 def _load(name: str) -> Any:
     # Never reach for a model hub at run time: models come from disk.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -69,5 +71,8 @@ def _load(name: str) -> Any:
 
 
 @register_provider("local")
-def local_model(name: str) -> LocalModel:
-    return LocalModel(name)
+def local_model(spec: ModelSpec, api_key: str | None = None) -> LocalModel:
+    model = LocalModel(spec.name)
+    if spec.dims is not None and spec.dims != model.dims:
+        raise KnitterError(f"{spec.name} gives {model.dims} dimensions, not {spec.dims}")
+    return model

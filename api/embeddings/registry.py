@@ -1,17 +1,21 @@
 """Embedding models by provider, and their rows in `embedding_models`.
 
-A provider turns a model name into an EmbeddingModel. The local sentence-transformers
-provider is built in; OpenAI and Gemini register here too when they arrive.
+A provider turns a model spec (and, for remote providers, an API key) into an
+EmbeddingModel. Providers live in their own modules, imported on first use.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
-from functools import cache
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from api.db.session import Caller, Connection, transaction_as
 from api.errors import KnitterError
+
+# Some providers embed a search query differently from the passages it should find.
+Purpose = Literal["document", "query"]
 
 
 class EmbeddingModel(Protocol):
@@ -19,13 +23,25 @@ class EmbeddingModel(Protocol):
     name: str
     dims: int
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    def embed(self, texts: Sequence[str], purpose: Purpose = "document") -> list[list[float]]:
         """Unit-length vectors, one per text, in order."""
         ...
 
 
-ProviderFactory = Callable[[str], EmbeddingModel]
+@dataclass(frozen=True)
+class ModelSpec:
+    provider: str
+    name: str
+    dims: int | None = None  # None: the model's own size
+
+
+ProviderFactory = Callable[[ModelSpec, "str | None"], EmbeddingModel]
 PROVIDERS: dict[str, ProviderFactory] = {}
+PROVIDER_MODULES = {
+    "local": "api.embeddings.local",
+    "openai": "api.embeddings.openai",
+    "gemini": "api.embeddings.gemini",
+}
 
 
 def register_provider(name: str) -> Callable[[ProviderFactory], ProviderFactory]:
@@ -36,17 +52,19 @@ def register_provider(name: str) -> Callable[[ProviderFactory], ProviderFactory]
     return decorate
 
 
-@cache
-def get_model(provider: str, name: str) -> EmbeddingModel:
-    """The model, loaded once per process."""
-    if provider == "local":
-        import api.embeddings.local  # noqa: F401  (registers the provider)
+def get_model(
+    provider: str, name: str, dims: int | None = None, api_key: str | None = None
+) -> EmbeddingModel:
+    """A model of a provider. Local models are loaded once per process; remote ones are
+    cheap clients bound to the API key they are given."""
+    if provider not in PROVIDERS and provider in PROVIDER_MODULES:
+        importlib.import_module(PROVIDER_MODULES[provider])
     try:
         factory = PROVIDERS[provider]
     except KeyError:
-        known = ", ".join(sorted(PROVIDERS)) or "none"
+        known = ", ".join(sorted(PROVIDER_MODULES)) or "none"
         raise KnitterError(f"unknown embedding provider {provider!r} (known: {known})") from None
-    return factory(name)
+    return factory(ModelSpec(provider, name, dims), api_key)
 
 
 def register_model(conn: Connection, model: EmbeddingModel) -> int:
@@ -70,13 +88,13 @@ def register_model(conn: Connection, model: EmbeddingModel) -> int:
     return int(row["id"])
 
 
-def model_for_id(conn: Connection, model_id: int) -> EmbeddingModel:
+def model_for_id(conn: Connection, model_id: int, api_key: str | None = None) -> EmbeddingModel:
     row = conn.execute(
         "select provider, name, dims from public.embedding_models where id = %s", [model_id]
     ).fetchone()
     if row is None:
         raise KnitterError(f"embedding model {model_id} does not exist")
-    model = get_model(row["provider"], row["name"])
+    model = get_model(row["provider"], row["name"], row["dims"], api_key)
     if model.dims != row["dims"]:
         raise KnitterError(
             f"model {row['name']} gives {model.dims} dimensions, the database expects {row['dims']}"
