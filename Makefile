@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 PG15_SCRIPT := ../shared/tools/build-pgvector-pg15.sh
 
-.PHONY: dev test install install-dev pg15-vector
+.PHONY: dev test test-functions install install-dev pg15-vector
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,20 @@ pg15-vector:
 	@if [ -d /usr/lib/postgresql/15 ] && [ ! -f /usr/share/postgresql/15/extension/vector.control ] \
 	   && [ -f $(PG15_SCRIPT) ] && [ "$$(id -u)" = 0 ]; then bash $(PG15_SCRIPT); fi
 
-test: install-dev pg15-vector
+FUNCTIONS := supabase/functions
+DENO := $(FUNCTIONS)/node_modules/.bin/deno
+
+# Deno for the edge functions comes from npm (package-lock.json pins it).
+$(DENO): $(FUNCTIONS)/package-lock.json
+	npm ci --prefix $(FUNCTIONS) --no-audit --no-fund
+	touch $@
+
+test-functions: $(DENO)
+	cd $(FUNCTIONS) && node_modules/.bin/deno check --config deno.json */index.ts
+	cd $(FUNCTIONS) && node_modules/.bin/deno lint --config deno.json
+	cd $(FUNCTIONS) && node_modules/.bin/deno test --allow-env --no-remote --config deno.json
+
+test: install-dev pg15-vector test-functions
 	$(BIN)/ruff check api tests scripts
 	$(BIN)/ruff format --check api tests scripts
 	$(BIN)/mypy

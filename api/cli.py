@@ -10,16 +10,20 @@ import signal
 import sys
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import click
 
 from api import __version__
 from api.config import Settings
 from api.db.migrate import migrate as apply_migrations
-from api.embeddings.queue import drain, pending_count
+from api.db.session import Connection
+from api.embeddings.queue import KeyFor, drain, pending_count
 from api.errors import KnitterError
 from api.ingest import ImportReport, import_paths
-from api.search import SearchRequest, load_workspace_model, search
+from api.keyring import Keyring
+from api.keys import resolve
+from api.search import SearchRequest, embed_query, search
 from api.stack import database, embedded_server
 from api.users import caller_for, ensure_workspace, workspace_id
 
@@ -77,18 +81,18 @@ def migrate(settings: Settings) -> None:
 
 
 @cli.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @click.option("--user", "email", required=True, help="Whose data this is (email).")
 @click.option("--workspace", help="Workspace name (created if missing); default: personal.")
 @click.option("--no-embed", is_flag=True, help="Only store passages; embed them later.")
 @click.pass_obj
 def import_(
-    settings: Settings, paths: tuple[Path, ...], email: str, workspace: str | None, no_embed: bool
+    settings: Settings, paths: tuple[str, ...], email: str, workspace: str | None, no_embed: bool
 ) -> None:
-    """Import exports, notes, folders and zips.
+    """Import files, folders, zips and links (PATHS may be URLs).
 
-    Formats are detected by content: a ChatGPT export (conversations.json or its zip),
-    Markdown and plain text. Exit status 1 if any item failed; the others are imported.
+    Formats are detected by content (and links by their address). Exit status 1 if any
+    item failed; the others are imported.
     """
     with database(settings) as conn:
         caller = caller_for(conn, email, create=True)
@@ -97,7 +101,8 @@ def import_(
         _clear_progress()
         _print_report(report)
         if not no_embed:
-            _embed_pending(conn, ws)
+            keyring = Keyring.from_settings(settings)
+            _embed_pending(conn, ws, lambda p: resolve(conn, keyring, settings, caller.user_id, p))
     if report.failed:
         sys.exit(1)
 
@@ -137,13 +142,20 @@ def search_command(
             filters["platform"] = list(platform)
         if role:
             filters["role"] = list(role)
-        model = None
+        embedding = None
         if not keyword_only:
+            keyring = Keyring.from_settings(settings)
             try:
-                model = load_workspace_model(conn, caller, ws)
+                embedding = embed_query(
+                    conn,
+                    caller,
+                    ws,
+                    query,
+                    api_key=lambda p: resolve(conn, keyring, settings, caller.user_id, p),
+                )
             except KnitterError as exc:
                 click.echo(f"warning: keyword results only ({exc})", err=True)
-        rows = search(conn, caller, SearchRequest(query, limit, filters), model)
+        rows = search(conn, caller, SearchRequest(query, limit, filters), embedding)
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -208,7 +220,7 @@ def _print_report(report: ImportReport) -> None:
         click.echo(f"  failed: {failure.item}: {failure.message}", err=True)
 
 
-def _embed_pending(conn: Any, ws: Any) -> None:
+def _embed_pending(conn: Connection, ws: UUID, key_for: KeyFor) -> None:
     total = pending_count(conn, ws)
     if not total:
         return
@@ -216,7 +228,7 @@ def _embed_pending(conn: Any, ws: Any) -> None:
         with click.progressbar(
             length=total, label="embedding", file=sys.stderr, show_pos=True
         ) as bar:
-            drain(conn, ws, on_progress=bar.update)
+            drain(conn, ws, on_progress=bar.update, key_for=key_for)
     except KnitterError as exc:
         click.echo(
             f"warning: passages stored but not embedded ({exc}); keyword search works now",

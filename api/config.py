@@ -1,10 +1,15 @@
-"""Settings, read from the environment (and the CLI's global options)."""
+"""Settings, read from the environment (and the CLI's global options).
+
+One class for the CLI, the local stack and the production API; `.env.example` lists every
+variable a production deployment sets.
+"""
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def default_home() -> Path:
@@ -14,16 +19,86 @@ def default_home() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
 
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", validation_alias="ENVIRONMENT"
+    )
+
+    # The local stack.
     home: Path = Field(default_factory=default_home, validation_alias="KNITTER_HOME")
     """Where the local stack keeps its data (the embedded PostgreSQL among it)."""
-
-    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
-    """Any PostgreSQL, a Supabase project included. Unset: the embedded server under home."""
-
     db_port: int | None = Field(default=None, validation_alias="KNITTER_DB_PORT", ge=1, le=65535)
     """Port of the embedded server; unset picks a free one."""
-
     local_model: str = Field(default="all-MiniLM-L6-v2", validation_alias="KNITTER_LOCAL_MODEL")
     """The local sentence-transformers model: a name or a path. The default ships offline."""
 
-    embed_batch_size: int = Field(default=64, validation_alias="KNITTER_EMBED_BATCH_SIZE", ge=1)
+    # The database.
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    """Any PostgreSQL, a Supabase project included. Unset: the embedded server under home."""
+    database_read_url: str | None = Field(default=None, validation_alias="DATABASE_READ_URL")
+    """A read replica: searches and reads go there when set."""
+    db_pool_min: int = Field(default=1, validation_alias="DB_POOL_MIN", ge=0)
+    db_pool_max: int = Field(default=10, validation_alias="DB_POOL_MAX", ge=1)
+    statement_timeout_ms: int = Field(default=15_000, validation_alias="STATEMENT_TIMEOUT_MS")
+
+    # Supabase: tokens are verified with the JWT secret (HS256) and/or the project's JWKS.
+    supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
+    supabase_anon_key: SecretStr | None = Field(default=None, validation_alias="SUPABASE_ANON_KEY")
+    supabase_service_role_key: SecretStr | None = Field(
+        default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY"
+    )
+    supabase_jwt_secret: SecretStr | None = Field(
+        default=None, validation_alias="SUPABASE_JWT_SECRET"
+    )
+    supabase_jwks_url: str | None = Field(default=None, validation_alias="SUPABASE_JWKS_URL")
+    """Default: <SUPABASE_URL>/auth/v1/.well-known/jwks.json when SUPABASE_URL is set."""
+
+    # Server-wide provider keys, used when a user has not stored their own.
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    gemini_api_key: SecretStr | None = Field(default=None, validation_alias="GEMINI_API_KEY")
+
+    # Encryption of users' keys: the current key and its version, and older keys to read
+    # (and re-encrypt) what was written with them: "1:<base64>,2:<base64>".
+    encryption_key: SecretStr | None = Field(default=None, validation_alias="ENCRYPTION_KEY")
+    encryption_key_version: int = Field(default=1, validation_alias="ENCRYPTION_KEY_VERSION", ge=1)
+    encryption_keys_previous: SecretStr | None = Field(
+        default=None, validation_alias="ENCRYPTION_KEYS_PREVIOUS"
+    )
+
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    sentry_dsn: SecretStr | None = Field(default=None, validation_alias="SENTRY_DSN")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="CORS_ORIGINS"
+    )
+    """Comma-separated origins allowed to call the API from a browser."""
+
+    # Limits.
+    rate_limit: str = Field(default="120/minute", validation_alias="RATE_LIMIT")
+    search_rate_limit: str = Field(default="60/minute", validation_alias="SEARCH_RATE_LIMIT")
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, validation_alias="MAX_UPLOAD_BYTES")
+    guest_max_upload_bytes: int = Field(
+        default=5 * 1024 * 1024, validation_alias="GUEST_MAX_UPLOAD_BYTES"
+    )
+    max_upload_files: int = Field(default=20, validation_alias="MAX_UPLOAD_FILES", ge=1)
+    embedding_cache_ttl_seconds: int = Field(default=86_400, validation_alias="EMBEDDING_CACHE_TTL")
+
+    # Embedding of queued passages: in a background thread of the API (the local stack),
+    # or on demand through POST /v1/queue/drain (a Supabase Database Webhook's target).
+    embed_worker: bool = Field(default=False, validation_alias="EMBED_WORKER")
+    embed_worker_interval_seconds: float = Field(
+        default=2.0, validation_alias="EMBED_WORKER_INTERVAL", gt=0
+    )
+
+    @property
+    def jwks_url(self) -> str | None:
+        if self.supabase_jwks_url:
+            return self.supabase_jwks_url
+        if self.supabase_url:
+            return self.supabase_url.rstrip("/") + "/auth/v1/.well-known/jwks.json"
+        return None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value

@@ -1,5 +1,7 @@
 """Errors a user can act on. The CLI prints them as one line; nothing else is caught."""
 
+from typing import Literal
+
 
 class KnitterError(Exception):
     """A failure with a message meant for the person running knitter."""
@@ -11,3 +13,20 @@ class ImportFormatError(KnitterError):
 
 class UserNotFoundError(KnitterError):
     """No user with that email exists (on a real Supabase project users sign up first)."""
+
+
+ProviderErrorKind = Literal["auth", "rate_limit", "unavailable", "bad_request"]
+
+
+class ProviderError(KnitterError):
+    """A remote model provider refused or failed a request. `kind` says what the caller can
+    do about it: fix the key (auth), wait (rate_limit, unavailable) or the input
+    (bad_request). Messages never carry the API key."""
+
+    def __init__(
+        self, provider: str, kind: ProviderErrorKind, message: str, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.kind: ProviderErrorKind = kind
+        self.status = status

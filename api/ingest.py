@@ -22,8 +22,9 @@ from psycopg.types.json import Jsonb
 from api.chunking import count_tokens, split_text
 from api.db.session import Caller, Connection, transaction_as
 from api.importers.detect import parse
-from api.importers.inputs import DEFAULT_LIMITS, Input, Limits, collect
+from api.importers.inputs import DEFAULT_LIMITS, Input, Limits, UrlItem, collect
 from api.importers.model import Conversation, ItemError, Parsed, Skipped
+from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 
 Outcome = Literal["added", "updated", "skipped"]
 
@@ -175,12 +176,15 @@ def import_conversations(
     return report
 
 
-def parsed(inputs: Iterable[Input | ItemError]) -> Iterable[Parsed]:
+def parsed(
+    inputs: Iterable[Input | UrlItem | ItemError], options: ImportOptions = DEFAULT_OPTIONS
+) -> Iterable[Parsed]:
+    """Each input's conversations; a URL is fetched when its turn comes."""
     for item in inputs:
         if isinstance(item, ItemError):
             yield item
         else:
-            yield from parse(item)
+            yield from parse(item, options)
 
 
 def import_paths(
@@ -190,7 +194,9 @@ def import_paths(
     paths: Iterable[str | Path],
     limits: Limits = DEFAULT_LIMITS,
     on_progress: Callable[[ImportReport], None] | None = None,
+    options: ImportOptions = DEFAULT_OPTIONS,
 ) -> ImportReport:
+    """Import files, folders, zips and http(s) URLs, in any mix."""
     return import_conversations(
-        conn, caller, workspace_id, parsed(collect(paths, limits)), on_progress
+        conn, caller, workspace_id, parsed(collect(paths, limits), options), on_progress
     )

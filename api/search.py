@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from api.db.session import Caller, Connection, transaction_as
+from api.embedding_cache import EmbeddingCache
 from api.embeddings.queue import vector_literal
-from api.embeddings.registry import EmbeddingModel, model_for_id
+from api.embeddings.registry import get_model
 
 
 @dataclass(frozen=True)
@@ -22,26 +24,36 @@ class SearchRequest:
     rrf_k: int = 50
 
 
-def workspace_model_id(conn: Connection, caller: Caller, workspace_id: UUID) -> int | None:
+@dataclass(frozen=True)
+class ModelRef:
+    """A row of embedding_models."""
+
+    id: int
+    provider: str
+    name: str
+    dims: int
+
+
+def workspace_model(conn: Connection, caller: Caller, workspace_id: UUID) -> ModelRef | None:
+    """The embedding model a workspace searches with (None if the caller cannot see it)."""
     with transaction_as(conn, caller):
         row = conn.execute(
-            "select embedding_model_id from public.workspaces where id = %s", [workspace_id]
+            "select m.id, m.provider, m.name, m.dims from public.workspaces w"
+            " join public.embedding_models m on m.id = w.embedding_model_id where w.id = %s",
+            [workspace_id],
         ).fetchone()
-    return int(row["embedding_model_id"]) if row else None
+    return ModelRef(**row) if row else None
 
 
 def search(
     conn: Connection,
     caller: Caller,
     request: SearchRequest,
-    model: tuple[int, EmbeddingModel] | None = None,
+    embedding: tuple[int, Sequence[float]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of hybrid_search, best first. Without a model, keyword-only."""
-    embedding = None
-    model_id = None
-    if model is not None:
-        model_id, embedder = model
-        embedding = vector_literal(embedder.embed([request.query], "query")[0])
+    """Rows of hybrid_search, best first: embedding is (model id, query vector); without
+    one, keyword-only."""
+    model_id, vector = embedding if embedding else (None, None)
     with transaction_as(conn, caller):
         return conn.execute(
             """
@@ -52,7 +64,7 @@ def search(
             """,
             [
                 request.query,
-                embedding,
+                vector_literal(vector) if vector is not None else None,
                 model_id,
                 request.limit,
                 request.full_text_weight,
@@ -63,8 +75,25 @@ def search(
         ).fetchall()
 
 
-def load_workspace_model(
-    conn: Connection, caller: Caller, workspace_id: UUID
-) -> tuple[int, EmbeddingModel] | None:
-    model_id = workspace_model_id(conn, caller, workspace_id)
-    return None if model_id is None else (model_id, model_for_id(conn, model_id))
+def embed_query(
+    conn: Connection,
+    caller: Caller,
+    workspace_id: UUID,
+    text: str,
+    *,
+    api_key: Callable[[str], str] | None = None,
+    cache: EmbeddingCache | None = None,
+) -> tuple[int, list[float]] | None:
+    """(model id, vector) of the query with the workspace's model. api_key gives the key for
+    a remote provider; the cache, when given, spares repeated queries the model call."""
+    ref = workspace_model(conn, caller, workspace_id)
+    if ref is None:
+        return None
+    key = api_key(ref.provider) if api_key is not None and ref.provider != "local" else None
+    model = get_model(ref.provider, ref.name, ref.dims, key)
+
+    def run(query: str) -> list[float]:
+        return model.embed([query], "query")[0]
+
+    vector = cache.get_or_embed(str(ref.id), text, run) if cache else run(text)
+    return ref.id, vector

@@ -3,6 +3,8 @@ migrations; tests isolate themselves with their own users (or their own database
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,11 +23,15 @@ SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    pg = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "pgdata")
+def server() -> Iterator[EmbeddedPostgres]:
+    # Not under pytest's temp root: pytest makes that 0700 at every session start, which
+    # would lock the server's own user out of a data directory below it.
+    home = Path(tempfile.mkdtemp(prefix="knitter-test-"))
+    pg = EmbeddedPostgres(home / "pgdata")
     pg.start()
     yield pg
     pg.stop()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

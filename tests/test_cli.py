@@ -122,3 +122,31 @@ def test_migrate_reports_an_up_to_date_database(db_url: str) -> None:
     result = CliRunner().invoke(cli, ["--database-url", db_url, "migrate"])
     assert result.exit_code == 0
     assert result.output.strip() == "the database is up to date"
+
+
+def test_dev_runs_until_interrupted_and_stops_its_server(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    home = tmp_path / "home"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api", "--home", str(home), "dev"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if "Ctrl-C" in line or not line:
+            break
+    assert any(line.startswith("database: postgresql://postgres@127.0.0.1:") for line in lines)
+    assert (home / "pgdata" / "postmaster.pid").exists()
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert "stopped" in out
+    assert not (home / "pgdata" / "postmaster.pid").exists()

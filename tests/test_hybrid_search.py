@@ -64,7 +64,8 @@ def run(
     conn: Connection, caller: Caller, model: EmbeddingModel | None, **kwargs: Any
 ) -> list[dict[str, Any]]:
     request = SearchRequest(**{"query": QUERY, **kwargs})
-    return search(conn, caller, request, (1, model) if model else None)
+    embedding = (1, model.embed([request.query], "query")[0]) if model else None
+    return search(conn, caller, request, embedding)
 
 
 def test_fusion_puts_the_passage_matching_both_ways_first(

@@ -27,6 +27,8 @@ TABLES = [
     "chunk_embeddings",
     "embedding_queue",
     "embedding_models",
+    "api_keys",
+    "import_jobs",
 ]
 
 
@@ -273,3 +275,54 @@ def test_new_users_get_a_personal_workspace_they_own(
     assert found == [
         {"name": "Personal", "is_personal": True, "embedding_model_id": 1, "role": "owner"}
     ]
+
+
+def test_api_keys_and_import_jobs_are_private(conn: Connection, pair: tuple[Owner, Owner]) -> None:
+    me, other = pair
+    with transaction_as(conn, Caller.service()):
+        for owner in pair:
+            conn.execute(
+                "insert into public.api_keys (user_id, provider, ciphertext, nonce, key_version,"
+                " last_four) values (%s, 'openai', 'x', repeat('n', 12)::bytea, 1, 'abcd')",
+                [owner.caller.user_id],
+            )
+            conn.execute(
+                "insert into public.import_jobs (user_id, workspace_id) values (%s, %s)",
+                [owner.caller.user_id, owner.workspace],
+            )
+    seen = rows(conn, me.caller, "select user_id, last_four from public.api_keys")
+    assert seen == [{"user_id": me.caller.user_id, "last_four": "abcd"}]
+    jobs = rows(conn, me.caller, "select workspace_id from public.import_jobs")
+    assert jobs == [{"workspace_id": me.workspace}]
+    # The ciphertext is never readable through the API roles, not even one's own.
+    for column in ("ciphertext", "nonce"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, me.caller):
+            conn.execute(f"select {column} from public.api_keys")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, me.caller):
+        conn.execute(
+            "insert into public.api_keys (user_id, provider, ciphertext, nonce, key_version,"
+            " last_four) values (auth.uid(), 'gemini', 'x', repeat('n', 12)::bytea, 1, 'x')"
+        )
+    assert (
+        affected(
+            conn,
+            me.caller,
+            "delete from public.api_keys where user_id = %s",
+            [other.caller.user_id],
+        )
+        == 0
+    )
+    assert (
+        affected(
+            conn,
+            me.caller,
+            "update public.import_jobs set status = 'failed' where user_id = %s",
+            [other.caller.user_id],
+        )
+        == 0
+    )
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, me.caller):
+        conn.execute(
+            "insert into public.import_jobs (user_id, workspace_id) values (%s, %s)",
+            [me.caller.user_id, other.workspace],
+        )

@@ -154,6 +154,10 @@ class EmbeddedPostgres:
         self.pgdata.chmod(0o700)
 
     def _pg_ctl(self, *args: str, error: str) -> None:
+        if os.geteuid() == 0:
+            # The server's user must reach the data directory: a parent's mode may have
+            # changed since initdb (pytest, for one, resets its temp root to 0700).
+            _make_reachable(self.pgdata, 0)
         self._run(_install_dir() / "bin" / "pg_ctl", "-D", str(self.pgdata), *args, error=error)
 
     def _run(self, program: Path, *args: str, error: str) -> None:

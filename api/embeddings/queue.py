@@ -11,6 +11,7 @@ from uuid import UUID
 
 from api.db.session import Caller, Connection, transaction_as
 from api.embeddings.registry import model_for_id
+from api.observability import EMBEDDED_TEXTS
 
 BATCH_SIZE = 256
 
@@ -30,8 +31,15 @@ def pending_count(conn: Connection, workspace_id: UUID | None = None) -> int:
     return int(row["n"]) if row else 0
 
 
+# Gives the API key for a remote provider ("openai", "gemini").
+KeyFor = Callable[[str], str]
+
+
 def embed_batch(
-    conn: Connection, workspace_id: UUID | None = None, batch_size: int = BATCH_SIZE
+    conn: Connection,
+    workspace_id: UUID | None = None,
+    batch_size: int = BATCH_SIZE,
+    key_for: KeyFor | None = None,
 ) -> int:
     """Embed one batch of queued passages (one model at a time). Returns how many."""
     with transaction_as(conn, Caller.service()):
@@ -45,8 +53,10 @@ def embed_batch(
               limit %(n)s
               for update skip locked
             )
-            select b.chunk_id, b.model_id, c.workspace_id, c.content
-            from batch b join public.chunks c on c.id = b.chunk_id
+            select b.chunk_id, b.model_id, m.provider, c.workspace_id, c.content
+            from batch b
+            join public.chunks c on c.id = b.chunk_id
+            join public.embedding_models m on m.id = b.model_id
             """,
             {"ws": workspace_id, "n": batch_size},
         ).fetchall()
@@ -54,8 +64,11 @@ def embed_batch(
             return 0
         model_id = rows[0]["model_id"]
         rows = [r for r in rows if r["model_id"] == model_id]
-        model = model_for_id(conn, model_id)
+        provider = rows[0]["provider"]
+        key = key_for(provider) if key_for is not None and provider != "local" else None
+        model = model_for_id(conn, model_id, key)
         vectors = model.embed([r["content"] for r in rows])
+        EMBEDDED_TEXTS.labels(model.provider).inc(len(rows))
         conn.execute(
             """
             insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)
@@ -83,10 +96,11 @@ def drain(
     workspace_id: UUID | None = None,
     batch_size: int = BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
+    key_for: KeyFor | None = None,
 ) -> int:
     """Embed until the queue (of one workspace, or all) is empty. Returns how many."""
     done = 0
-    while n := embed_batch(conn, workspace_id, batch_size):
+    while n := embed_batch(conn, workspace_id, batch_size, key_for):
         done += n
         if on_progress is not None:
             on_progress(n)

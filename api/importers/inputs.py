@@ -1,4 +1,4 @@
-"""Turn what the user names (files, folders, zips) into bytes to parse, within limits.
+"""Turn what the user names (files, folders, zips, URLs) into bytes to parse, within limits.
 
 Nothing is extracted to disk, so zip entry names cannot escape anywhere; sizes are checked
 against the zip's directory and again while reading, so a lying header cannot blow up memory.
@@ -6,6 +6,7 @@ against the zip's directory and again while reading, so a lying header cannot bl
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,14 +20,27 @@ MAX_ZIP_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 MAX_ZIP_ENTRIES = 10_000
 ZIP_MAGIC = b"PK\x03\x04"
 # Inside an export zip, the file that holds the conversations; the rest (images, the HTML
-# viewer) is not text to search.
+# viewer) is not text to search. ChatGPT and Claude name it conversations.json; a Google
+# Takeout zip keeps Gemini's activity under "My Activity/Gemini Apps/" (once "Bard").
 EXPORT_MEMBERS = ("conversations.json",)
+TAKEOUT_ACTIVITY = re.compile(r"(^|/)(Gemini Apps|Bard)/MyActivity\.(json|html)$", re.IGNORECASE)
+URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 @dataclass(frozen=True)
 class Input:
     name: str
     data: bytes
+    # Where fetched bytes came from, and what the server said they are.
+    url: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class UrlItem:
+    """A URL to import: a URL importer fetches it (share links, videos, web pages)."""
+
+    url: str
 
 
 @dataclass(frozen=True)
@@ -41,8 +55,15 @@ DEFAULT_LIMITS = Limits()
 
 def collect(
     paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS
-) -> Iterator[Input | ItemError]:
+) -> Iterator[Input | UrlItem | ItemError]:
     for raw in paths:
+        if isinstance(raw, str) and URL_SCHEME.match(raw.strip()):
+            url = raw.strip()
+            if url.split("://", 1)[0].lower() in ("http", "https"):
+                yield UrlItem(url)
+            else:
+                yield ItemError(url, "only http and https URLs can be imported")
+            continue
         path = Path(raw)
         if path.is_dir():
             files = sorted(
@@ -86,8 +107,7 @@ def from_zip(
                 for info in archive.infolist()
                 if not info.is_dir() and not _hidden(PurePosixPath(info.filename))
             ]
-            exports = [e for e in entries if PurePosixPath(e.filename).name in EXPORT_MEMBERS]
-            chosen = exports or entries
+            chosen = _export_members(entries) or entries
             if not chosen:
                 yield ItemError(label, "the zip has no files")
                 return
@@ -116,6 +136,15 @@ def from_zip(
         yield ItemError(label, f"not a readable zip file: {exc}")
     except RuntimeError as exc:  # encrypted entries
         yield ItemError(label, f"cannot read the zip: {exc}")
+
+
+def _export_members(entries: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
+    exports = [e for e in entries if PurePosixPath(e.filename).name in EXPORT_MEMBERS]
+    activity = [e for e in entries if TAKEOUT_ACTIVITY.search(e.filename)]
+    # Takeout writes the activity as JSON or as HTML; when both are there, they are the same.
+    if any(e.filename.lower().endswith(".json") for e in activity):
+        activity = [e for e in activity if e.filename.lower().endswith(".json")]
+    return exports + activity
 
 
 def _hidden(path: PurePath) -> bool:

@@ -32,6 +32,9 @@ class Message:
     created_at: datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        _drop_nul(self, "text", "author", "model")
+
 
 @dataclass(frozen=True)
 class Conversation:
@@ -44,6 +47,9 @@ class Conversation:
     started_at: datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        _drop_nul(self, "title")
+
     def content_hash(self) -> str:
         """Identity of the content: the same messages hash the same, whatever the file name."""
         canonical = json.dumps(
@@ -52,6 +58,14 @@ class Conversation:
             separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _drop_nul(instance: object, *names: str) -> None:
+    """PostgreSQL text cannot hold NUL; a stray one (valid in JSON) must not sink a source."""
+    for name in names:
+        value = getattr(instance, name)
+        if isinstance(value, str) and "\x00" in value:
+            object.__setattr__(instance, name, value.replace("\x00", ""))
 
 
 @dataclass(frozen=True)

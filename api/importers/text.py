@@ -46,7 +46,8 @@ def parse_markdown(data: bytes, name: str) -> Conversation:
     preamble = text[: headings[0].start()].strip() if headings else text
     if preamble:
         messages.append(Message(role="document", text=preamble))
-    for heading, following in zip(headings, [*headings[1:], None], strict=True):
+    # Each heading with the next one (None after the last); no headings, no sections.
+    for heading, following in zip(headings, [*headings[1:], None], strict=False):
         end = following.start() if following else len(text)
         section = text[heading.start() : end].strip()
         messages.append(

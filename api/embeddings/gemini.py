@@ -1,0 +1,160 @@
+"""Gemini embeddings (gemini-embedding-001) through the google-genai SDK.
+
+The SDK sends `POST {base}/{version}/models/<name>:batchEmbedContents` with one request per
+text, and retries 408, 429 and 5xx itself (HttpRetryOptions), so we do not wrap it in a
+second retry loop.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from functools import cache
+
+import httpx
+from google import genai
+from google.genai import errors, types
+
+from api.embeddings.registry import ModelSpec, Purpose, register_provider
+from api.errors import KnitterError, ProviderError, ProviderErrorKind
+
+NATIVE_DIMS = {"gemini-embedding-001": 3072}
+# batchEmbedContents refuses more than 100 requests in one batch.
+MAX_BATCH_INPUTS = 100
+TASK_TYPES: dict[Purpose, str] = {"document": "RETRIEVAL_DOCUMENT", "query": "RETRIEVAL_QUERY"}
+
+
+class GeminiModel:
+    provider = "gemini"
+
+    def __init__(
+        self,
+        name: str,
+        api_key: str | None,
+        dims: int | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 4,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+    ) -> None:
+        if not api_key:
+            raise ProviderError(
+                "gemini", "auth", f"embedding with Gemini's {name} needs a Gemini API key"
+            )
+        self.name = name
+        self.dims = _output_dims(name, dims)
+        self._key = api_key
+        self._client = genai.Client(
+            api_key=api_key,
+            vertexai=False,
+            http_options=types.HttpOptions(
+                base_url=base_url,
+                timeout=round(timeout * 1000),  # milliseconds
+                retry_options=types.HttpRetryOptions(
+                    attempts=retries + 1,
+                    initial_delay=backoff,
+                    max_delay=max_backoff,
+                    exp_base=2,
+                    jitter=backoff,
+                ),
+                # Our own httpx clients, one pool per process: the SDK would otherwise
+                # build two clients per model (an async one we never use), on httpx2
+                # when installed, which respx cannot replay in tests.
+                httpx_client=_http(),
+                httpx_async_client=_async_http(),
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return f"GeminiModel(name={self.name!r}, dims={self.dims})"
+
+    def embed(self, texts: Sequence[str], purpose: Purpose = "document") -> list[list[float]]:
+        config = types.EmbedContentConfig(
+            task_type=TASK_TYPES[purpose], output_dimensionality=self.dims
+        )
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), MAX_BATCH_INPUTS):
+            batch = list(texts[start : start + MAX_BATCH_INPUTS])
+            vectors.extend(self._embed_batch(batch, config))
+        return vectors
+
+    def _embed_batch(self, texts: list[str], config: types.EmbedContentConfig) -> list[list[float]]:
+        contents: list[types.PartUnion] = list(texts)
+        try:
+            response = self._client.models.embed_content(
+                model=self.name, contents=contents, config=config
+            )
+        except errors.APIError as exc:
+            raise self._api_error(exc) from None
+        except httpx.TimeoutException:
+            raise self._fail("unavailable", "Gemini did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise self._fail("unavailable", f"cannot reach Gemini: {type(exc).__name__}") from None
+        try:
+            # Shortened embeddings come back unnormalised.
+            vectors = [unit(list(e.values or [])) for e in response.embeddings or []]
+        except ValueError as exc:
+            raise self._fail("unavailable", f"Gemini sent an unusable response: {exc}") from None
+        if len(vectors) != len(texts) or any(len(v) != self.dims for v in vectors):
+            raise self._fail(
+                "unavailable",
+                f"Gemini sent {len(vectors)} vectors for {len(texts)} texts"
+                f" (expected {self.dims} dimensions each)",
+            )
+        return vectors
+
+    def _api_error(self, exc: errors.APIError) -> ProviderError:
+        status = exc.code
+        detail = exc.message or exc.status or f"HTTP {status}"
+        kind: ProviderErrorKind
+        # An invalid key is a 400 INVALID_ARGUMENT whose ErrorInfo says API_KEY_INVALID.
+        if status in (401, 403) or "API_KEY_INVALID" in json.dumps(exc.details, default=str):
+            kind, text = "auth", "Gemini refused the API key"
+        elif status == 429:
+            kind, text = "rate_limit", "Gemini's rate limit or quota is exhausted"
+        elif status >= 500 or status == 408:
+            kind, text = "unavailable", "Gemini is unavailable"
+        else:
+            kind, text = "bad_request", f"Gemini rejected the request for {self.name}"
+        return self._fail(kind, f"{text} (HTTP {status} {exc.status}): {detail}", status)
+
+    def _fail(
+        self, kind: ProviderErrorKind, message: str, status: int | None = None
+    ) -> ProviderError:
+        return ProviderError("gemini", kind, message.replace(self._key, "…"), status)
+
+
+@cache
+def _http() -> httpx.Client:
+    return httpx.Client()
+
+
+@cache
+def _async_http() -> httpx.AsyncClient:
+    return httpx.AsyncClient()
+
+
+def _output_dims(name: str, dims: int | None) -> int:
+    native = NATIVE_DIMS.get(name)
+    if dims is None:
+        if native is None:
+            raise KnitterError(f"give the number of dimensions of the Gemini model {name!r}")
+        return native
+    if dims < 1 or (native is not None and dims > native):
+        raise KnitterError(f"{name} gives 1 to {native} dimensions, not {dims}")
+    return dims
+
+
+def unit(vector: list[float]) -> list[float]:
+    norm = math.sqrt(math.fsum(x * x for x in vector))
+    if not norm or not math.isfinite(norm):
+        raise ValueError("a zero or non-finite vector")
+    return [x / norm for x in vector]
+
+
+@register_provider("gemini")
+def gemini_model(spec: ModelSpec, api_key: str | None = None) -> GeminiModel:
+    return GeminiModel(spec.name, api_key, spec.dims)

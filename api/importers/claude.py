@@ -1,0 +1,240 @@
+"""Claude: the data export's conversations.json (alone or in its zip), and one conversation
+as the claude.ai web API returns it (what browser exporters save).
+
+A conversation has `uuid`, `name`, `created_at` and `chat_messages[]`; a message has a
+`sender` (human, assistant), its `text` and, in newer exports, typed `content[]` blocks
+(text, thinking, tool_use, tool_result). The text of attached files (`extracted_content`)
+belongs to the message it was attached to. Where messages link to their parents and the
+conversation names its `current_leaf_message_uuid`, the branch the person last saw is
+rebuilt, as for ChatGPT.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from api.errors import ImportFormatError
+from api.importers.model import Conversation, ItemError, Message, Parsed, Role, Skipped
+
+SENDERS: dict[str, Role] = {"human": "user", "user": "user", "assistant": "assistant"}
+ROOT_PARENT = "00000000-0000-4000-8000-000000000000"
+# Artifacts and hidden reasoning show up in older exports' text as tags; the reasoning is
+# not what the person read.
+HIDDEN_TAGS = ("antThinking",)
+
+
+def looks_like_export(data: Any) -> bool:
+    if isinstance(data, dict):
+        return "chat_messages" in data
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and isinstance(data[0], dict)
+        and "chat_messages" in data[0]
+    )
+
+
+def parse_export(data: Any) -> Iterator[Parsed]:
+    """Every conversation; a malformed one is an ItemError, an empty one is skipped."""
+    items = [data] if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ImportFormatError("a Claude export is a JSON array of conversations")
+    for position, item in enumerate(items):
+        label = f"conversation {position + 1}"
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]:
+            label += f" ({item['name'][:80]!r})"
+        try:
+            conversation = parse_conversation(item)
+        except ImportFormatError as exc:
+            yield ItemError(label, str(exc))
+            continue
+        if conversation.messages:
+            yield conversation
+        else:
+            yield Skipped(label, "no messages")
+
+
+def parse_conversation(item: Any) -> Conversation:
+    if not isinstance(item, dict):
+        raise ImportFormatError("a conversation must be a JSON object")
+    raw_messages = item.get("chat_messages")
+    if not isinstance(raw_messages, list):
+        raise ImportFormatError("the conversation has no 'chat_messages' list")
+    model = item.get("model") if isinstance(item.get("model"), str) else None
+    messages: list[Message] = []
+    skipped_files = 0
+    for raw in _active_branch(raw_messages, item.get("current_leaf_message_uuid")):
+        converted, skipped = _messages(raw, model)
+        messages.extend(converted)
+        skipped_files += skipped
+
+    uuid = item.get("uuid")
+    name = item.get("name")
+    metadata: dict[str, Any] = {}
+    if model:
+        metadata["model"] = model
+    if skipped_files:
+        metadata["skipped_files"] = skipped_files
+    if updated_at := timestamp(item.get("updated_at")):
+        metadata["updated_at"] = updated_at.isoformat()
+    if isinstance(item.get("summary"), str) and item["summary"].strip():
+        metadata["summary"] = item["summary"].strip()
+    return Conversation(
+        kind="claude_export",
+        platform="claude",
+        title=name.strip() if isinstance(name, str) and name.strip() else "Untitled chat",
+        messages=messages,
+        url=f"https://claude.ai/chat/{uuid}" if isinstance(uuid, str) else None,
+        external_id=uuid if isinstance(uuid, str) else None,
+        started_at=timestamp(item.get("created_at")),
+        metadata=metadata,
+    )
+
+
+def _active_branch(raw_messages: list[Any], leaf: Any) -> list[Any]:
+    """The messages from the root to the current leaf when the export links them; else all,
+    in time order (exports list them out of order), a prompt before its same-time answer."""
+    by_id = {
+        m["uuid"]: m for m in raw_messages if isinstance(m, dict) and isinstance(m.get("uuid"), str)
+    }
+    if not isinstance(leaf, str) or leaf not in by_id:
+        return _in_time_order(raw_messages)
+    branch: list[Any] = []
+    seen: set[str] = set()
+    node: Any = leaf
+    while isinstance(node, str) and node in by_id and node not in seen:
+        seen.add(node)
+        branch.append(by_id[node])
+        node = by_id[node].get("parent_message_uuid")
+    branch.reverse()
+    return branch
+
+
+def _in_time_order(raw_messages: list[Any]) -> list[Any]:
+    keys = []
+    for message in raw_messages:
+        created = timestamp(message.get("created_at")) if isinstance(message, dict) else None
+        if created is None:
+            return raw_messages
+        index = message.get("index")
+        order = index if isinstance(index, int) and not isinstance(index, bool) else 0
+        keys.append((created, order, 0 if message.get("sender") == "human" else 1))
+    ranked = sorted(range(len(raw_messages)), key=lambda i: keys[i])
+    return [raw_messages[i] for i in ranked]
+
+
+def _messages(raw: Any, model: str | None) -> tuple[list[Message], int]:
+    """One message, split where tool calls and results interrupt the text; and how many
+    attached files had no text to keep."""
+    if not isinstance(raw, dict):
+        raise ImportFormatError("a chat message must be a JSON object")
+    role = SENDERS.get(str(raw.get("sender")))
+    if role is None:
+        return [], 0
+    created = timestamp(raw.get("created_at"))
+    author_model = model if role == "assistant" else None
+    messages: list[Message] = []
+    texts: list[str] = []
+
+    def flush(extra: list[str] | None = None, metadata: dict[str, Any] | None = None) -> None:
+        text = "\n\n".join(t for t in [*texts, *(extra or [])] if t.strip()).strip()
+        texts.clear()
+        if text:
+            messages.append(
+                Message(role, text, model=author_model, created_at=created, metadata=metadata or {})
+            )
+
+    content = raw.get("content")
+    if isinstance(content, list) and content:
+        for block in content:
+            if not isinstance(block, dict):
+                continue
+            kind = block.get("type")
+            if kind == "text" and isinstance(block.get("text"), str):
+                texts.append(_visible(block["text"]))
+            elif kind in ("tool_use", "tool_result"):
+                flush()
+                if tool := _tool_message(block, created):
+                    messages.append(tool)
+            # thinking, redacted_thinking, images: not what the person read as text.
+    elif isinstance(raw.get("text"), str):
+        texts.append(_visible(raw["text"]))
+
+    attachments, skipped = _attachments(raw)
+    names = [name for name, _ in attachments]
+    extra = [f"Attached file {name}:\n\n{text}" for name, text in attachments]
+    flush(extra, {"attachments": names} if names else None)
+    return messages, skipped
+
+
+def _tool_message(block: dict[str, Any], created: datetime | None) -> Message | None:
+    name = block.get("name") if isinstance(block.get("name"), str) else None
+    if block.get("type") == "tool_use":
+        payload = block.get("input")
+        if isinstance(payload, dict) and len(payload) == 1:
+            payload = next(iter(payload.values()))  # a query, a command: show it bare
+        text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+        text = f"{name or 'tool'}: {text}".strip()
+        kind = "tool_use"
+    else:
+        text = _block_text(block.get("content")).strip()
+        kind = "tool_result"
+    if not text:
+        return None
+    metadata: dict[str, Any] = {"block": kind}
+    if block.get("is_error"):
+        metadata["is_error"] = True
+    return Message("tool", text, author=name, created_at=created, metadata=metadata)
+
+
+def _block_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n\n".join(_block_text(part) for part in content if part)
+    if isinstance(content, dict):
+        if isinstance(content.get("text"), str):
+            return str(content["text"])
+        if "content" in content:
+            return _block_text(content["content"])
+    return ""
+
+
+def _attachments(raw: dict[str, Any]) -> tuple[list[tuple[str, str]], int]:
+    kept: list[tuple[str, str]] = []
+    skipped = 0
+    for attachment in raw.get("attachments") or []:
+        if not isinstance(attachment, dict):
+            continue
+        text = attachment.get("extracted_content")
+        name = attachment.get("file_name")
+        if isinstance(text, str) and text.strip():
+            kept.append((name if isinstance(name, str) and name else "attachment", text.strip()))
+        else:
+            skipped += 1
+    files = raw.get("files")
+    skipped += len(files) if isinstance(files, list) else 0
+    return kept, skipped
+
+
+def _visible(text: str) -> str:
+    for tag in HIDDEN_TAGS:
+        while (start := text.find(f"<{tag}>")) >= 0:
+            end = text.find(f"</{tag}>", start)
+            if end < 0:
+                break
+            text = text[:start] + text[end + len(tag) + 3 :]
+    return text
+
+
+def timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,195 @@
+"""Gemini: Google Takeout's "My Activity" for Gemini Apps (MyActivity.json or .html).
+
+Takeout lists one entry per prompt, newest first: a title "Prompted <prompt>", the time,
+and the answer as HTML (`safeHtmlItem[].html`). It has no conversation id, so entries are
+put back in time order and grouped into conversations wherever the gap between two
+prompts is longer than a configurable pause (30 minutes by default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from bs4 import Tag
+
+from api.errors import ImportFormatError
+from api.importers.claude import timestamp
+from api.importers.html_text import html_to_text, soup
+from api.importers.model import Conversation, Message, Parsed, Skipped
+
+PRODUCTS = ("Gemini Apps", "Bard")
+PROMPTED = re.compile(r"^\s*Prompted[\s\u00a0]+", re.IGNORECASE)
+TITLE_WORDS = 12
+# Takeout's HTML writes times like "Jan 5, 2025, 9:14:03 AM CET" in the export's locale.
+HTML_TIME = re.compile(
+    r"([A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}, \d{1,2}:\d{2}:\d{2}[\s\u202f\u00a0]*[AP]M)"
+    r"(?:[\s\u202f\u00a0]+([A-Z]{2,5}|GMT[+-]\d{1,2}(?::\d{2})?|UTC))?"
+)
+ZONES = {
+    "UTC": 0, "GMT": 0, "WET": 0, "WEST": 1, "BST": 1, "IST": 5.5, "CET": 1, "CEST": 2,
+    "EET": 2, "EEST": 3, "MSK": 3, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7,
+    "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10, "JST": 9, "KST": 9,
+    "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13, "SGT": 8,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Turn:
+    time: datetime
+    prompt: str
+    answer: str
+
+
+def looks_like_takeout(data: Any) -> bool:
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and isinstance(data[0], dict)
+        and "time" in data[0]
+        and ("header" in data[0] or "products" in data[0])
+        and "title" in data[0]
+    )
+
+
+def looks_like_takeout_html(page: str) -> bool:
+    return "outer-cell" in page and "content-cell" in page and any(p in page for p in PRODUCTS)
+
+
+def parse_takeout(data: Any, name: str, gap: timedelta) -> Iterator[Parsed]:
+    if not isinstance(data, list):
+        raise ImportFormatError("Takeout's My Activity is a JSON array of entries")
+    turns = [t for entry in data if (t := _json_turn(entry)) is not None]
+    yield from _conversations(turns, name, gap, len(data))
+
+
+def parse_takeout_html(page: str, name: str, gap: timedelta) -> Iterator[Parsed]:
+    cells = soup(page).select("div.outer-cell")
+    turns = [t for cell in cells if (t := _html_turn(cell)) is not None]
+    yield from _conversations(turns, name, gap, len(cells))
+
+
+def _json_turn(entry: Any) -> Turn | None:
+    if not isinstance(entry, dict) or not _is_gemini(entry):
+        return None
+    title = entry.get("title")
+    time = timestamp(entry.get("time"))
+    if not isinstance(title, str) or time is None or not PROMPTED.match(title):
+        return None  # "Used Gemini Apps", feedback, settings: not a conversation turn
+    answers = entry.get("safeHtmlItem")
+    html = "\n".join(
+        a["html"]
+        for a in (answers if isinstance(answers, list) else [])
+        if isinstance(a, dict) and isinstance(a.get("html"), str)
+    )
+    return Turn(time, PROMPTED.sub("", title, count=1).strip(), html_to_text(html))
+
+
+def _is_gemini(entry: dict[str, Any]) -> bool:
+    products = entry.get("products")
+    if isinstance(products, list) and products:
+        return any(p in PRODUCTS for p in products)
+    return entry.get("header") in PRODUCTS
+
+
+def _html_turn(cell: Tag) -> Turn | None:
+    header = cell.select_one(".header-cell")
+    if header is not None and not any(p in header.get_text() for p in PRODUCTS):
+        return None
+    content = cell.select_one(".content-cell")
+    if content is None:
+        return None
+    # The cell holds: "Prompted <prompt>" <br> <time> <br> <answer HTML>.
+    lead: list[str] = []
+    answer_parts: list[str] = []
+    for child in content.children:
+        if answer_parts or (isinstance(child, Tag) and child.name not in ("br", "a", "span")):
+            answer_parts.append(str(child))
+        elif isinstance(child, Tag) and child.name == "br":
+            lead.append("\n")
+        else:
+            lead.append(child.get_text() if isinstance(child, Tag) else str(child))
+    lines = [line.strip() for line in "".join(lead).split("\n") if line.strip()]
+    if not lines or not PROMPTED.match(lines[0]):
+        return None
+    time_at = next((i for i, line in enumerate(lines) if HTML_TIME.search(line)), None)
+    if time_at is None:
+        return None
+    time = _html_time(lines[time_at])
+    if time is None:
+        return None
+    prompt = "\n".join(lines[:time_at])
+    extra = lines[time_at + 1 :]  # answer text before its first block element
+    answer = html_to_text("<p>" + "<br>".join(extra) + "</p>" + "".join(answer_parts))
+    return Turn(time, PROMPTED.sub("", prompt, count=1).strip(), answer)
+
+
+def _html_time(line: str) -> datetime | None:
+    match = HTML_TIME.search(line)
+    if match is None:
+        return None
+    clock = re.sub(r"[\s\u202f\u00a0]+", " ", match[1]).replace(".", "")
+    try:
+        local = datetime.strptime(clock, "%b %d, %Y, %I:%M:%S %p")
+    except ValueError:
+        try:
+            local = datetime.strptime(clock, "%B %d, %Y, %I:%M:%S %p")
+        except ValueError:
+            return None
+    return local.replace(tzinfo=_zone(match[2]))
+
+
+def _zone(name: str | None) -> timezone:
+    if name is None:
+        return UTC
+    if name.startswith("GMT") and len(name) > 3:
+        sign = -1 if name[3] == "-" else 1
+        hours, _, minutes = name[4:].partition(":")
+        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
+    return timezone(timedelta(hours=ZONES.get(name, 0)))
+
+
+def _conversations(turns: list[Turn], name: str, gap: timedelta, entries: int) -> Iterator[Parsed]:
+    turns = [t for t in turns if t.prompt or t.answer]
+    if not turns:
+        if entries:
+            yield Skipped(name, "no Gemini prompts among the activity entries")
+            return
+        raise ImportFormatError(f"{name} holds no activity entries")
+    turns.sort(key=lambda t: t.time)
+    group: list[Turn] = [turns[0]]
+    for turn in turns[1:]:
+        if turn.time - group[-1].time > gap:
+            yield _conversation(group)
+            group = []
+        group.append(turn)
+    yield _conversation(group)
+
+
+def _conversation(turns: list[Turn]) -> Conversation:
+    messages: list[Message] = []
+    for turn in turns:
+        if turn.prompt:
+            messages.append(Message("user", turn.prompt, created_at=turn.time))
+        if turn.answer:
+            messages.append(
+                Message("assistant", turn.answer, author="Gemini", created_at=turn.time)
+            )
+    first = turns[0]
+    words = first.prompt.split()
+    title = " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
+    # Stable across re-imports of a newer Takeout: the first prompt and its time.
+    identity = f"{first.time.astimezone(UTC).replace(microsecond=0).isoformat()}\n{first.prompt}"
+    return Conversation(
+        kind="gemini_takeout",
+        platform="gemini",
+        title=title or "Gemini conversation",
+        messages=messages,
+        external_id="takeout-" + hashlib.sha256(identity.encode()).hexdigest()[:32],
+        started_at=first.time,
+        metadata={"prompts": len(turns), "ended_at": turns[-1].time.isoformat()},
+    )

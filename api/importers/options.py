@@ -1,0 +1,24 @@
+"""Settings an import can be given: how to fetch, how to group, which languages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from api.fetch import DEFAULT_POLICY, FetchPolicy
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    fetch: FetchPolicy = DEFAULT_POLICY
+    # Takeout has no conversation id: prompts further apart than this start a new one.
+    gemini_gap: timedelta = timedelta(minutes=30)
+    # Transcript languages in order of preference; auto-generated ones are used when no
+    # manual transcript in these languages exists.
+    youtube_languages: tuple[str, ...] = ("en",)
+    youtube_auto_generated: bool = True
+    # Roughly how long one transcript passage runs, in seconds.
+    youtube_passage_seconds: float = 60.0
+
+
+DEFAULT_OPTIONS = ImportOptions()

@@ -1,0 +1,28 @@
+"""POST /v1/queue/drain: embed queued passages now. The target of the embed-pending edge
+function (a Supabase Database Webhook on embedding_queue); needs the service-role key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.deps import DbDep, ServiceDep, ServicesDep
+from api.embeddings.queue import pending_count
+from api.worker import drain_some
+
+api = APIRouter(prefix="/v1/queue", tags=["operations"])
+
+
+class DrainBody(BaseModel):
+    max_batches: int = Field(default=10, ge=1, le=100)
+
+
+class DrainResult(BaseModel):
+    embedded: int
+    pending: int
+
+
+@api.post("/drain", response_model=DrainResult, summary="Embed queued passages")
+def drain(body: DrainBody, caller: ServiceDep, conn: DbDep, svc: ServicesDep) -> DrainResult:
+    embedded = drain_some(conn, svc.settings, body.max_batches)
+    return DrainResult(embedded=embedded, pending=pending_count(conn))

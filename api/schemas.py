@@ -1,0 +1,201 @@
+"""Request and response bodies of the HTTP API (they are its OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# PostgreSQL text cannot hold NUL characters: refuse them at the door.
+NO_NUL = r"^[^\x00]*$"
+Query = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=NO_NUL)
+]
+Word = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
+OneOrMany = Word | list[Word]
+
+
+class SearchFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    workspace_id: UUID | None = None
+    source_id: UUID | list[UUID] | None = None
+    platform: OneOrMany | None = Field(default=None, examples=["chatgpt"])
+    kind: OneOrMany | None = Field(default=None, examples=[["chatgpt_export", "markdown"]])
+    role: OneOrMany | None = Field(default=None, examples=["assistant"])
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+
+    def as_rpc(self) -> dict[str, Any]:
+        filters = self.model_dump(mode="json", exclude_none=True)
+        # In UTC: PostgreSQL accepts offsets up to ±15:59, Python up to ±23:59.
+        for name in ("date_from", "date_to"):
+            if (value := getattr(self, name)) is not None:
+                filters[name] = _utc(value).isoformat()
+        return filters
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class SearchBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "query": "how did I fix the sourdough starter",
+                    "limit": 5,
+                    "filters": {"platform": "chatgpt"},
+                }
+            ]
+        },
+    )
+
+    query: Query
+    limit: int = Field(default=10, ge=1, le=50)
+    filters: SearchFilters = Field(default_factory=SearchFilters)
+    full_text_weight: float = Field(default=1.0, ge=0, le=100)
+    semantic_weight: float = Field(default=1.0, ge=0, le=100)
+    rrf_k: int = Field(default=50, ge=1, le=1000)
+    keyword_only: bool = False
+
+
+class SearchResult(BaseModel):
+    chunk_id: int
+    source_id: UUID
+    workspace_id: UUID
+    source_title: str
+    platform: str
+    kind: str
+    url: str | None
+    role: str
+    author: str | None
+    created_at: datetime | None
+    message_index: int
+    chunk_index: int
+    content: str
+    snippet: str = Field(description="HTML-escaped text; the matches are wrapped in <mark>.")
+    score: float
+    keyword_rank: int | None
+    keyword_score: float | None
+    semantic_rank: int | None
+    semantic_score: float | None
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResult]
+    semantic: bool = Field(description="Whether the vector branch took part.")
+
+
+class EmbedBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "texts": ["sourdough starter"],
+                    "provider": "local",
+                    "model": "all-MiniLM-L6-v2",
+                    "purpose": "query",
+                }
+            ]
+        },
+    )
+
+    texts: list[Annotated[str, StringConstraints(min_length=1, max_length=8000)]] = Field(
+        min_length=1, max_length=100
+    )
+    provider: Literal["local", "openai", "gemini"] = "local"
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    dims: int | None = Field(default=None, ge=1, le=4000)
+    purpose: Literal["document", "query"] = "document"
+
+
+class EmbedResponse(BaseModel):
+    provider: str
+    model: str
+    dims: int
+    embeddings: list[list[float]]
+
+
+class ImportUrls(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"urls": ["https://chatgpt.com/share/abc123"]}]},
+    )
+
+    # Only web addresses: never a path on the server.
+    urls: list[
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True,
+                min_length=8,
+                max_length=2000,
+                pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$",
+            ),
+        ]
+    ] = Field(min_length=1, max_length=20)
+    workspace_id: UUID | None = None
+
+
+class ImportError_(BaseModel):
+    item: str
+    message: str
+
+
+class ImportJob(BaseModel):
+    id: UUID
+    workspace_id: UUID
+    status: Literal["queued", "running", "succeeded", "failed"]
+    items_total: int
+    items_done: int
+    added: int
+    updated: int
+    skipped: int
+    failed: int
+    passages: int
+    errors: list[ImportError_]
+    embedding_pending: int = Field(
+        default=0, description="Passages of the workspace still waiting for an embedding."
+    )
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class KeyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"key": "sk-…"}]})
+
+    # Provider keys are printable ASCII without spaces.
+    key: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=8, max_length=500, pattern=r"^[\x21-\x7e]+$"
+        ),
+    ]
+
+
+class KeyInfoResponse(BaseModel):
+    provider: str
+    last_four: str
+    updated_at: datetime
+
+
+class KeyTestResponse(BaseModel):
+    ok: bool
+    provider: str
+    model: str
+    message: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    version: str
+    environment: str
+    database: Literal["ok", "unreachable"]
+    migrations: Literal["current", "pending", "unknown"]

@@ -1,0 +1,69 @@
+"""The embedding worker: drains `embedding_queue` in a background thread of the API.
+
+Several workers (threads, replicas, the edge function's calls) can run at once: rows are
+taken `for update skip locked`, so each passage is embedded once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from psycopg_pool import ConnectionPool
+
+from api.config import Settings
+from api.db.session import Connection
+from api.embeddings.queue import KeyFor, embed_batch
+from api.errors import KnitterError
+
+log = logging.getLogger("knitter.worker")
+
+
+def server_keys(settings: Settings) -> KeyFor:
+    """Keys for work done for no single user: the server's defaults."""
+
+    def key_for(provider: str) -> str:
+        secret = {"openai": settings.openai_api_key, "gemini": settings.gemini_api_key}.get(
+            provider
+        )
+        if secret is None:
+            raise KnitterError(f"no server {provider} key to embed queued passages with")
+        return secret.get_secret_value()
+
+    return key_for
+
+
+def drain_some(conn: Connection, settings: Settings, max_batches: int) -> int:
+    done = 0
+    for _ in range(max_batches):
+        n = embed_batch(conn, key_for=server_keys(settings))
+        if not n:
+            break
+        done += n
+    return done
+
+
+class EmbeddingWorker:
+    def __init__(self, pool: ConnectionPool[Connection], settings: Settings) -> None:
+        self.pool = pool
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="embedding-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            embedded = 0
+            try:
+                with self.pool.connection() as conn:
+                    embedded = drain_some(conn, self.settings, max_batches=10)
+            except Exception:  # keep the worker alive; the rows stay queued
+                log.exception("embedding worker batch failed")
+            if not embedded:
+                self._stop.wait(self.settings.embed_worker_interval_seconds)

@@ -1,0 +1,94 @@
+// The target of a Supabase Database Webhook on public.embedding_queue: when passages are
+// queued (inserted through an RPC or SQL, without embeddings), ask the knitter API to embed
+// them. The API does the work (it holds the models and keys) and takes queue rows
+// `for update skip locked`, so overlapping calls never embed a passage twice.
+
+export interface Env {
+  KNITTER_API_URL?: string;
+  SUPABASE_SERVICE_ROLE_KEY?: string;
+}
+
+export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
+
+// The shape Supabase Database Webhooks post.
+interface WebhookPayload {
+  type: "INSERT" | "UPDATE" | "DELETE";
+  table: string;
+  schema: string;
+  record: Record<string, unknown> | null;
+  old_record: Record<string, unknown> | null;
+}
+
+const TIMEOUT_MS = 55_000; // under the edge runtime's wall-clock limit
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+function isPayload(value: unknown): value is WebhookPayload {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.type === "string" && typeof v.table === "string" &&
+    typeof v.schema === "string";
+}
+
+export async function handler(
+  req: Request,
+  env: Env,
+  fetchImpl: Fetch,
+): Promise<Response> {
+  if (req.method !== "POST") {
+    return json(405, { error: "POST a Database Webhook payload" });
+  }
+  const apiUrl = env.KNITTER_API_URL?.replace(/\/+$/, "");
+  const serviceKey = env.SUPABASE_SERVICE_ROLE_KEY;
+  if (!apiUrl || !serviceKey) {
+    return json(500, {
+      error: "KNITTER_API_URL and SUPABASE_SERVICE_ROLE_KEY must be set",
+    });
+  }
+  let payload: unknown;
+  try {
+    payload = await req.json();
+  } catch {
+    return json(400, { error: "the body is not JSON" });
+  }
+  if (!isPayload(payload)) {
+    return json(400, { error: "not a Database Webhook payload" });
+  }
+  if (payload.schema !== "public" || payload.table !== "embedding_queue") {
+    return json(400, {
+      error: `unexpected table ${payload.schema}.${payload.table}`,
+    });
+  }
+  if (payload.type !== "INSERT") return json(200, { skipped: payload.type });
+
+  let response: Response;
+  try {
+    response = await fetchImpl(`${apiUrl}/v1/queue/drain`, {
+      method: "POST",
+      headers: {
+        "authorization": `Bearer ${serviceKey}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ max_batches: 10 }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (error) {
+    // The rows stay queued; the next webhook or the API's own worker picks them up.
+    return json(502, {
+      error: `the knitter API is unreachable: ${(error as Error).name}`,
+    });
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    return json(502, {
+      error: `the knitter API answered ${response.status}`,
+      detail: text.slice(0, 500),
+    });
+  }
+  return json(200, JSON.parse(text));
+}

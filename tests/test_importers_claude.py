@@ -1,0 +1,153 @@
+"""Claude: the data export (typed content blocks, attachments, out-of-order messages) and
+the real samples (an older export, one conversation from the web API)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.importers.claude import parse_export
+from api.importers.detect import parse
+from api.importers.inputs import Input, collect
+from api.importers.model import Conversation, ItemError, Skipped
+from tests.conftest import FIXTURES, SAMPLES
+
+EXPORT = FIXTURES / "claude" / "conversations.json"
+
+
+def load(path: Path = EXPORT) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def conversations(data: Any) -> list[Conversation]:
+    return [c for c in parse_export(data) if isinstance(c, Conversation)]
+
+
+def test_content_blocks_attachments_and_order() -> None:
+    hike = conversations(load())[0]
+    assert (hike.kind, hike.platform, hike.title) == (
+        "claude_export",
+        "claude",
+        "Packing list for a winter hike",
+    )
+    assert hike.external_id == "5d0c1f2e-7b3a-4c9d-8e1f-2a3b4c5d6e7f"
+    assert hike.url == "https://claude.ai/chat/5d0c1f2e-7b3a-4c9d-8e1f-2a3b4c5d6e7f"
+    # Put back in time order; the tool call and its result split the answer where they were.
+    assert [(m.role, m.metadata.get("block")) for m in hike.messages] == [
+        ("user", None),
+        ("assistant", None),
+        ("tool", "tool_use"),
+        ("tool", "tool_result"),
+        ("assistant", None),
+        ("user", None),
+        ("assistant", None),
+    ]
+    prompt = hike.messages[0]
+    assert "Attached file gear-list.txt:" in prompt.text and "microspikes" in prompt.text
+    assert prompt.metadata == {"attachments": ["gear-list.txt"]}
+    assert hike.messages[2].text == "web_search: avalanche bulletin Cairngorms"
+    assert hike.messages[2].author == "web_search"
+    assert hike.messages[3].text.startswith("Considerable avalanche hazard")
+    assert not any("SECRET-REASONING" in m.text for m in hike.messages)  # thinking blocks
+    assert hike.metadata["skipped_files"] == 1  # the photo
+    assert hike.started_at is not None and hike.started_at.isoformat().startswith("2025-01-11")
+
+
+def test_empty_and_malformed_conversations_fail_alone() -> None:
+    items = list(parse_export(load()))
+    assert [type(i).__name__ for i in items] == [
+        "Conversation",
+        "Skipped",
+        "ItemError",
+        "Conversation",
+    ]
+    error = items[2]
+    assert isinstance(error, ItemError) and "'Broken one'" in error.item
+    older = items[3]
+    assert isinstance(older, Conversation)
+    assert older.messages[1].text.startswith("約80度のお湯")  # antThinking removed
+    assert isinstance(items[1], Skipped)
+
+
+def test_export_zip_is_detected_by_content(tmp_path: Path) -> None:
+    archive = tmp_path / "data-2025-01-14-10-00-00.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(EXPORT, "conversations.json")
+        z.writestr("users.json", '[{"uuid": "u", "full_name": "A", "email_address": "a@b.c"}]')
+        z.writestr("projects.json", "[]")
+    inputs = [i for i in collect([archive]) if isinstance(i, Input)]
+    assert [i.name for i in inputs] == [f"{archive}:conversations.json"]
+    kinds = [c.kind for i in inputs for c in parse(i) if isinstance(c, Conversation)]
+    assert kinds == ["claude_export", "claude_export"]
+
+
+def test_branches_follow_the_current_leaf() -> None:
+    """Where messages link to parents, the branch ending at current_leaf_message_uuid is
+    the one kept; a regenerated answer left behind is not imported."""
+    root = "00000000-0000-4000-8000-000000000000"
+    conversation = {
+        "uuid": "c1",
+        "name": "Branches",
+        "current_leaf_message_uuid": "a2",
+        "chat_messages": [
+            {
+                "uuid": "h1",
+                "sender": "human",
+                "text": "Name a blue fruit",
+                "parent_message_uuid": root,
+            },
+            {
+                "uuid": "a1",
+                "sender": "assistant",
+                "text": "OLD: a plum",
+                "parent_message_uuid": "h1",
+            },
+            {
+                "uuid": "a2",
+                "sender": "assistant",
+                "text": "A blueberry",
+                "parent_message_uuid": "h1",
+            },
+        ],
+    }
+    [only] = conversations(conversation)
+    assert [m.text for m in only.messages] == ["Name a blue fruit", "A blueberry"]
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is not present")
+def test_real_older_export() -> None:
+    [calc] = conversations(
+        load(SAMPLES / "claude" / "simonw-claude-to-sqlite-artifacts-conversations.json")
+    )
+    assert calc.title == "LLM Pricing Calculator"
+    assert len(calc.messages) == 20
+    assert calc.messages[0].text.startswith("Built me an artifact with no react")
+    assert calc.messages[6].text.startswith("Add a onkeyup event too")
+    assert [m.role for m in calc.messages] == ["user", "assistant"] * 10
+    assert calc.metadata["skipped_files"] == 5
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is not present")
+def test_real_web_api_conversation() -> None:
+    sample = SAMPLES / "claude" / "osteele-claude-bakery-chat-webapi.json"
+    [bakery] = [c for c in parse(Input(str(sample), sample.read_bytes()))]
+    assert isinstance(bakery, Conversation)
+    assert bakery.title == "Interactive Bakery Comparison Visualization"
+    assert [m.role for m in bakery.messages] == ["user", "assistant", "user", "assistant"]
+    assert bakery.messages[1].model == "claude-3-5-sonnet-20240620"
+    assert "<antThinking>" not in bakery.messages[1].text
+    assert "antArtifact" in bakery.messages[1].text  # the artifact is what the person saw
+
+
+def test_nul_characters_valid_in_json_are_dropped_before_storage() -> None:
+    conversation = {
+        "uuid": "c2",
+        "name": "Nul\u0000 title",
+        "chat_messages": [{"sender": "human", "text": "tab\u0000 separated"}],
+    }
+    [only] = conversations(conversation)
+    assert (only.title, only.messages[0].text) == ("Nul title", "tab separated")
