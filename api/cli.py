@@ -71,7 +71,7 @@ def cli(
 @click.pass_obj
 def migrate(settings: Settings) -> None:
     """Apply pending migrations (and, off Supabase, the local Supabase shim)."""
-    with database(settings) as conn:
+    with database(settings, current_schema=False) as conn:
         applied = apply_migrations(conn)
     if applied:
         for migration in applied:
@@ -183,7 +183,7 @@ def dev(settings: Settings) -> None:
     server = embedded_server(settings)
     url = server.start()
     try:
-        with database(settings) as conn:
+        with database(settings, current_schema=False) as conn:
             applied = apply_migrations(conn)
         click.echo(f"knitter {__version__}: local stack in {settings.home}")
         if applied:

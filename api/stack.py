@@ -17,12 +17,13 @@ def embedded_server(settings: Settings) -> EmbeddedPostgres:
 
 
 @contextmanager
-def database(settings: Settings, *, apply_migrations: bool = False) -> Iterator[Connection]:
-    """A connection, with the schema current.
+def database(settings: Settings, *, current_schema: bool = True) -> Iterator[Connection]:
+    """A connection, with the schema current unless current_schema is False (for
+    `knitter migrate` itself).
 
     The embedded server is started when needed (and stopped again if this call started it)
     and migrated automatically: it is ours. Any other database must be migrated on purpose
-    (`knitter migrate`) unless apply_migrations is set.
+    (`knitter migrate`).
     """
     server = None
     if settings.database_url:
@@ -30,13 +31,12 @@ def database(settings: Settings, *, apply_migrations: bool = False) -> Iterator[
     else:
         server = embedded_server(settings)
         url = server.start()
-        apply_migrations = True
     try:
         with connect(url) as conn:
             conn.autocommit = True
-            if apply_migrations:
+            if current_schema and server is not None:
                 migrate(conn)
-            elif todo := pending(conn):
+            elif current_schema and (todo := pending(conn)):
                 raise KnitterError(
                     f"the database has {len(todo)} pending migration(s); run `knitter migrate`"
                 )

@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from api.cli import cli
+from api.db.migrate import migrations
 from tests.conftest import FIXTURES
 
 EXPORT = FIXTURES / "chatgpt" / "conversations.json"
@@ -118,10 +120,20 @@ def test_bad_input_is_one_clear_line_and_a_non_zero_exit(tmp_path: Path, db_url:
     assert "Traceback" not in unreachable.output
 
 
-def test_migrate_reports_an_up_to_date_database(db_url: str) -> None:
-    result = CliRunner().invoke(cli, ["--database-url", db_url, "migrate"])
-    assert result.exit_code == 0
-    assert result.output.strip() == "the database is up to date"
+def test_migrate_applies_then_reports_an_up_to_date_database(
+    new_database: Callable[[], str],
+) -> None:
+    url = new_database()
+    runner = CliRunner()
+    searching = runner.invoke(cli, ["--database-url", url, "search", "x", "--user", "a@b.c"])
+    assert searching.exit_code == 1 and "run `knitter migrate`" in searching.output
+    first = runner.invoke(cli, ["--database-url", url, "migrate"])
+    assert first.exit_code == 0, first.output
+    applied = [line.removeprefix("applied ") for line in first.output.splitlines()]
+    assert applied == [m.path.name for m in migrations()]
+    again = runner.invoke(cli, ["--database-url", url, "migrate"])
+    assert again.exit_code == 0
+    assert again.output.strip() == "the database is up to date"
 
 
 def test_dev_runs_until_interrupted_and_stops_its_server(tmp_path: Path) -> None:
