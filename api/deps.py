@@ -23,19 +23,24 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
-def current_caller(
-    request: Request,
-    svc: ServicesDep,
+def token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Caller:
+) -> str:
     if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "a bearer token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return credentials.credentials
+
+
+TokenDep = Annotated[str, Depends(token)]
+
+
+def current_caller(request: Request, svc: ServicesDep, jwt: TokenDep) -> Caller:
     try:
-        caller = svc.verifier.caller(credentials.credentials)
+        caller = svc.verifier.caller(jwt)
     except AuthError as exc:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -49,18 +54,9 @@ def current_caller(
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def service_caller(
-    svc: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Caller:
-    if credentials is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "the service-role key is required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+def service_caller(svc: ServicesDep, jwt: TokenDep) -> Caller:
     try:
-        return svc.verifier.service(credentials.credentials)
+        return svc.verifier.service(jwt)
     except AuthError as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
 

@@ -8,7 +8,6 @@ second retry loop.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from functools import cache
 
@@ -16,7 +15,7 @@ import httpx
 from google import genai
 from google.genai import errors, types
 
-from api.embeddings.registry import ModelSpec, Purpose, register_provider
+from api.embeddings.registry import ModelSpec, Purpose, register_provider, unit
 from api.errors import KnitterError, ProviderError, ProviderErrorKind
 
 NATIVE_DIMS = {"gemini-embedding-001": 3072}
@@ -146,13 +145,6 @@ def _output_dims(name: str, dims: int | None) -> int:
     if dims < 1 or (native is not None and dims > native):
         raise KnitterError(f"{name} gives 1 to {native} dimensions, not {dims}")
     return dims
-
-
-def unit(vector: list[float]) -> list[float]:
-    norm = math.sqrt(math.fsum(x * x for x in vector))
-    if not norm or not math.isfinite(norm):
-        raise ValueError("a zero or non-finite vector")
-    return [x / norm for x in vector]
 
 
 @register_provider("gemini")

@@ -4,7 +4,6 @@ same `POST /embeddings` (set OPENAI_BASE_URL or pass base_url)."""
 from __future__ import annotations
 
 import email.utils
-import math
 import os
 import random
 import re
@@ -15,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from api.embeddings.registry import ModelSpec, Purpose, register_provider
+from api.embeddings.registry import ModelSpec, Purpose, register_provider, unit
 from api.errors import KnitterError, ProviderError, ProviderErrorKind
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -222,13 +221,6 @@ def batches(texts: Sequence[str]) -> Iterator[list[str]]:
         size += n
     if batch:
         yield batch
-
-
-def unit(vector: list[float]) -> list[float]:
-    norm = math.sqrt(math.fsum(x * x for x in vector))
-    if not norm or not math.isfinite(norm):
-        raise ValueError("a zero or non-finite vector")
-    return [x / norm for x in vector]
 
 
 @register_provider("openai")

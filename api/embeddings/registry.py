@@ -7,6 +7,7 @@ EmbeddingModel. Providers live in their own modules, imported on first use.
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -42,6 +43,14 @@ PROVIDER_MODULES = {
     "openai": "api.embeddings.openai",
     "gemini": "api.embeddings.gemini",
 }
+
+
+def unit(vector: list[float]) -> list[float]:
+    """The vector scaled to length 1 (remote providers do not all return unit vectors)."""
+    norm = math.sqrt(math.fsum(x * x for x in vector))
+    if not norm or not math.isfinite(norm):
+        raise ValueError("a zero or non-finite vector")
+    return [x / norm for x in vector]
 
 
 def register_provider(name: str) -> Callable[[ProviderFactory], ProviderFactory]:
