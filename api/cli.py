@@ -6,7 +6,6 @@ import contextlib
 import html
 import json
 import re
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from api.ingest import ImportReport, import_paths
 from api.keyring import Keyring
 from api.keys import resolve
 from api.search import SearchRequest, embed_query, search
-from api.stack import database, embedded_server
+from api.stack import database, embedded_server, local_encryption_key
 from api.users import caller_for, ensure_workspace, workspace_id
 
 MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
@@ -172,12 +171,28 @@ def search_command(
 
 
 @cli.command()
+@click.option(
+    "--port",
+    default=54321,
+    show_default=True,
+    envvar="KNITTER_PORT",
+    type=click.IntRange(1, 65535),
+    help="Port of the local origin [env: KNITTER_PORT].",
+)
 @click.pass_obj
-def dev(settings: Settings) -> None:
-    """Run the local stack until Ctrl-C: the embedded database, migrated.
+def dev(settings: Settings, port: int) -> None:
+    """Run the local stack until Ctrl-C, on one origin (127.0.0.1 only).
 
-    (The gateway, API and web app join it as they are built.)
+    The embedded database (migrated), the local Supabase gateway (/auth/v1, /rest/v1/rpc)
+    and the API (/v1, /health, /docs) with its embedding worker. The web app is still to
+    come.
     """
+    import uvicorn
+    from pydantic import SecretStr
+
+    from api.gateway import create_gateway, local_secrets, with_gateway
+    from api.main import create_app
+
     if settings.database_url:
         raise KnitterError("knitter dev runs the embedded database; unset DATABASE_URL")
     server = embedded_server(settings)
@@ -185,15 +200,32 @@ def dev(settings: Settings) -> None:
     try:
         with database(settings, current_schema=False) as conn:
             applied = apply_migrations(conn)
+        keys = local_secrets(settings.home)
+        origin = f"http://127.0.0.1:{port}"
+        local = settings.model_copy(
+            update={
+                "environment": "development",
+                "database_url": url,
+                "supabase_url": origin,
+                "supabase_jwt_secret": SecretStr(keys.jwt_secret),
+                "encryption_key": settings.encryption_key
+                or SecretStr(local_encryption_key(settings.home)),
+                "embed_worker": True,
+                "cors_origins": [origin, *settings.cors_origins],
+            }
+        )
+        app = with_gateway(create_app(local), create_gateway(local, url))
         click.echo(f"knitter {__version__}: local stack in {settings.home}")
         if applied:
             click.echo(f"applied {len(applied)} migration(s)")
         click.echo(f"database: {url}")
-        click.echo(f"  psql {url}")
+        click.echo(f"origin:   {origin}  (API docs: {origin}/docs)")
+        click.echo(f"anon key: {keys.anon_key}")
         click.echo("Press Ctrl-C to stop.")
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        # uvicorn shuts down on Ctrl-C, then re-raises it: that is the normal way out.
         with contextlib.suppress(KeyboardInterrupt):
-            signal.pause()
+            uvicorn.Server(config).run()
     finally:
         if server.started_here:
             server.stop()

@@ -157,9 +157,12 @@ def _error_handlers(app: FastAPI) -> None:
         return error(422, "the request holds a value the database cannot store")
 
 
-def _app() -> FastAPI:
+def __getattr__(name: str) -> FastAPI:
+    """`api.main:app`, made from the environment on first access (by uvicorn), so that
+    importing this module has no side effects."""
+    if name != "app":
+        raise AttributeError(name)
     configure_logging()
-    return create_app()
-
-
-app = _app()
+    application = create_app()
+    globals()["app"] = application
+    return application

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from api.config import Settings
 from api.db.embedded import EmbeddedPostgres
 from api.db.migrate import migrate, pending
 from api.db.session import Connection, connect
 from api.errors import KnitterError
+from api.keyring import generate_key
 
 
 def embedded_server(settings: Settings) -> EmbeddedPostgres:
@@ -44,3 +47,14 @@ def database(settings: Settings, *, current_schema: bool = True) -> Iterator[Con
     finally:
         if server is not None and server.started_here:
             server.stop()
+
+
+def local_encryption_key(home: Path) -> str:
+    """The local stack's ENCRYPTION_KEY: made once under home (mode 0600), then reused."""
+    path = home / "encryption.key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(generate_key())
+    return path.read_text().strip()
