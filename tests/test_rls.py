@@ -326,3 +326,63 @@ def test_api_keys_and_import_jobs_are_private(conn: Connection, pair: tuple[Owne
             "insert into public.import_jobs (user_id, workspace_id) values (%s, %s)",
             [me.caller.user_id, other.workspace],
         )
+
+
+def test_source_and_workspace_rpcs_see_only_the_callers_rows(
+    conn: Connection, pair: tuple[Owner, Owner]
+) -> None:
+    me, other = pair
+    listed = rows(conn, me.caller, "select id, title, passages from public.list_sources()")
+    assert listed == [{"id": me.source, "title": "marmalade notes", "passages": 1}]
+    assert rows(conn, me.caller, "select * from public.list_sources(%s)", [other.workspace]) == []
+    mine = rows(conn, me.caller, "select content from public.source_passages(%s)", [me.source])
+    assert mine == [{"content": "The secret word is marmalade."}]
+    assert rows(conn, me.caller, "select * from public.source_passages(%s)", [other.source]) == []
+    gone = rows(conn, me.caller, "select public.delete_source(%s) as ok", [other.source])
+    assert gone == [{"ok": False}]
+    assert rows(conn, other.caller, "select id from public.list_sources()") == [
+        {"id": other.source}
+    ]
+    workspaces = rows(conn, me.caller, "select id, role from public.list_workspaces()")
+    assert workspaces == [{"id": me.workspace, "role": "owner"}]
+    models = rows(conn, me.caller, "select name from public.list_embedding_models()")
+    assert {"name": "all-MiniLM-L6-v2"} in models
+    switched = rows(
+        conn,
+        me.caller,
+        "select public.set_workspace_embedding_model(%s, 1) as ok",
+        [other.workspace],
+    )
+    assert switched == [{"ok": False}]
+    deleted = rows(conn, me.caller, "select public.delete_source(%s) as ok", [me.source])
+    assert deleted == [{"ok": True}]
+    assert rows(conn, me.caller, "select * from public.list_sources()") == []
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, Caller.anon()):
+        conn.execute("select * from public.list_sources()")
+
+
+def test_switching_models_queues_the_workspace_for_re_embedding(
+    conn: Connection, pair: tuple[Owner, Owner]
+) -> None:
+    me, _ = pair
+    with transaction_as(conn, Caller.service()):
+        model = conn.execute(
+            "insert into public.embedding_models (provider, name, dims)"
+            " values ('test', %s, 8) returning id",
+            [f"switch-{me.workspace}"],
+        ).fetchone()
+    assert model is not None
+    ok = rows(
+        conn,
+        me.caller,
+        "select public.set_workspace_embedding_model(%s, %s) as ok",
+        [me.workspace, model["id"]],
+    )
+    assert ok == [{"ok": True}]
+    queued = rows(
+        conn,
+        me.caller,
+        "select chunk_id from public.embedding_queue where model_id = %s",
+        [model["id"]],
+    )
+    assert queued == [{"chunk_id": me.chunk}]
