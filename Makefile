@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 PG15_SCRIPT := ../shared/tools/build-pgvector-pg15.sh
 
-.PHONY: dev test test-functions install install-dev pg15-vector
+.PHONY: dev test test-functions install install-dev pg15-vector deploy-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ pg15-vector:
 	@if [ -d /usr/lib/postgresql/15 ] && [ ! -f /usr/share/postgresql/15/extension/vector.control ] \
 	   && [ -f $(PG15_SCRIPT) ] && [ "$$(id -u)" = 0 ]; then bash $(PG15_SCRIPT); fi
 
+# nginx (config test of deploy/nginx.conf) and shellcheck (scripts/*.sh), from Debian.
+deploy-tools:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  missing=""; \
+	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	  command -v shellcheck >/dev/null || missing="$$missing shellcheck"; \
+	  if [ -n "$$missing" ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends $$missing; fi; \
+	fi
+
 FUNCTIONS := supabase/functions
 DENO := $(FUNCTIONS)/node_modules/.bin/deno
 
@@ -46,7 +56,7 @@ test-functions: $(DENO)
 	cd $(FUNCTIONS) && node_modules/.bin/deno lint --config deno.json
 	cd $(FUNCTIONS) && node_modules/.bin/deno test --allow-env --no-remote --config deno.json
 
-test: install-dev pg15-vector test-functions
+test: install-dev pg15-vector deploy-tools test-functions
 	$(BIN)/ruff check api tests scripts
 	$(BIN)/ruff format --check api tests scripts
 	$(BIN)/mypy
