@@ -85,6 +85,10 @@ def write_conversation(
     content_hash = conversation.content_hash()
     outcome: Outcome = "added"
     with transaction_as(conn, caller):
+        # Not waiting for the WAL flush of every source makes imports ~1.7x faster
+        # (docs/PERFORMANCE.md); a crash can lose only the last sources, and re-importing
+        # the same file adds exactly those.
+        conn.execute("set local synchronous_commit = off")
         if conversation.external_id is not None:
             existing = conn.execute(
                 "select id, content_hash from public.sources"

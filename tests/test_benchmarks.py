@@ -1,0 +1,81 @@
+"""The benchmark scripts run end to end at a tiny size and print their tables. No timings are
+checked: speed is measured by the scripts themselves (docs/PERFORMANCE.md)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+@pytest.fixture
+def home() -> Iterator[Path]:
+    """A scratch home outside pytest's basetemp: another pytest session on the machine
+    makes pytest-of-<user> private again, which would lock the server's system user out."""
+    path = Path(tempfile.mkdtemp(prefix="knitter-bench-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def run(script: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPTS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_bench_search_prints_its_tables(home: Path) -> None:
+    out = run(
+        "bench_search.py",
+        "--home", str(home),
+        "--sizes", "500",
+        "--queries", "5",
+        "--warmup", "1",
+        "--sweep-queries", "2",
+        "--base-sentences", "100",
+        "--ef-search", "40",
+        "--iterative-scan", "relaxed_order",
+        "--thresholds", "100",
+        "--shared-buffers", "128MB",
+        "--maintenance-work-mem", "64MB",
+        "--variant", "exact_scan_limit=100,hnsw.ef_search=40",
+    )  # fmt: skip
+    for heading in (
+        "Load and index build, 500 passages",
+        "hybrid_search latency, 500 passages",
+        "RLS cost",
+        "Vector branch SQL alone",
+    ):
+        assert heading in out
+    assert "user 1% (5 rows), RLS" in out
+    assert "hybrid_search_v1" in out
+    assert not (home / "pgdata" / "postmaster.pid").exists(), "the server was left running"
+
+
+@pytest.mark.slow
+def test_bench_import_prints_its_table(home: Path) -> None:
+    out = run(
+        "bench_import.py",
+        "--home", str(home),
+        "--sizes-mb", "0.05",
+        "--embed-max", "20",
+    )  # fmt: skip
+    assert "Import of a generated ChatGPT export" in out
+    lines = out.splitlines()
+    separator = next(i for i, line in enumerate(lines) if line.startswith("---"))
+    row = lines[separator + 1].split()
+    assert len(row) == 14 and int(row[2].replace(",", "")) > 0  # passages written
+    assert not (home / "pgdata" / "postmaster.pid").exists(), "the server was left running"
