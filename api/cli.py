@@ -13,7 +13,7 @@ from uuid import UUID
 
 import click
 
-from api import __version__
+from api import __version__, answers
 from api.config import Settings
 from api.db.migrate import migrate as apply_migrations
 from api.db.session import Connection
@@ -168,6 +168,76 @@ def search_command(
             + f"  score {row['score']:.4f}"
         )
         click.echo("   " + _terminal_snippet(row["snippet"]))
+
+
+@cli.command("ask")
+@click.argument("question")
+@click.option("--user", "email", required=True, help="Ask as this user (email).")
+@click.option("--workspace", help="Only this workspace (name).")
+@click.option("--limit", default=6, show_default=True, type=click.IntRange(1, 20))
+@click.option(
+    "--provider",
+    type=click.Choice(["auto", "openai", "gemini", "extractive"]),
+    default="auto",
+    show_default=True,
+    help="auto: the user's key, else the server's (OpenAI, then Gemini), else extractive.",
+)
+@click.option("--model", help="The chat model (default: gpt-4o-mini, gemini-2.5-flash).")
+@click.option("--json", "as_json", is_flag=True, help="Print answer and citations as JSON.")
+@click.pass_obj
+def ask_command(
+    settings: Settings,
+    question: str,
+    email: str,
+    workspace: str | None,
+    limit: int,
+    provider: str,
+    model: str | None,
+    as_json: bool,
+) -> None:
+    """Answer a question from the user's own passages, citing them as [1], [2]…"""
+    question = question.strip()
+    if not question or len(question) > 1000:
+        raise click.BadParameter("must be 1 to 1000 characters", param_hint="QUESTION")
+    with database(settings) as conn:
+        caller = caller_for(conn, email)
+        ws = workspace_id(conn, caller, workspace)
+        result = answers.ask(
+            conn,
+            caller,
+            question,
+            settings,
+            Keyring.from_settings(settings),
+            workspace_id=ws,
+            limit=limit,
+            filters={"workspace_id": str(ws)} if workspace else {},
+            provider=provider,
+            model_name=model,
+        )
+        text = ""
+        for piece in result.pieces:  # streamed as the model writes
+            text += piece
+            if not as_json:
+                click.echo(piece, nl=False)
+    passages = result.passages
+    if as_json:
+        body = {
+            "answer": text,
+            "citations": [vars(p) for p in passages],
+            "cited": answers.cited(text, passages),
+            "extractive": result.extractive,
+            "provider": result.provider,
+            "model": result.model,
+        }
+        click.echo(json.dumps(body, indent=2, default=str))
+        return
+    click.echo("\n")
+    for p in passages:
+        when = f" · {p.created_at:%Y-%m-%d}" if p.created_at else ""
+        click.echo(
+            click.style(f"[{p.n}] {p.source_title or 'Untitled'}", bold=True)
+            + click.style(f"  [{p.platform} · {p.role}{when}]", dim=True)
+        )
 
 
 @cli.command()

@@ -17,7 +17,8 @@ def default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+    # An empty variable (as .env.example leaves them) counts as unset.
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", env_ignore_empty=True)
 
     environment: Literal["development", "test", "production"] = Field(
         default="development", validation_alias="ENVIRONMENT"

@@ -21,7 +21,18 @@ from api.errors import KnitterError, ProviderError
 from api.keyring import KeyringError
 from api.keys import MissingKeyError
 from api.observability import LATENCY, REQUESTS, configure_logging, init_sentry
-from api.routes import embed, health, imports, keys, queue, search
+from api.routes import (
+    account,
+    ask,
+    embed,
+    health,
+    history,
+    imports,
+    keys,
+    micro_threads,
+    queue,
+    search,
+)
 from api.services import Services
 
 log = logging.getLogger("knitter.api")
@@ -105,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _error_handlers(app)
     app.include_router(health.api)
     app.include_router(queue.api)
-    for module in (imports, search, embed, keys):
+    for module in (imports, search, embed, keys, history, account, ask, micro_threads):
         app.include_router(module.router(svc.limiter, settings))
     return app
 

@@ -199,3 +199,120 @@ class Health(BaseModel):
     environment: str
     database: Literal["ok", "unreachable"]
     migrations: Literal["current", "pending", "unknown"]
+
+
+# --- suggestions and search history ----------------------------------------------------
+
+
+class Suggestion(BaseModel):
+    suggestion: str
+    kind: Literal["history", "source"] = Field(
+        description="A past query of the caller's, or the title of a source they can read."
+    )
+    score: float
+
+
+class SuggestionsResponse(BaseModel):
+    suggestions: list[Suggestion]
+
+
+class HistoryEntry(BaseModel):
+    query: str
+    workspace_id: UUID | None
+    created_at: datetime
+
+
+class HistoryResponse(BaseModel):
+    entries: list[HistoryEntry]
+
+
+class HistoryCleared(BaseModel):
+    deleted: int
+
+
+# --- export and account deletion --------------------------------------------------------
+
+
+class AccountDeleteBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"confirm": "delete my account"}]}
+    )
+
+    confirm: Literal["delete my account"] = Field(
+        description='Exactly "delete my account": deleting cannot be undone.'
+    )
+
+
+# --- answers with citations --------------------------------------------------------------
+
+
+class AskBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"question": "Why did my sourdough starter smell of acetone?"}]
+        },
+    )
+
+    question: Query
+    limit: int = Field(default=6, ge=1, le=20, description="How many passages to answer from.")
+    filters: SearchFilters = Field(default_factory=SearchFilters)
+    provider: Literal["auto", "openai", "gemini", "extractive"] = Field(
+        default="auto",
+        description="auto: the caller's own key (OpenAI, then Gemini), else the server's,"
+        " else an extractive answer without a model.",
+    )
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    keyword_only: bool = False
+
+
+class Citation(BaseModel):
+    n: int = Field(description='The number the answer cites as "[n]".')
+    chunk_id: int
+    source_id: UUID
+    source_title: str
+    platform: str
+    url: str | None
+    role: str
+    created_at: datetime | None
+    content: str
+
+
+class AskResponse(BaseModel):
+    answer: str
+    citations: list[Citation]
+    cited: list[int] = Field(description="The citation numbers the answer uses, in order.")
+    extractive: bool = Field(description="True when no language model wrote the answer.")
+    provider: str | None
+    model: str | None
+
+
+# --- micro-threads ----------------------------------------------------------------------
+
+
+class MicroThreadBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"question": "Why twice a day?"}]}
+    )
+
+    question: Query
+    provider: Literal["auto", "openai", "gemini", "extractive"] = "auto"
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class MicroThread(BaseModel):
+    id: UUID
+    chunk_id: int
+    workspace_id: UUID
+    user_id: UUID
+    question: str
+    answer: str
+    model: str | None = Field(
+        description='"provider:model" of the chat model, or "extractive" when none was used.'
+    )
+    citations: list[Citation] = Field(description="[1] is the passage asked about.")
+    created_at: datetime
+
+
+class MicroThreadsResponse(BaseModel):
+    threads: list[MicroThread]

@@ -13,7 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from api.config import Settings
 from api.db.session import Connection
-from api.embeddings.queue import KeyFor, embed_batch
+from api.embeddings.queue import KeyFor, ModelUnavailable, drain
 from api.errors import KnitterError
 
 log = logging.getLogger("knitter.worker")
@@ -34,13 +34,18 @@ def server_keys(settings: Settings) -> KeyFor:
 
 
 def drain_some(conn: Connection, settings: Settings, max_batches: int) -> int:
-    done = 0
-    for _ in range(max_batches):
-        n = embed_batch(conn, key_for=server_keys(settings))
-        if not n:
-            break
-        done += n
-    return done
+    """Embed up to max_batches of the whole queue; a model that cannot embed now (no
+    server key, say) is logged and its passages stay queued."""
+
+    def left_waiting(exc: ModelUnavailable) -> None:
+        log.warning("queued passages left waiting: %s", exc)
+
+    return drain(
+        conn,
+        key_for=server_keys(settings),
+        max_batches=max_batches,
+        on_unavailable=left_waiting,
+    )
 
 
 class EmbeddingWorker:

@@ -601,3 +601,33 @@ def test_two_replicas_share_rate_limits_through_redis(
         assert b.post("/v1/search", json=body, headers=me).status_code == 200
         assert a.post("/v1/search", json=body, headers=me).status_code == 200
         assert b.post("/v1/search", json=body, headers=me).status_code == 429
+
+
+def test_a_model_that_cannot_embed_does_not_block_the_queue(
+    client: TestClient, user: Callable[[], Caller], conn: Connection
+) -> None:
+    """Passages queued for a model with no key (or no provider) stay queued; the default
+    model's passages are embedded all the same."""
+    from api.db.session import transaction_as
+
+    me = user()
+    chunk = queued_passage(conn, me, f"unblocked {uuid.uuid4().hex}")
+    with transaction_as(conn, Caller.service()):
+        stuck = conn.execute(
+            "insert into public.embedding_models (provider, name, dims)"
+            " values ('openai', %s, 8) returning id",
+            [f"no-key-{uuid.uuid4().hex[:8]}"],
+        ).fetchone()
+        assert stuck is not None
+        conn.execute(
+            "insert into public.embedding_queue (chunk_id, model_id, workspace_id)"
+            " select id, %s, workspace_id from public.chunks where id = %s",
+            [stuck["id"], chunk],
+        )
+    response = client.post("/v1/queue/drain", json={"max_batches": 100}, headers=service_key())
+    assert response.status_code == 200, response.text
+    assert embedded(conn, chunk)
+    waiting = conn.execute(
+        "select count(*) as n from public.embedding_queue where model_id = %s", [stuck["id"]]
+    ).fetchone()
+    assert waiting == {"n": 1}

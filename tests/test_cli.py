@@ -194,3 +194,26 @@ def test_dev_serves_one_origin_until_interrupted(tmp_path: Path) -> None:
     assert process.returncode == 0, err
     assert "stopped" in out
     assert not (home / "pgdata" / "postmaster.pid").exists()
+
+
+def test_ask_answers_extractively_without_a_key(db_url: str) -> None:
+    """No OpenAI or Gemini key anywhere: the answer is the passages' best sentences, each
+    cited, and says that no model was used."""
+    env = {"DATABASE_URL": db_url, "OPENAI_API_KEY": "", "GEMINI_API_KEY": ""}
+    done = knitter("import", str(EXPORT), "--user", "ask@example.com", env=env)
+    assert done.returncode == 0, done.stderr
+    asked = knitter(
+        "ask",
+        "why does my derailleur skip under load?",
+        "--user",
+        "ask@example.com",
+        "--json",
+        env=env,
+    )
+    assert asked.returncode == 0, asked.stderr
+    body = json.loads(asked.stdout)
+    assert body["extractive"] is True and body["provider"] is None
+    assert body["answer"].startswith("No language model was used")
+    cited = [c for c in body["citations"] if c["n"] in body["cited"]]
+    assert cited and cited[0]["source_title"] == "Bicycle gears"
+    assert "chain" in body["answer"]

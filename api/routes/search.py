@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from slowapi import Limiter
 
-from api import keys
+from api import keys, search_history
 from api.config import Settings
-from api.deps import CallerDep, ReadDbDep, ServicesDep
+from api.deps import CallerDep, DbDep, ReadDbDep, ServicesDep
 from api.schemas import SearchBody, SearchResponse, SearchResult
 from api.search import SearchRequest, embed_query, search
 from api.users import workspace_id as personal_workspace
@@ -19,7 +19,12 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
     @api.post("/search", response_model=SearchResponse, summary="Hybrid search")
     @limiter.limit(settings.search_rate_limit)
     def search_route(
-        request: Request, body: SearchBody, caller: CallerDep, conn: ReadDbDep, svc: ServicesDep
+        request: Request,
+        body: SearchBody,
+        caller: CallerDep,
+        conn: ReadDbDep,
+        svc: ServicesDep,
+        primary: DbDep,
     ) -> SearchResponse:
         """Keyword and semantic search over the passages the caller can read, fused by
         reciprocal rank. The query is embedded with the workspace's model (the filtered
@@ -47,6 +52,8 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             body.rrf_k,
         )
         rows = search(conn, caller, request_, embedding)
+        # On the primary: reads may go to a replica, the history is a write.
+        search_history.record(primary, caller, body.query, body.filters.workspace_id)
         return SearchResponse(
             results=[SearchResult.model_validate(r) for r in rows], semantic=embedding is not None
         )
