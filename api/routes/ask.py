@@ -14,7 +14,7 @@ from slowapi import Limiter
 
 from api import answers
 from api.config import Settings
-from api.deps import CallerDep, ReadDbDep, ServicesDep
+from api.deps import CallerDep, DbDep, ServicesDep
 from api.errors import ProviderError
 from api.schemas import AskBody, AskResponse, Citation
 from api.users import workspace_id as personal_workspace
@@ -31,13 +31,14 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
     )
     @limiter.limit(settings.search_rate_limit)
     def ask(
-        request: Request, body: AskBody, caller: CallerDep, conn: ReadDbDep, svc: ServicesDep
+        request: Request, body: AskBody, caller: CallerDep, conn: DbDep, svc: ServicesDep
     ) -> Response:
         """Finds the best passages with hybrid search and answers from them only. Events:
         `citations` (the numbered passages), `delta` (pieces of the answer), `done`
         (which numbers the answer cites, the provider and model, whether it is
         extractive), or `error` if the provider fails mid-answer."""
-        # Everything that needs the database happens before the response starts.
+        # On the primary: reading a stored key may re-encrypt it. Everything that needs the
+        # database happens before the response starts.
         try:
             result = answers.ask(
                 conn,

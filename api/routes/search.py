@@ -38,7 +38,8 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
                 caller,
                 ws,
                 body.query,
-                api_key=lambda p: keys.resolve(conn, svc.keyring, settings, caller.user_id, p),
+                # Keys on the primary: reading one may re-encrypt it (a write).
+                api_key=lambda p: keys.resolve(primary, svc.keyring, settings, caller.user_id, p),
                 cache=svc.cache,
             )
             if embedding is None:
