@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 PG15_SCRIPT := ../shared/tools/build-pgvector-pg15.sh
 
-.PHONY: dev test test-functions install install-dev pg15-vector deploy-tools
+.PHONY: dev test test-functions install install-dev pg15-vector deploy-tools frontend test-frontend chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ install: $(BIN)/.torch
 install-dev: $(BIN)/.torch
 	$(BIN)/pip install --quiet -e '.[local,dev]'
 
-dev: install
+dev: install frontend
 	$(BIN)/knitter dev
 
 # The migrations are also checked on PostgreSQL 15 + pgvector (what Supabase runs) when the
@@ -43,6 +43,30 @@ deploy-tools:
 	    DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends $$missing; fi; \
 	fi
 
+# The web app (frontend/): npm ci when the lock changes, a build when a source changes.
+FRONTEND := frontend
+FRONTEND_DEPS := $(FRONTEND)/node_modules/.package-lock.json
+FRONTEND_SRC := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/dev/null) \
+	$(addprefix $(FRONTEND)/,index.html package.json vite.config.ts tsconfig.json)
+
+$(FRONTEND_DEPS): $(FRONTEND)/package-lock.json
+	npm ci --prefix $(FRONTEND) --no-audit --no-fund
+	touch $@
+
+$(FRONTEND)/dist/index.html: $(FRONTEND_DEPS) $(FRONTEND_SRC)
+	npm run build --prefix $(FRONTEND)
+
+frontend: $(FRONTEND)/dist/index.html
+
+test-frontend: $(FRONTEND_DEPS)
+	npm run typecheck --prefix $(FRONTEND)
+	npm test --prefix $(FRONTEND)
+
+# Debian's Chromium for tests/test_e2e_browser.py (Playwright drives it; never `playwright install`).
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && apt-get install -y -qq chromium; fi
+
 FUNCTIONS := supabase/functions
 DENO := $(FUNCTIONS)/node_modules/.bin/deno
 
@@ -56,7 +80,7 @@ test-functions: $(DENO)
 	cd $(FUNCTIONS) && node_modules/.bin/deno lint --config deno.json
 	cd $(FUNCTIONS) && node_modules/.bin/deno test --allow-env --no-remote --config deno.json
 
-test: install-dev pg15-vector deploy-tools test-functions
+test: install-dev pg15-vector deploy-tools test-functions test-frontend frontend chromium
 	$(BIN)/ruff check api tests scripts
 	$(BIN)/ruff format --check api tests scripts
 	$(BIN)/mypy

@@ -253,15 +253,16 @@ def ask_command(
 def dev(settings: Settings, port: int) -> None:
     """Run the local stack until Ctrl-C, on one origin (127.0.0.1 only).
 
-    The embedded database (migrated), the local Supabase gateway (/auth/v1, /rest/v1/rpc)
-    and the API (/v1, /health, /docs) with its embedding worker. The web app is still to
-    come.
+    The embedded database (migrated), the local Supabase gateway (/auth/v1, /rest/v1/rpc),
+    the API (/v1, /health, /docs) with its embedding worker, and the web app
+    (frontend/dist) at every other path, with its runtime configuration at /config.js.
     """
     import uvicorn
     from pydantic import SecretStr
 
     from api.gateway import create_gateway, local_secrets, with_gateway
     from api.main import create_app
+    from api.webapp import DIST, create_webapp, with_webapp
 
     if settings.database_url:
         raise KnitterError("knitter dev runs the embedded database; unset DATABASE_URL")
@@ -284,13 +285,16 @@ def dev(settings: Settings, port: int) -> None:
                 "cors_origins": [origin, *settings.cors_origins],
             }
         )
-        app = with_gateway(create_app(local), create_gateway(local, url))
+        web = create_webapp(origin, keys.anon_key, origin)
+        app = with_gateway(with_webapp(create_app(local), web), create_gateway(local, url))
         click.echo(f"knitter {__version__}: local stack in {settings.home}")
         if applied:
             click.echo(f"applied {len(applied)} migration(s)")
         click.echo(f"database: {url}")
         click.echo(f"origin:   {origin}  (API docs: {origin}/docs)")
         click.echo(f"anon key: {keys.anon_key}")
+        built = (DIST / "index.html").is_file()
+        click.echo(f"web app:  {origin}/" if built else "web app:  not built (run `make frontend`)")
         click.echo("Press Ctrl-C to stop.")
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         # uvicorn shuts down on Ctrl-C, then re-raises it: that is the normal way out.

@@ -1,0 +1,53 @@
+import { useEffect } from "react";
+import { Navigate, Route, Routes, useNavigate } from "react-router-dom";
+import { useAuth } from "./auth";
+import { AppHeader } from "./components/AppHeader";
+import { AuthScreen } from "./components/AuthScreen";
+import { SEARCH_INPUT_ID, shouldFocusSearch } from "./lib/keyboard";
+import { ConversationPage } from "./pages/ConversationPage";
+import { SearchPage } from "./pages/SearchPage";
+import { SettingsPage } from "./pages/SettingsPage";
+import { SourcesPage } from "./pages/SourcesPage";
+
+function useSlashFocusesSearch() {
+  const navigate = useNavigate();
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (!shouldFocusSearch(event)) return;
+      event.preventDefault();
+      const input = document.getElementById(SEARCH_INPUT_ID);
+      if (input) input.focus();
+      else navigate("/search", { state: { focus: true } });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [navigate]);
+}
+
+function SignedInApp() {
+  useSlashFocusesSearch();
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <AppHeader />
+      <main id="main" className="page">
+        <Routes>
+          <Route path="/" element={<Navigate to="/search" replace />} />
+          <Route path="/search" element={<SearchPage />} />
+          <Route path="/sources" element={<SourcesPage />} />
+          <Route path="/sources/:sourceId" element={<ConversationPage />} />
+          <Route path="/settings" element={<SettingsPage />} />
+          <Route path="*" element={<p>Nothing here. <a href="/search">Go to search</a>.</p>} />
+        </Routes>
+      </main>
+    </>
+  );
+}
+
+export function App() {
+  const { session, loading } = useAuth();
+  if (loading) return <p className="centered" aria-busy="true">Loading…</p>;
+  return session ? <SignedInApp key={session.user.id} /> : <AuthScreen />;
+}

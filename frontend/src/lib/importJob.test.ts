@@ -1,0 +1,52 @@
+import type { ImportJob } from "./api";
+import { isJobActive, jobPhase, jobSummary, overallProgress } from "./importJob";
+
+const job = (change: Partial<ImportJob>): ImportJob => ({
+  id: "j",
+  workspace_id: "w",
+  status: "succeeded",
+  items_total: 4,
+  items_done: 4,
+  added: 3,
+  updated: 0,
+  skipped: 1,
+  failed: 0,
+  passages: 9,
+  errors: [],
+  embedding_pending: 0,
+  created_at: "2026-01-01T00:00:00Z",
+  started_at: null,
+  finished_at: null,
+  ...change,
+});
+
+describe("import jobs", () => {
+  it("stays active while running or embedding", () => {
+    expect(isJobActive(job({ status: "running" }))).toBe(true);
+    expect(isJobActive(job({ embedding_pending: 3 }))).toBe(true);
+    expect(isJobActive(job({}))).toBe(false);
+  });
+
+  it("has a phase", () => {
+    expect(jobPhase(job({ status: "queued" }))).toBe("importing");
+    expect(jobPhase(job({ embedding_pending: 2 }))).toBe("embedding");
+    expect(jobPhase(job({}))).toBe("done");
+    expect(jobPhase(job({ status: "failed" }))).toBe("failed");
+    expect(jobPhase(job({ added: 0, skipped: 0, failed: 2 }))).toBe("failed");
+  });
+
+  it("weighs the upload as the first fifth of the progress", () => {
+    expect(overallProgress(0.5, null)).toBeCloseTo(0.1);
+    expect(overallProgress(2, null)).toBeCloseTo(0.2);
+    expect(overallProgress(1, job({ status: "running", items_done: 2, items_total: 4 }))).toBeCloseTo(0.6);
+    expect(overallProgress(1, job({ status: "running", items_total: 0, items_done: 0 }))).toBeCloseTo(0.2);
+    expect(overallProgress(1, job({}))).toBe(1);
+  });
+
+  it("summarises", () => {
+    expect(jobSummary(job({}))).toBe("3 added, 1 skipped; 9 passages");
+    expect(jobSummary(job({ added: 1, failed: 1, skipped: 0, passages: 1, embedding_pending: 5 }))).toBe(
+      "1 added, 1 failed; 1 passage (embedding 5 more…)",
+    );
+  });
+});

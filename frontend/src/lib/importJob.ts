@@ -1,0 +1,33 @@
+import type { ImportJob } from "./api";
+import { plural } from "./format";
+
+export type UploadPhase = "waiting" | "uploading" | "importing" | "embedding" | "done" | "failed";
+
+export function isJobActive(job: ImportJob): boolean {
+  return job.status === "queued" || job.status === "running" || job.embedding_pending > 0;
+}
+
+export function jobPhase(job: ImportJob): UploadPhase {
+  if (job.status === "failed") return "failed";
+  if (job.status === "queued" || job.status === "running") return "importing";
+  if (job.failed > 0 && job.added + job.updated + job.skipped === 0) return "failed";
+  return job.embedding_pending > 0 ? "embedding" : "done";
+}
+
+/** 0..1: the upload is the first fifth, the import the rest. */
+export function overallProgress(uploadFraction: number, job: ImportJob | null): number {
+  if (!job) return Math.min(Math.max(uploadFraction, 0), 1) * 0.2;
+  if (job.status === "succeeded" || job.status === "failed") return 1;
+  const share = job.items_total > 0 ? job.items_done / job.items_total : 0;
+  return 0.2 + 0.8 * Math.min(Math.max(share, 0), 1);
+}
+
+export function jobSummary(job: ImportJob): string {
+  const parts = [`${job.added} added`];
+  if (job.updated) parts.push(`${job.updated} updated`);
+  if (job.skipped) parts.push(`${job.skipped} skipped`);
+  if (job.failed) parts.push(`${job.failed} failed`);
+  let text = `${parts.join(", ")}; ${plural(job.passages, "passage")}`;
+  if (job.embedding_pending > 0) text += ` (embedding ${job.embedding_pending} more…)`;
+  return text;
+}

@@ -1,0 +1,88 @@
+import { useQuery } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { Link, useParams, useSearchParams } from "react-router-dom";
+import { useSession } from "../auth";
+import { PlatformIcon, platformName } from "../components/PlatformIcon";
+import { groupMessages, passageParam } from "../lib/conversation";
+import { formatWhen } from "../lib/format";
+import { originalAt } from "../lib/links";
+import { useSources } from "../lib/queries";
+import { sourcePassages } from "../lib/rpc";
+
+export function ConversationPage() {
+  const { sourceId = "" } = useParams();
+  const [params] = useSearchParams();
+  const target = passageParam(params.get("passage"));
+  const userId = useSession().user.id;
+  const passages = useQuery({
+    queryKey: ["passages", userId, sourceId],
+    queryFn: () => sourcePassages(sourceId),
+  });
+  const source = useSources().data?.find((s) => s.id === sourceId);
+
+  useEffect(() => {
+    if (target === null || !passages.data) return;
+    const node = document.getElementById(`passage-${target}`);
+    if (node) {
+      node.scrollIntoView({ block: "center" });
+      node.focus({ preventScroll: true });
+    }
+  }, [target, passages.data]);
+
+  if (passages.isPending) return <p aria-busy="true">Loading the conversation…</p>;
+  if (passages.isError) return <p role="alert" className="error">{passages.error.message}</p>;
+  if (passages.data.length === 0) {
+    return (
+      <section>
+        <h1>Not found</h1>
+        <p>This source does not exist or was deleted. <Link to="/sources">Back to sources</Link></p>
+      </section>
+    );
+  }
+  const targetPassage = passages.data.find((p) => p.chunk_id === target) ?? null;
+  const original = source ? originalAt(source.url, targetPassage?.metadata ?? null) : null;
+  return (
+    <article className="conversation" aria-labelledby="conversation-title">
+      <header className="conversation-head">
+        {source && <PlatformIcon platform={source.platform} />}
+        <div>
+          <h1 id="conversation-title">{source?.title ?? "Conversation"}</h1>
+          {source && (
+            <p className="muted small">
+              {platformName(source.platform)} · {formatWhen(source.started_at ?? source.imported_at)} ·{" "}
+              {source.passages} passages
+              {original && (
+                <>
+                  {" · "}
+                  <a href={original} target="_blank" rel="noreferrer noopener">
+                    Open the original
+                  </a>
+                </>
+              )}
+            </p>
+          )}
+        </div>
+      </header>
+      {groupMessages(passages.data).map((message) => (
+        <section key={message.messageIndex} className={`message role-${message.role}`} aria-label={`${message.role} message`}>
+          <p className="message-role small">
+            {message.author ?? `${message.role.charAt(0).toUpperCase()}${message.role.slice(1)}`}
+            {message.model ? ` · ${message.model}` : ""}
+            {message.createdAt ? ` · ${formatWhen(message.createdAt)}` : ""}
+          </p>
+          {message.passages.map((p) => (
+            <div
+              key={p.chunk_id}
+              id={`passage-${p.chunk_id}`}
+              tabIndex={-1}
+              className={p.chunk_id === target ? "passage target" : "passage"}
+              aria-current={p.chunk_id === target ? "true" : undefined}
+            >
+              {p.content}
+            </div>
+          ))}
+        </section>
+      ))}
+    </article>
+  );
+}

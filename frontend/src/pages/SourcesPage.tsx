@@ -1,0 +1,68 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { Link } from "react-router-dom";
+import { PlatformIcon, platformName } from "../components/PlatformIcon";
+import { formatWhen, plural } from "../lib/format";
+import { useSources } from "../lib/queries";
+import { deleteSource, type SourceRow } from "../lib/rpc";
+
+function SourceRowItem({ source }: { source: SourceRow }) {
+  const queryClient = useQueryClient();
+  const remove = useMutation({
+    mutationFn: () => deleteSource(source.id),
+    onSuccess: async (deleted) => {
+      if (!deleted) throw new Error("You cannot delete this source.");
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: ["sources"] }),
+        queryClient.invalidateQueries({ queryKey: ["search"] }),
+        queryClient.invalidateQueries({ queryKey: ["passages"] }),
+      ]);
+    },
+  });
+  return (
+    <li className="source-row card">
+      <PlatformIcon platform={source.platform} />
+      <div className="source-main">
+        <Link to={`/sources/${source.id}`} className="result-title">
+          {source.title}
+        </Link>
+        <p className="muted small">
+          {platformName(source.platform)} · {formatWhen(source.started_at ?? source.imported_at)} ·{" "}
+          {plural(source.passages, "passage")}
+        </p>
+        {remove.isError && (
+          <p role="alert" className="error small">
+            {remove.error.message}
+          </p>
+        )}
+      </div>
+      <button
+        type="button"
+        className="danger"
+        aria-label={`Delete ${source.title}`}
+        disabled={remove.isPending}
+        onClick={() => {
+          if (window.confirm(`Delete “${source.title}” and its ${plural(source.passages, "passage")}?`)) {
+            remove.mutate();
+          }
+        }}
+      >
+        {remove.isPending ? "Deleting…" : "Delete"}
+      </button>
+    </li>
+  );
+}
+
+export function SourcesPage() {
+  const sources = useSources();
+  return (
+    <section aria-labelledby="sources-title">
+      <h1 id="sources-title">Sources</h1>
+      {sources.isPending && <p aria-busy="true">Loading…</p>}
+      {sources.isError && <p role="alert" className="error">{sources.error.message}</p>}
+      {sources.data?.length === 0 && <p className="empty">Nothing imported yet. Use “Import” to add an export, a link or notes.</p>}
+      <ul className="sources" aria-label="Imported sources">
+        {sources.data?.map((source) => <SourceRowItem key={source.id} source={source} />)}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,344 @@
+"""The web app end to end: Debian's Chromium (driven by Playwright) against `knitter dev`.
+
+Sign up → import the ChatGPT fixture export → search by keyword and by meaning → open the
+conversation at the passage → delete the source → it is gone from search; a guest session;
+a second person sees none of the first one's data. Screenshots of the main screens go to
+test-artifacts/e2e-browser/ (ignored by git).
+
+Needs the built frontend (frontend/dist: `npm ci && npm run build` in frontend/) and
+/usr/bin/chromium (`apt-get install chromium`); without Chromium the test is skipped."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+FIXTURE = ROOT / "tests" / "fixtures" / "chatgpt" / "conversations.json"
+SCREENSHOTS = ROOT / "test-artifacts" / "e2e-browser"
+# How the test runs knitter; `python -m api` is the `knitter` command.
+KNITTER = [sys.executable, "-m", "api"]
+PASSWORD = "a-long-password"
+# No word of it is in the fixture: only the vector branch can find "Bicycle gears".
+BY_MEANING = "bicycle drivetrain slips when pedaling hard"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"
+    ),
+]
+
+
+@dataclass
+class DevServer:
+    origin: str
+    process: subprocess.Popen[str]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    if not (ROOT / "frontend" / "dist" / "index.html").is_file():
+        pytest.fail("frontend/dist is not built: run `npm ci && npm run build` in frontend/")
+    home = tmp_path_factory.mktemp("knitter-home")
+    port = _free_port()
+    # Remote providers' keys are left out: nothing in this test may reach the network.
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.pop("DATABASE_URL", None)
+    process = subprocess.Popen(
+        [*KNITTER, "--home", str(home), "dev", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if "Ctrl-C" in line or not line:
+            break
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):  # it starts listening just after printing
+            try:
+                if httpx.get(f"{origin}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("knitter dev did not start:\n" + "".join(lines))
+        config = httpx.get(f"{origin}/config.js", timeout=5)
+        assert config.status_code == 200, "knitter dev does not serve the web app's /config.js"
+        yield DevServer(origin, process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _shot(page: Page, name: str, *, full_page: bool = False) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def _new_page(browser: Browser, origin: str, errors: list[str], **options: object) -> Page:
+    context = browser.new_context(base_url=origin, **options)  # type: ignore[arg-type]
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    # Console errors (a CSP refusal, a React error) count; an expected 4xx answer (no key
+    # stored yet) is logged by Chromium as "Failed to load resource" and does not. A 5xx does.
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(f"console: {msg.text}")
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: errors.append(f"{r.status} from {r.url}") if r.status >= 500 else None,
+    )
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.set_default_timeout(20_000)
+    return page
+
+
+def _sign_up(page: Page, email: str) -> None:
+    page.goto("/")
+    page.get_by_role("tab", name="Create account").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("form", name="Create account").get_by_role(
+        "button", name="Create account"
+    ).click()
+    page.get_by_role("navigation", name="Main").wait_for()
+
+
+def _import_fixture(page: Page) -> None:
+    page.get_by_role("button", name="Import", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Import")
+    dialog.get_by_label("Files to import").set_input_files(str(FIXTURE))
+    item = dialog.get_by_role("list", name="Imports").get_by_role("listitem").first
+    # "Done" only once the passages are embedded as well (semantically searchable).
+    item.get_by_text(re.compile(r"^Done$")).wait_for(timeout=180_000)
+    assert "3 added" in item.inner_text()
+
+
+def _search(page: Page, query: str) -> list[str]:
+    """Types the query into the search box (focused with `/`) and returns the result titles
+    once the results for it have come."""
+    if "/search" not in page.url:  # the nav link starts a fresh search (no filters)
+        page.get_by_role("link", name="Search", exact=True).click()
+    page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
+    page.keyboard.press("/")
+    box = page.get_by_label("Search your conversations")
+    assert box.evaluate("node => node === document.activeElement"), "`/` did not focus search"
+    box.fill(query)
+    # The URL takes the query once typing settles; then the results for it arrive.
+    page.wait_for_function(
+        "q => new URLSearchParams(location.search).get('q') === q"
+        " && document.querySelector('ol.results').getAttribute('aria-busy') === 'false'"
+        " && /\\d+ results?/.test(document.getElementById('search-status').textContent)",
+        arg=query,
+    )
+    results = page.get_by_role("list", name="Results").get_by_role("listitem")
+    return [results.nth(i).locator(".result-title").inner_text() for i in range(results.count())]
+
+
+def test_the_web_app_end_to_end(dev: DevServer, browser: Browser) -> None:
+    errors: list[str] = []
+    page = _new_page(browser, dev.origin, errors, viewport={"width": 1280, "height": 800})
+    page.goto("/")
+    page.get_by_role("heading", name="knitter").wait_for()
+    _shot(page, "01-sign-in")
+    _sign_up(page, "first@example.com")
+    assert page.url.endswith("/search")
+
+    _import_fixture(page)
+    _shot(page, "02-import-dialog")
+    page.keyboard.press("Escape")
+    expect_no_dialog = page.get_by_role("dialog", name="Import")
+    expect_no_dialog.wait_for(state="hidden")
+
+    titles = _search(page, "derailleur")
+    assert titles[0] == "Bicycle gears"
+    first = page.get_by_role("list", name="Results").get_by_role("listitem").first
+    assert first.locator("mark").first.inner_text().lower() == "derailleur"
+    _shot(page, "03-search-keyword")
+
+    # Filters narrow the same query: by role, then by a date range with nothing in it.
+    page.get_by_role("button", name="Filters").click()
+    page.get_by_label("Role").select_option("assistant")
+    roles = _search(page, "derailleur chain")
+    heads = page.get_by_role("list", name="Results").locator(".result-head .muted")
+    assert roles and all(h.startswith("assistant ·") for h in heads.all_inner_texts())
+    page.get_by_label("From").fill("2030-01-01")
+    assert _search(page, "derailleur chain") == []
+    assert "role=assistant" in page.url and "from=2030-01-01" in page.url
+    page.get_by_label("Role").select_option("")
+    page.get_by_label("From").fill("")
+    page.get_by_role("button", name="Filters").click()
+
+    titles = _search(page, BY_MEANING)
+    assert titles[0] == "Bicycle gears"
+    first = page.get_by_role("list", name="Results").get_by_role("listitem").first
+    assert first.locator("mark").count() == 0  # found by meaning, not by a word
+    assert "keyword only" not in page.locator("#search-status").inner_text()
+    _shot(page, "04-search-meaning")
+
+    # Open in context: the conversation, scrolled to the passage, which is highlighted.
+    passage_text = first.locator(".snippet").inner_text()
+    first.get_by_role("link", name="Open in context").click()
+    page.wait_for_url(re.compile(r"/sources/[0-9a-f-]+\?passage=\d+$"))
+    page.get_by_role("heading", name="Bicycle gears").wait_for()
+    target = page.locator(".passage[aria-current='true']")
+    target.wait_for()
+    assert passage_text.strip() in target.inner_text()
+    page.wait_for_function(
+        "() => { const r = document.querySelector('.passage.target').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }"
+    )
+    assert target.evaluate("node => node === document.activeElement")
+    _shot(page, "05-conversation")
+    # The passage link survives a reload (the SPA fallback serves the route).
+    page.reload()
+    page.locator(".passage[aria-current='true']").wait_for()
+
+    page.get_by_role("link", name="Sources", exact=True).click()
+    sources = page.get_by_role("list", name="Imported sources").get_by_role("listitem")
+    sources.first.wait_for()
+    assert sources.count() == 3
+    _shot(page, "06-sources")
+    page.get_by_role("button", name="Delete Bicycle gears").click()
+    page.get_by_role("button", name="Delete Bicycle gears").wait_for(state="detached")
+    assert sources.count() == 2
+
+    # Gone from both branches: no word matches any more, and its passages are not near.
+    titles = _search(page, "derailleur")
+    assert "Bicycle gears" not in titles
+    assert page.get_by_role("list", name="Results").locator("mark").count() == 0
+    assert "Bicycle gears" not in _search(page, BY_MEANING)
+
+    page.get_by_role("link", name="Settings", exact=True).click()
+    page.get_by_role("heading", name="Settings").wait_for()
+    model = page.get_by_label(re.compile(r"^Personal"))
+    model.wait_for()
+    assert "all-MiniLM-L6-v2" in model.locator("option:checked").inner_text()
+    # No key anywhere: "Test" answers with the server's reason, from no network at all.
+    page.get_by_role("button", name="Test").first.click()
+    page.get_by_role("alert").first.wait_for()
+    page.get_by_label("Dark").check()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    _shot(page, "07-settings-dark", full_page=True)
+    page.get_by_label("Light").check()
+
+    phone = _new_page(
+        browser, dev.origin, errors, viewport={"width": 375, "height": 740}, is_mobile=True
+    )
+    phone.goto("/")
+    phone.get_by_label("Email").fill("first@example.com")
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("form", name="Sign in").get_by_role("button", name="Sign in").click()
+    phone.get_by_role("navigation", name="Main").wait_for()
+    assert _search(phone, "sourdough")[0] == "Sourdough starter troubleshooting"
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways on a phone ({width}px)"
+    _shot(phone, "08-search-phone", full_page=True)
+
+    assert errors == []
+
+
+def test_a_second_person_sees_none_of_the_first_ones_data(dev: DevServer, browser: Browser) -> None:
+    errors: list[str] = []
+    first = _new_page(browser, dev.origin, errors)
+    _sign_up(first, "owner@example.com")
+    _import_fixture(first)
+    first.keyboard.press("Escape")
+    assert _search(first, "sourdough")[0] == "Sourdough starter troubleshooting"
+
+    second = _new_page(browser, dev.origin, errors)
+    _sign_up(second, "other@example.com")
+    assert _search(second, "sourdough") == []
+    assert _search(second, BY_MEANING) == []
+    second.get_by_role("link", name="Sources", exact=True).click()
+    second.get_by_text("Nothing imported yet").wait_for()
+    # Even the first person's passage link shows nothing to the second.
+    first_link = first.get_by_role("list", name="Results").get_by_role("link").first
+    path = first_link.get_attribute("href")
+    assert path is not None and path.startswith("/sources/")
+    second.goto(path)
+    second.get_by_role("heading", name="Not found").wait_for()
+    assert errors == []
+
+
+def test_a_guest_session(dev: DevServer, browser: Browser, tmp_path: Path) -> None:
+    errors: list[str] = []
+    page = _new_page(browser, dev.origin, errors)
+    page.goto("/")
+    page.get_by_role("button", name="Continue as guest").click()
+    page.get_by_role("navigation", name="Main").wait_for()
+    assert page.get_by_text("Guest", exact=True).is_visible()
+    assert _search(page, "sourdough") == []  # nobody else's data
+    _import_fixture(page)
+    # A broken file fails on its own, with its reason; a pasted non-link is refused.
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    dialog = page.get_by_role("dialog", name="Import")
+    dialog.get_by_label("Files to import").set_input_files(str(broken))
+    item = dialog.locator("li.import-item").filter(has_text="broken.zip")
+    item.get_by_text("broken.zip: not a readable zip file").wait_for()
+    assert "1 failed" in item.inner_text()
+    dialog.get_by_label(re.compile("paste links")).fill("not-a-link")
+    dialog.get_by_role("button", name="Import links").click()
+    assert "Not a web address: not-a-link" in dialog.get_by_role("alert").inner_text()
+    _shot(page, "10-import-errors")
+    page.keyboard.press("Escape")
+    assert _search(page, "sourdough")[0] == "Sourdough starter troubleshooting"
+    _shot(page, "09-guest-search")
+    page.get_by_role("link", name="Settings", exact=True).click()
+    page.get_by_text("Guests cannot store API keys").wait_for()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Continue as guest").wait_for()
+    assert errors == []
