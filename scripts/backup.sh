@@ -11,7 +11,7 @@
 #   - knitter's schemas `public`, `private` and `supabase_migrations` (definitions, data,
 #     grants, RLS policies), so the migration history comes back with the data;
 #   - on the local stack (the `auth` schema is knitter's local Supabase shim): also the
-#     shim itself (`auth`, `extensions`, the vector extension) and a preamble that creates
+#     shim itself (`auth`, `extensions` with its extensions) and a preamble that creates
 #     the API roles, so the file restores into an empty database on any server;
 #   - on a Supabase project: the rows of auth.users (and auth.identities) ahead of the
 #     schemas (every workspace hangs off a user), and the triggers knitter puts on
@@ -152,10 +152,19 @@ dump() { # the whole backup as SQL on stdout
   echo "-- created $(date -u +%Y-%m-%dT%H:%M:%SZ); restore with psql into PostgreSQL $SERVER_MAJOR"
   if [[ $mode == local ]]; then
     roles_preamble
+    # Every extension the migrations installed in `extensions` (vector, pg_trgm, ...).
+    local extensions=()
+    mapfile -t extensions < <(sql_value "$DATABASE_URL" \
+      "select '--extension=' || extname from pg_extension
+       where extnamespace = 'extensions'::regnamespace order by extname")
     "$PG_DUMP" --dbname="$DATABASE_URL" --format=plain --no-sync \
-      --schema=auth --schema=extensions --extension=vector \
+      --schema=auth --schema=extensions "${extensions[@]}" \
       --schema=public --schema=private --schema=supabase_migrations
   else
+    echo "-- the extensions the migrations installed (Supabase provides them, not enabled)"
+    sql_value "$DATABASE_URL" \
+      "select format('create extension if not exists %I with schema extensions;', extname)
+       from pg_extension where extnamespace = 'extensions'::regnamespace order by extname"
     "$PG_DUMP" --dbname="$DATABASE_URL" --format=plain --no-sync --data-only \
       --table=auth.users --table=auth.identities
     "$PG_DUMP" --dbname="$DATABASE_URL" --format=plain --no-sync \
