@@ -3,15 +3,14 @@ on our own httpx client so that tests replay it with respx."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from functools import cache
 
 import httpx
 from google import genai
 from google.genai import errors, types
 
 from api.errors import ProviderError, ProviderErrorKind
+from api.gemini_common import api_error, async_http, fail, http
 
 
 class GeminiChat:
@@ -29,8 +28,8 @@ class GeminiChat:
                 timeout=round(timeout * 1000),  # milliseconds
                 # A half-streamed answer cannot be retried; the caller asks again.
                 retry_options=types.HttpRetryOptions(attempts=1),
-                httpx_client=_http(),
-                httpx_async_client=_async_http(),
+                httpx_client=http(),
+                httpx_async_client=async_http(),
             ),
         )
 
@@ -53,31 +52,9 @@ class GeminiChat:
             raise self._fail("unavailable", f"cannot reach Gemini: {type(exc).__name__}") from None
 
     def _api_error(self, exc: errors.APIError) -> ProviderError:
-        status = exc.code
-        detail = exc.message or exc.status or f"HTTP {status}"
-        kind: ProviderErrorKind
-        # An invalid key is a 400 INVALID_ARGUMENT whose ErrorInfo says API_KEY_INVALID.
-        if status in (401, 403) or "API_KEY_INVALID" in json.dumps(exc.details, default=str):
-            kind, text = "auth", "Gemini refused the API key"
-        elif status == 429:
-            kind, text = "rate_limit", "Gemini's rate limit or quota is exhausted"
-        elif status >= 500 or status == 408:
-            kind, text = "unavailable", "Gemini is unavailable"
-        else:
-            kind, text = "bad_request", f"Gemini rejected the request for {self.name}"
-        return self._fail(kind, f"{text} (HTTP {status} {exc.status}): {detail}", status)
+        return api_error(exc, self.name, self._key)
 
     def _fail(
         self, kind: ProviderErrorKind, message: str, status: int | None = None
     ) -> ProviderError:
-        return ProviderError("gemini", kind, message.replace(self._key, "…"), status)
-
-
-@cache
-def _http() -> httpx.Client:
-    return httpx.Client()
-
-
-@cache
-def _async_http() -> httpx.AsyncClient:
-    return httpx.AsyncClient()
+        return fail(kind, message, self._key, status)

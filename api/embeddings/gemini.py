@@ -7,9 +7,7 @@ second retry loop.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from functools import cache
 
 import httpx
 from google import genai
@@ -17,6 +15,7 @@ from google.genai import errors, types
 
 from api.embeddings.registry import ModelSpec, Purpose, register_provider, unit
 from api.errors import KnitterError, ProviderError, ProviderErrorKind
+from api.gemini_common import api_error, async_http, fail, http
 
 NATIVE_DIMS = {"gemini-embedding-001": 3072}
 # batchEmbedContents refuses more than 100 requests in one batch.
@@ -62,8 +61,8 @@ class GeminiModel:
                 # Our own httpx clients, one pool per process: the SDK would otherwise
                 # build two clients per model (an async one we never use), on httpx2
                 # when installed, which respx cannot replay in tests.
-                httpx_client=_http(),
-                httpx_async_client=_async_http(),
+                httpx_client=http(),
+                httpx_async_client=async_http(),
             ),
         )
 
@@ -106,34 +105,12 @@ class GeminiModel:
         return vectors
 
     def _api_error(self, exc: errors.APIError) -> ProviderError:
-        status = exc.code
-        detail = exc.message or exc.status or f"HTTP {status}"
-        kind: ProviderErrorKind
-        # An invalid key is a 400 INVALID_ARGUMENT whose ErrorInfo says API_KEY_INVALID.
-        if status in (401, 403) or "API_KEY_INVALID" in json.dumps(exc.details, default=str):
-            kind, text = "auth", "Gemini refused the API key"
-        elif status == 429:
-            kind, text = "rate_limit", "Gemini's rate limit or quota is exhausted"
-        elif status >= 500 or status == 408:
-            kind, text = "unavailable", "Gemini is unavailable"
-        else:
-            kind, text = "bad_request", f"Gemini rejected the request for {self.name}"
-        return self._fail(kind, f"{text} (HTTP {status} {exc.status}): {detail}", status)
+        return api_error(exc, self.name, self._key)
 
     def _fail(
         self, kind: ProviderErrorKind, message: str, status: int | None = None
     ) -> ProviderError:
-        return ProviderError("gemini", kind, message.replace(self._key, "…"), status)
-
-
-@cache
-def _http() -> httpx.Client:
-    return httpx.Client()
-
-
-@cache
-def _async_http() -> httpx.AsyncClient:
-    return httpx.AsyncClient()
+        return fail(kind, message, self._key, status)
 
 
 def _output_dims(name: str, dims: int | None) -> int:
