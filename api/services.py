@@ -29,7 +29,8 @@ def rate_key(request: Request) -> str:
     return f"ip:{request.client.host if request.client else 'unknown'}"
 
 
-def _pool(url: str, settings: Settings, name: str) -> ConnectionPool[Connection]:
+def connection_pool(url: str, settings: Settings, name: str) -> ConnectionPool[Connection]:
+    """A pool of autocommit connections with the statement timeout (not yet opened)."""
     return ConnectionPool(
         url,
         min_size=settings.db_pool_min,
@@ -107,10 +108,10 @@ class Services:
             with connect(url) as conn:  # the embedded database is ours to keep current
                 conn.autocommit = True
                 migrate(conn)
-        self.pool = _pool(url, settings, "knitter")
+        self.pool = connection_pool(url, settings, "knitter")
         self.pool.open(wait=True)
         if settings.database_read_url:
-            self.read_pool = _pool(settings.database_read_url, settings, "knitter-read")
+            self.read_pool = connection_pool(settings.database_read_url, settings, "knitter-read")
             self.read_pool.open(wait=True)
         if settings.redis_url:
             self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=2)

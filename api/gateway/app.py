@@ -10,7 +10,6 @@ import jwt
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from api import __version__
@@ -22,6 +21,7 @@ from api.gateway.auth_store import apply_auth_schema
 from api.gateway.errors import AuthApiError, PostgrestError
 from api.gateway.rest_routes import rest_router
 from api.gateway.tokens import TokenIssuer
+from api.services import connection_pool
 
 API_KEY_ROLES = {"anon", "service_role"}
 GUARDED = ("/auth/v1/", "/rest/v1/")
@@ -40,23 +40,6 @@ CLIENT_HEADERS = [
 ]
 
 
-def _pool(url: str, settings: Settings) -> ConnectionPool[Connection]:
-    return ConnectionPool(
-        url,
-        min_size=settings.db_pool_min,
-        max_size=settings.db_pool_max,
-        kwargs={
-            "autocommit": True,
-            "row_factory": dict_row,
-            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
-            "connect_timeout": 10,
-        },
-        name="knitter-gateway",
-        open=False,
-        timeout=10,
-    )
-
-
 def create_gateway(
     settings: Settings,
     database: ConnectionPool[Connection] | str,
@@ -72,7 +55,11 @@ def create_gateway(
     secret = settings.supabase_jwt_secret.get_secret_value()
     issuer_url = (settings.supabase_url or "http://127.0.0.1").rstrip("/") + "/auth/v1"
     issuer = TokenIssuer(secret, issuer_url, access_token_ttl)
-    pool = _pool(database, settings) if isinstance(database, str) else database
+    pool = (
+        connection_pool(database, settings, "knitter-gateway")
+        if isinstance(database, str)
+        else database
+    )
     owns_pool = isinstance(database, str)
 
     @asynccontextmanager
