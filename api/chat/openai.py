@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
 import httpx
 
 from api.errors import ProviderError, ProviderErrorKind
+from api.openai_common import error_body, fail, http, http_error
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-# OpenAI echoes a masked key ("sk-proj-abcd****wxyz") in some messages.
-_KEY_LIKE = re.compile(r"\bsk-[\w*.-]+")
 
 
 class OpenAIChat:
@@ -47,7 +44,7 @@ class OpenAIChat:
             ],
         }
         try:
-            with _http().stream(
+            with http().stream(
                 "POST",
                 f"{self.base_url}/chat/completions",
                 json=payload,
@@ -89,31 +86,12 @@ class OpenAIChat:
         return content if isinstance(content, str) else ""
 
     def _http_error(self, response: httpx.Response) -> ProviderError:
-        status = response.status_code
-        detail = _message(_json(response)) or f"HTTP {status}"
-        kind: ProviderErrorKind
-        if status in (401, 403):
-            kind, text = "auth", "OpenAI refused the API key"
-        elif status == 429:
-            kind, text = "rate_limit", "OpenAI's rate limit or quota is exhausted"
-        elif status >= 500 or status == 408:
-            kind, text = "unavailable", "OpenAI is unavailable"
-        else:
-            kind, text = "bad_request", f"OpenAI rejected the request for {self.name}"
-        return self._fail(kind, f"{text} (HTTP {status}): {detail}", status)
+        return http_error(response.status_code, error_body(response), self.name, self._key)
 
     def _fail(
         self, kind: ProviderErrorKind, message: str, status: int | None = None
     ) -> ProviderError:
-        message = _KEY_LIKE.sub("sk-…", message.replace(self._key, "…"))
-        return ProviderError("openai", kind, message, status)
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return {"error": {"message": response.reason_phrase}}
+        return fail(kind, message, self._key, status)
 
 
 def _message(body: Any) -> str:
@@ -121,8 +99,3 @@ def _message(body: Any) -> str:
     if isinstance(error, dict):
         return str(error.get("message") or "")
     return str(error or "")
-
-
-@cache
-def _http() -> httpx.Client:
-    return httpx.Client()

@@ -6,16 +6,15 @@ from __future__ import annotations
 import email.utils
 import os
 import random
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from functools import cache
 from typing import Any
 
 import httpx
 
 from api.embeddings.registry import ModelSpec, Purpose, register_provider, unit
 from api.errors import KnitterError, ProviderError, ProviderErrorKind
+from api.openai_common import error_body, fail, http, http_error
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Native sizes; text-embedding-3 models can be shortened with `dimensions`, ada-002 cannot.
@@ -26,8 +25,6 @@ FIXED_DIMS = {"text-embedding-ada-002": 1536}
 MAX_BATCH_INPUTS = 2048
 MAX_BATCH_BYTES = 300_000
 RETRYABLE = {408, 409, 429, 500, 502, 503, 504}
-# OpenAI echoes a masked key ("sk-proj-abcd****wxyz") in some messages.
-_KEY_LIKE = re.compile(r"\bsk-[\w*.-]+")
 
 
 class OpenAIModel:
@@ -95,7 +92,7 @@ class OpenAIModel:
         for attempt in range(self._retries + 1):
             last = attempt == self._retries
             try:
-                response = _http().post(
+                response = http().post(
                     f"{self.base_url}/embeddings",
                     json=payload,
                     headers={"Authorization": f"Bearer {self._key}"},
@@ -115,7 +112,7 @@ class OpenAIModel:
                 continue
             if response.is_success:
                 return response
-            error = _error_body(response)
+            error = error_body(response)
             # An exhausted quota is no rate limit: waiting will not help.
             transient = (
                 response.status_code in RETRYABLE and error.get("code") != "insufficient_quota"
@@ -133,29 +130,12 @@ class OpenAIModel:
         return random.uniform(0, min(self._max_backoff, self._backoff * 2**attempt))
 
     def _http_error(self, status: int, error: dict[str, Any]) -> ProviderError:
-        detail = str(error.get("message") or f"HTTP {status}")
-        kind: ProviderErrorKind
-        if status == 401 or (status == 403 and error.get("type") != "invalid_request_error"):
-            kind, text = "auth", "OpenAI refused the API key"
-        elif status == 429:
-            kind, text = "rate_limit", "OpenAI's rate limit or quota is exhausted"
-        elif status >= 500 or status in RETRYABLE:
-            kind, text = "unavailable", "OpenAI is unavailable"
-        else:
-            kind, text = "bad_request", f"OpenAI rejected the request for {self.name}"
-        return self._fail(kind, f"{text} (HTTP {status}): {detail}", status)
+        return http_error(status, error, self.name, self._key)
 
     def _fail(
         self, kind: ProviderErrorKind, message: str, status: int | None = None
     ) -> ProviderError:
-        message = _KEY_LIKE.sub("sk-…", message.replace(self._key, "…"))
-        return ProviderError("openai", kind, message, status)
-
-
-@cache
-def _http() -> httpx.Client:
-    """One connection pool per process: models are made per key and per request."""
-    return httpx.Client()
+        return fail(kind, message, self._key, status)
 
 
 def _output_dims(name: str, dims: int | None) -> int:
@@ -171,18 +151,6 @@ def _output_dims(name: str, dims: int | None) -> int:
     if dims < 1 or (native is not None and dims > native):
         raise KnitterError(f"{name} gives 1 to {native} dimensions, not {dims}")
     return dims
-
-
-def _error_body(response: httpx.Response) -> dict[str, Any]:
-    """The `error` object of OpenAI's error JSON ({"error": {"message", "type", "param",
-    "code"}}); proxies in front of it may send HTML instead."""
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        return {"message": response.reason_phrase}
-    if isinstance(error, dict):
-        return error
-    return {"message": str(error) if error else response.reason_phrase}
 
 
 def retry_after(response: httpx.Response) -> float | None:
