@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.errors import ImportFormatError
-from api.importers.model import Conversation, ItemError, Message, Parsed, Role, Skipped
+from api.importers.model import Conversation, Message, Parsed, Role, each_conversation
 
 # Content types whose text the ChatGPT UI shows as part of the conversation. Others
 # (browsing results, quotes, reasoning, custom instructions) are tool plumbing.
@@ -38,19 +38,7 @@ def parse_export(data: Any, *, kind: str = "chatgpt_export") -> Iterator[Parsed]
     """Every conversation in an export; a malformed one becomes an ItemError, not a stop."""
     if not isinstance(data, list):
         raise ImportFormatError("a ChatGPT export is a JSON array of conversations")
-    for position, item in enumerate(data):
-        label = f"conversation {position + 1}"
-        if isinstance(item, dict) and isinstance(item.get("title"), str):
-            label += f" ({item['title'][:80]!r})"
-        try:
-            conversation = parse_conversation(item, kind=kind)
-        except ImportFormatError as exc:
-            yield ItemError(label, str(exc))
-            continue
-        if conversation.messages:
-            yield conversation
-        else:
-            yield Skipped(label, "no visible messages")
+    yield from each_conversation(data, lambda item: parse_conversation(item, kind=kind), "title")
 
 
 def parse_conversation(item: Any, *, kind: str = "chatgpt_export") -> Conversation:

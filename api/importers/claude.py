@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.errors import ImportFormatError
-from api.importers.model import Conversation, ItemError, Message, Parsed, Role, Skipped
+from api.importers.model import Conversation, Message, Parsed, Role, each_conversation
 
 SENDERS: dict[str, Role] = {"human": "user", "user": "user", "assistant": "assistant"}
 ROOT_PARENT = "00000000-0000-4000-8000-000000000000"
@@ -42,19 +42,7 @@ def parse_export(data: Any) -> Iterator[Parsed]:
     items = [data] if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise ImportFormatError("a Claude export is a JSON array of conversations")
-    for position, item in enumerate(items):
-        label = f"conversation {position + 1}"
-        if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]:
-            label += f" ({item['name'][:80]!r})"
-        try:
-            conversation = parse_conversation(item)
-        except ImportFormatError as exc:
-            yield ItemError(label, str(exc))
-            continue
-        if conversation.messages:
-            yield conversation
-        else:
-            yield Skipped(label, "no messages")
+    yield from each_conversation(items, parse_conversation, "name")
 
 
 def parse_conversation(item: Any) -> Conversation:

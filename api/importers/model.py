@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+from api.errors import ImportFormatError
 
 Role = Literal["user", "assistant", "system", "tool", "speaker", "document"]
 Kind = Literal[
@@ -86,3 +89,23 @@ class Skipped:
 
 # What parsing one input yields, item by item.
 Parsed = Conversation | ItemError | Skipped
+
+
+def each_conversation(
+    items: list[Any], parse: Callable[[Any], Conversation], title_key: str
+) -> Iterator[Parsed]:
+    """Every conversation of an export: a malformed one becomes an ItemError and an empty
+    one is Skipped, so neither stops the rest."""
+    for position, item in enumerate(items):
+        label = f"conversation {position + 1}"
+        if isinstance(item, dict) and isinstance(item.get(title_key), str) and item[title_key]:
+            label += f" ({item[title_key][:80]!r})"
+        try:
+            conversation = parse(item)
+        except ImportFormatError as exc:
+            yield ItemError(label, str(exc))
+            continue
+        if conversation.messages:
+            yield conversation
+        else:
+            yield Skipped(label, "no messages")
