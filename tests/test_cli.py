@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from api.cli import cli
 from api.db.migrate import migrations
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, start_dev
 
 EXPORT = FIXTURES / "chatgpt" / "conversations.json"
 
@@ -138,60 +138,33 @@ def test_migrate_applies_then_reports_an_up_to_date_database(
 
 def test_dev_serves_one_origin_until_interrupted(tmp_path: Path) -> None:
     """`knitter dev`: database, gateway and API on one local origin; Ctrl-C stops it all."""
-    import signal
-    import socket
-    import time
-
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     home = tmp_path / "home"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api", "--home", str(home), "dev", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        lines.append(line)
-        if "Ctrl-C" in line or not line:
-            break
+    dev = start_dev(home)
     try:
-        assert any(line.startswith("database: postgresql://postgres@127.0.0.1:") for line in lines)
-        anon_key = next(line.split()[-1] for line in lines if line.startswith("anon key:"))
-        origin = f"http://127.0.0.1:{port}"
-        for _ in range(100):  # the server starts listening just after printing
-            try:
-                health = httpx.get(f"{origin}/health", timeout=5)
-                break
-            except httpx.ConnectError:
-                time.sleep(0.1)
+        assert any(
+            line.startswith("database: postgresql://postgres@127.0.0.1:") for line in dev.banner
+        )
+        health = httpx.get(f"{dev.origin}/health", timeout=5)
         assert health.status_code == 200 and health.json()["migrations"] == "current"
         signup = httpx.post(
-            f"{origin}/auth/v1/signup",
+            f"{dev.origin}/auth/v1/signup",
             json={"email": "dev@example.com", "password": "a-long-password"},
-            headers={"apikey": anon_key},
+            headers={"apikey": dev.anon_key},
             timeout=30,
         )
         assert signup.status_code == 200, signup.text
-        session = signup.json()
         search = httpx.post(
-            f"{origin}/v1/search",
+            f"{dev.origin}/v1/search",
             json={"query": "anything", "keyword_only": True},
-            headers={"Authorization": f"Bearer {session['access_token']}"},
+            headers={"Authorization": f"Bearer {signup.json()['access_token']}"},
             timeout=30,
         )
         assert search.status_code == 200 and search.json()["results"] == []
     finally:
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err
+        out = dev.stop()
+    assert dev.process.returncode == 0, out
     assert "stopped" in out
     assert not (home / "pgdata" / "postmaster.pid").exists()
 

@@ -12,18 +12,14 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+
+from tests.conftest import DevStack, start_dev
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -33,8 +29,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 FIXTURE = ROOT / "tests" / "fixtures" / "chatgpt" / "conversations.json"
 SCREENSHOTS = ROOT / "test-artifacts" / "e2e-browser"
-# How the test runs knitter; `python -m api` is the `knitter` command.
-KNITTER = [sys.executable, "-m", "api"]
 PASSWORD = "a-long-password"
 # No word of it is in the fixture: only the vector branch can find "Bicycle gears".
 BY_MEANING = "bicycle drivetrain slips when pedaling hard"
@@ -47,63 +41,20 @@ pytestmark = [
 ]
 
 
-@dataclass
-class DevServer:
-    origin: str
-    process: subprocess.Popen[str]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     if not (ROOT / "frontend" / "dist" / "index.html").is_file():
         pytest.fail("frontend/dist is not built: run `npm ci && npm run build` in frontend/")
-    home = tmp_path_factory.mktemp("knitter-home")
-    port = _free_port()
     # Remote providers' keys are left out: nothing in this test may reach the network.
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.pop("DATABASE_URL", None)
-    process = subprocess.Popen(
-        [*KNITTER, "--home", str(home), "dev", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        lines.append(line)
-        if "Ctrl-C" in line or not line:
-            break
-    origin = f"http://127.0.0.1:{port}"
+    stack = start_dev(tmp_path_factory.mktemp("knitter-home"), env)
     try:
-        for _ in range(100):  # it starts listening just after printing
-            try:
-                if httpx.get(f"{origin}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.ConnectError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("knitter dev did not start:\n" + "".join(lines))
-        config = httpx.get(f"{origin}/config.js", timeout=5)
+        config = httpx.get(f"{stack.origin}/config.js", timeout=5)
         assert config.status_code == 200, "knitter dev does not serve the web app's /config.js"
-        yield DevServer(origin, process)
+        yield stack
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stack.stop()
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +138,7 @@ def _search(page: Page, query: str) -> list[str]:
     return [results.nth(i).locator(".result-title").inner_text() for i in range(results.count())]
 
 
-def test_the_web_app_end_to_end(dev: DevServer, browser: Browser) -> None:
+def test_the_web_app_end_to_end(dev: DevStack, browser: Browser) -> None:
     errors: list[str] = []
     page = _new_page(browser, dev.origin, errors, viewport={"width": 1280, "height": 800})
     page.goto("/")
@@ -290,7 +241,7 @@ def test_the_web_app_end_to_end(dev: DevServer, browser: Browser) -> None:
     assert errors == []
 
 
-def test_a_second_person_sees_none_of_the_first_ones_data(dev: DevServer, browser: Browser) -> None:
+def test_a_second_person_sees_none_of_the_first_ones_data(dev: DevStack, browser: Browser) -> None:
     errors: list[str] = []
     first = _new_page(browser, dev.origin, errors)
     _sign_up(first, "owner@example.com")
@@ -313,7 +264,7 @@ def test_a_second_person_sees_none_of_the_first_ones_data(dev: DevServer, browse
     assert errors == []
 
 
-def test_a_guest_session(dev: DevServer, browser: Browser, tmp_path: Path) -> None:
+def test_a_guest_session(dev: DevStack, browser: Browser, tmp_path: Path) -> None:
     errors: list[str] = []
     page = _new_page(browser, dev.origin, errors)
     page.goto("/")
