@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from api import keys
+from api import keys, terms
 from api.chat import ChatModel, chat_model
 from api.config import Settings
 from api.db.session import Caller, Connection
@@ -38,18 +38,7 @@ NOTHING_EXTRACTED = "None of the passages found seems to answer this."
 # Each passage is cut to this many characters in the prompt, to bound its size.
 MAX_PASSAGE_CHARS = 2000
 EXTRACTIVE_SENTENCES = 3
-# fmt: off
-STOPWORDS = frozenset((
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "did", "do", "does", "for",
-    "from", "had", "has", "have", "how", "i", "in", "is", "it", "its", "me", "my", "of", "on",
-    "or", "so", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to",
-    "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with",
-    "would", "you", "your",
-))
-# fmt: on
 _CITE = re.compile(r"\[(\d{1,3})\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -131,10 +120,6 @@ def pick_model(
     return None
 
 
-def _terms(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
-
-
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
@@ -144,19 +129,14 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
 def extractive(question: str, passages: Sequence[Passage], model: EmbeddingModel) -> str:
     """The sentences of the passages closest to the question, each with its citation,
     scored by meaning (cosine similarity with the local model) plus shared words."""
-    sentences: list[tuple[int, str]] = []
-    for p in passages:
-        for sentence in _SENTENCE_END.split(p.content):
-            sentence = sentence.strip(" -*#>\t")
-            if len(_WORD.findall(sentence)) >= 3:
-                sentences.append((p.n, sentence))
+    sentences = [(p.n, s) for p in passages for s in terms.sentences(p.content)]
     if not sentences:
         return f"{EXTRACTIVE_NOTE}\n\n{NOTHING_EXTRACTED}"
-    asked = _terms(question)
+    asked = set(terms.words(question))
     vectors = model.embed([question, *(s for _, s in sentences)], "document")
     scored = []
     for (n, sentence), vector in zip(sentences, vectors[1:], strict=True):
-        overlap = len(asked & _terms(sentence)) / len(asked) if asked else 0.0
+        overlap = len(asked & set(terms.words(sentence))) / len(asked) if asked else 0.0
         scored.append((_cosine(vectors[0], vector) + 0.5 * overlap, n, sentence))
     scored.sort(key=lambda s: s[0], reverse=True)
     best = [s for s in scored if s[0] >= 0.3][:EXTRACTIVE_SENTENCES]

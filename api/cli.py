@@ -13,10 +13,10 @@ from uuid import UUID
 
 import click
 
-from api import __version__, answers
+from api import __version__, answers, topic_threads
 from api.config import Settings
 from api.db.migrate import migrate as apply_migrations
-from api.db.session import Connection
+from api.db.session import Connection, transaction_as
 from api.embeddings.queue import KeyFor, drain, pending_count
 from api.errors import KnitterError
 from api.ingest import ImportReport, import_paths
@@ -102,6 +102,9 @@ def import_(
         if not no_embed:
             keyring = Keyring.from_settings(settings)
             _embed_pending(conn, ws, lambda p: resolve(conn, keyring, settings, caller.user_id, p))
+            # Titles by terms here; `knitter threads` or the web app can have a model write them.
+            topic_threads.assign_new(conn, caller, ws)
+            topic_threads.retitle(conn, caller, ws)
     if report.failed:
         sys.exit(1)
 
@@ -237,6 +240,66 @@ def ask_command(
         click.echo(
             click.style(f"[{p.n}] {p.source_title or 'Untitled'}", bold=True)
             + click.style(f"  [{p.platform} · {p.role}{when}]", dim=True)
+        )
+
+
+@cli.command("threads")
+@click.option("--user", "email", required=True, help="As this user (email).")
+@click.option("--workspace", help="Workspace name; default: personal.")
+@click.option("--regroup", is_flag=True, help="Cluster all conversations afresh.")
+@click.option(
+    "--similarity",
+    type=click.FloatRange(0.05, 0.95),
+    help="With --regroup: how alike conversations must be to share a thread (kept).",
+)
+@click.option(
+    "--provider",
+    type=click.Choice(["auto", "openai", "gemini", "extractive"]),
+    default="auto",
+    show_default=True,
+    help="Who titles new threads; extractive: their distinctive words.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the threads as a JSON array.")
+@click.pass_obj
+def threads_command(
+    settings: Settings,
+    email: str,
+    workspace: str | None,
+    regroup: bool,
+    similarity: float | None,
+    provider: str,
+    as_json: bool,
+) -> None:
+    """Topic threads: place newly embedded conversations (or --regroup all of them) and
+    list the threads with their stats."""
+    if similarity is not None and not regroup:
+        raise click.UsageError("--similarity needs --regroup")
+    with database(settings) as conn:
+        caller = caller_for(conn, email)
+        ws = workspace_id(conn, caller, workspace)
+        chat = answers.pick_model(
+            conn, Keyring.from_settings(settings), settings, caller.user_id, provider
+        )
+        if regroup:
+            topic_threads.regroup(conn, caller, ws, similarity)
+        else:
+            topic_threads.assign_new(conn, caller, ws)
+        topic_threads.retitle(conn, caller, ws, chat)
+        with transaction_as(conn, caller):
+            rows = conn.execute("select * from public.list_topic_threads(%s)", [ws]).fetchall()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        click.echo("no topic threads yet: conversations join one once their passages are embedded")
+    for row in rows:
+        stats = (
+            f"{row['conversations']} conversations · {row['passages']} passages"
+            f" · {', '.join(row['platforms'])}"
+        )
+        click.echo(
+            click.style(row["title"] or "Untitled", bold=True)
+            + click.style(f"  [{stats}]", dim=True)
         )
 
 

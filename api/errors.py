@@ -7,6 +7,14 @@ class KnitterError(Exception):
     """A failure with a message meant for the person running knitter."""
 
 
+class NotFoundError(KnitterError):
+    """What was asked for does not exist, or the caller cannot see it (an API 404)."""
+
+
+class NotAllowedError(KnitterError):
+    """The caller may see this but not change it (an API 403)."""
+
+
 class ImportFormatError(KnitterError):
     """An input that no importer can read, or that is malformed."""
 

@@ -1,5 +1,6 @@
 """Everything a user owns, exported: the workspaces they own with every source and its
-passages, their search history, import jobs, the micro-threads they asked and which
+passages, summaries and topic threads, their search history, import jobs, the
+micro-threads they asked and which
 provider keys they stored (never the keys). Read as the user, so row-level security
 bounds it as well as the owner filter.
 
@@ -29,7 +30,8 @@ def collect(conn: Connection, caller: Caller) -> dict[str, Any]:
         sources = conn.execute(
             """
             select s.id, s.workspace_id, s.kind, s.platform, s.title, s.url, s.external_id,
-                   s.started_at, s.imported_at, s.metadata, s.summary, s.key_topics
+                   s.started_at, s.imported_at, s.metadata, s.thread_id, s.summary,
+                   s.key_topics, s.summary_model, s.summarized_at
             from public.sources s
             join public.workspaces w on w.id = s.workspace_id
             where w.owner_id = auth.uid()
@@ -44,6 +46,16 @@ def collect(conn: Connection, caller: Caller) -> dict[str, Any]:
             join public.workspaces w on w.id = c.workspace_id
             where w.owner_id = auth.uid()
             order by c.source_id, c.message_index, c.chunk_index
+            """
+        ).fetchall()
+        topic_threads = conn.execute(
+            """
+            select t.id, t.workspace_id, t.title, t.title_source, t.summary, t.key_topics,
+                   t.summary_model, t.summarized_at, t.created_at
+            from public.topic_threads t
+            join public.workspaces w on w.id = t.workspace_id
+            where w.owner_id = auth.uid()
+            order by t.created_at, t.id
             """
         ).fetchall()
         history = conn.execute(
@@ -76,6 +88,7 @@ def collect(conn: Connection, caller: Caller) -> dict[str, Any]:
             "user_id": caller.user_id,
             "workspaces": workspaces,
             "sources": [{**s, "passages": passages.get(s["id"], [])} for s in sources],
+            "topic_threads": topic_threads,
             "search_history": history,
             "import_jobs": jobs,
             "micro_threads": threads,
@@ -107,6 +120,8 @@ def markdown(source: dict[str, Any]) -> str:
     if source.get("started_at"):
         facts.append(f"- started: {source['started_at']}")
     lines += [*facts, ""]
+    if source.get("summary"):
+        lines += ["> " + source["summary"].replace("\n", "\n> "), ""]
     current: int | None = None
     for passage in source["passages"]:
         if passage["message_index"] != current:

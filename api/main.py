@@ -17,7 +17,7 @@ from slowapi.errors import RateLimitExceeded
 
 from api import __version__
 from api.config import Settings
-from api.errors import KnitterError, ProviderError
+from api.errors import KnitterError, NotAllowedError, NotFoundError, ProviderError
 from api.keyring import KeyringError
 from api.keys import MissingKeyError
 from api.observability import LATENCY, REQUESTS, configure_logging, init_sentry
@@ -32,6 +32,7 @@ from api.routes import (
     micro_threads,
     queue,
     search,
+    threads,
 )
 from api.services import Services
 
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _error_handlers(app)
     app.include_router(health.api)
     app.include_router(queue.api)
-    for module in (imports, search, embed, keys, history, account, ask, micro_threads):
+    for module in (imports, search, embed, keys, history, account, ask, micro_threads, threads):
         app.include_router(module.router(svc.limiter, settings))
     return app
 
@@ -148,6 +149,14 @@ def _error_handlers(app: FastAPI) -> None:
     async def keyring_failed(request: Request, exc: KeyringError) -> JSONResponse:
         log.error("keyring: %s", exc)
         return error(503, "stored keys are unavailable on this server")
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return error(404, str(exc))
+
+    @app.exception_handler(NotAllowedError)
+    async def not_allowed(request: Request, exc: NotAllowedError) -> JSONResponse:
+        return error(403, str(exc))
 
     @app.exception_handler(KnitterError)
     async def knitter_error(request: Request, exc: KnitterError) -> JSONResponse:

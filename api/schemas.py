@@ -246,6 +246,10 @@ class AccountDeleteBody(BaseModel):
 # --- answers with citations --------------------------------------------------------------
 
 
+# Who answers or summarises: see answers.pick_model.
+ProviderChoice = Literal["auto", "openai", "gemini", "extractive"]
+
+
 class AskBody(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -257,7 +261,7 @@ class AskBody(BaseModel):
     question: Query
     limit: int = Field(default=6, ge=1, le=20, description="How many passages to answer from.")
     filters: SearchFilters = Field(default_factory=SearchFilters)
-    provider: Literal["auto", "openai", "gemini", "extractive"] = Field(
+    provider: ProviderChoice = Field(
         default="auto",
         description="auto: the caller's own key (OpenAI, then Gemini), else the server's,"
         " else an extractive answer without a model.",
@@ -296,7 +300,7 @@ class MicroThreadBody(BaseModel):
     )
 
     question: Query
-    provider: Literal["auto", "openai", "gemini", "extractive"] = "auto"
+    provider: ProviderChoice = "auto"
     model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
@@ -316,3 +320,44 @@ class MicroThread(BaseModel):
 
 class MicroThreadsResponse(BaseModel):
     threads: list[MicroThread]
+
+
+class SummaryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}]})
+
+    provider: ProviderChoice = Field(
+        default="auto",
+        description="auto: the caller's own key (OpenAI, then Gemini), else the server's,"
+        " else an extractive summary without a model.",
+    )
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class SummaryResponse(BaseModel):
+    summary: str
+    key_topics: list[str]
+    model: str = Field(description='"provider:model", or "extractive" when no model wrote it.')
+    summarized_at: datetime
+
+
+class RegroupBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"similarity": 0.3}]})
+
+    similarity: float | None = Field(
+        default=None,
+        ge=0.05,
+        le=0.95,
+        description="How alike (cosine similarity of their centroids) conversations must be"
+        " to share a thread: higher gives more, narrower threads. Kept as the workspace's"
+        " threshold; omitted, the workspace's current one is used.",
+    )
+    provider: ProviderChoice = Field(
+        default="auto", description="Who writes the new threads' titles."
+    )
+
+
+class RegroupResponse(BaseModel):
+    threads: int
+    conversations: int = Field(description="Conversations now in a thread.")
+    similarity: float
+    unthreaded: int = Field(description="Conversations still waiting for their embeddings.")

@@ -1,4 +1,5 @@
-"""The embedding worker: drains `embedding_queue` in a background thread of the API.
+"""The embedding worker: drains `embedding_queue` in a background thread of the API, and
+puts each conversation whose passages are all embedded into a topic thread.
 
 Several workers (threads, replicas, the edge function's calls) can run at once: rows are
 taken `for update skip locked`, so each passage is embedded once.
@@ -11,8 +12,9 @@ import threading
 
 from psycopg_pool import ConnectionPool
 
+from api import answers, topic_threads
 from api.config import Settings
-from api.db.session import Connection
+from api.db.session import Caller, Connection
 from api.embeddings.queue import KeyFor, ModelUnavailable, drain
 from api.errors import KnitterError
 
@@ -48,6 +50,19 @@ def drain_some(conn: Connection, settings: Settings, max_batches: int) -> int:
     )
 
 
+def thread_new_conversations(conn: Connection, settings: Settings) -> int:
+    """Puts newly embedded conversations into topic threads and titles new threads (with
+    the server's chat key if it has one, else by their distinctive terms). Returns how
+    many conversations it placed."""
+    service = Caller.service()
+    chat = answers.pick_model(conn, None, settings, None, "auto")
+    placed = 0
+    for workspace_id in topic_threads.workspaces_waiting(conn):
+        placed += topic_threads.assign_new(conn, service, workspace_id)
+        topic_threads.retitle(conn, service, workspace_id, chat)
+    return placed
+
+
 class EmbeddingWorker:
     def __init__(self, pool: ConnectionPool[Connection], settings: Settings) -> None:
         self.pool = pool
@@ -68,6 +83,7 @@ class EmbeddingWorker:
             try:
                 with self.pool.connection() as conn:
                     embedded = drain_some(conn, self.settings, max_batches=10)
+                    thread_new_conversations(conn, self.settings)
             except Exception:  # keep the worker alive; the rows stay queued
                 log.exception("embedding worker batch failed")
             if not embedded:

@@ -80,6 +80,19 @@ def test_import_then_search_on_the_embedded_stack(tmp_path: Path) -> None:
         "notes",
     )
     assert json.loads(light.stdout)[0]["content"].endswith("spare batteries.")
+    # The import put every conversation into a topic thread, titled by its words.
+    listed = knitter("--home", home, "threads", "--user", "me@example.com", "--json")
+    assert listed.returncode == 0, listed.stderr
+    threads = json.loads(listed.stdout)
+    assert sum(t["conversations"] for t in threads) == 4
+    assert {t["title_source"] for t in threads} == {"terms"} and all(t["title"] for t in threads)
+    narrow = knitter(
+        "--home", home, "threads", "--user", "me@example.com", "--regroup", "--similarity", "0.95"
+    )
+    assert narrow.returncode == 0, narrow.stderr
+    assert len(narrow.stdout.strip().splitlines()) == 4  # one thread per conversation
+    misused = knitter("--home", home, "threads", "--user", "me@example.com", "--similarity", "0.5")
+    assert misused.returncode == 2 and "--similarity needs --regroup" in misused.stderr
     # The command stopped the server it started.
     assert not (tmp_path / "home" / "pgdata" / "postmaster.pid").exists()
 

@@ -72,6 +72,14 @@ def populate(conn: Connection, client: TestClient, caller: Caller, word: str) ->
         )
     with transaction_as(conn, caller):
         conn.execute("insert into public.import_jobs (workspace_id) values (%s)", [personal])
+    with transaction_as(conn, caller):
+        conn.execute(
+            "with t as (insert into public.topic_threads (workspace_id, title, title_source)"
+            " values (%s, %s, 'user') returning id)"
+            " update public.sources set thread_id = (select id from t), summary = %s"
+            " where workspace_id = %s",
+            [personal, f"{word} thread", f"All about {word}.", personal],
+        )
     search_history.record(conn, caller, f"{word} recipe", personal)
     with transaction_as(conn, caller):
         chunk = conn.execute(
@@ -107,6 +115,9 @@ def test_export_holds_everything_the_caller_owns_and_nothing_else(
     chat = titles["marmalade chat"]["passages"]
     assert [p["content"] for p in chat] == ["How do I make marmalade?", "marmalade needs sugar."]
     assert [p["role"] for p in chat] == ["user", "assistant"]
+    assert [t["title"] for t in data["topic_threads"]] == ["marmalade thread"]
+    assert titles["marmalade chat"]["thread_id"] == data["topic_threads"][0]["id"]
+    assert titles["marmalade chat"]["summary"] == "All about marmalade."
     assert [h["query"] for h in data["search_history"]] == ["marmalade recipe"]
     assert len(data["import_jobs"]) == 1
     assert [t["question"] for t in data["micro_threads"]] == ["why marmalade?"]
@@ -128,6 +139,7 @@ def test_export_holds_everything_the_caller_owns_and_nothing_else(
         assert {s["title"] for s in inside["sources"]} == set(titles)
         md = next(z.read(n).decode() for n in names if "marmalade-chat" in n)
     assert md.startswith("# marmalade chat\n")
+    assert "> All about marmalade.\n" in md
     assert "## user\n\nHow do I make marmalade?" in md
     assert "## assistant\n\nmarmalade needs sugar." in md
     assert client.get("/v1/export").status_code == 401
