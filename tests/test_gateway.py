@@ -34,8 +34,10 @@ from api.gateway import LocalKeys, create_gateway, local_secrets, mint_api_key, 
 from api.gateway.passwords import hash_password, verify_password
 from api.importers.model import Conversation, Message
 from api.ingest import write_conversation
+from api.main import create_app
 from api.users import workspace_id
 from supabase import Client, create_client
+from tests.test_api import make_settings
 
 # The supabase client itself passes postgrest-py options that postgrest-py deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:supabase.*")
@@ -543,3 +545,67 @@ def test_with_gateway_serves_both_apps_and_runs_the_gateways_lifespan(
         refused = http.get("/auth/v1/user", headers={"Origin": "http://localhost:5173"})
         assert refused.status_code == 401
         assert refused.headers["access-control-allow-origin"] == "http://localhost:5173"
+
+
+# --- admin: deleting users ---------------------------------------------------------------
+
+
+def test_the_service_role_deletes_a_user_through_supabase_py(
+    gateway: Gateway, conn: Connection
+) -> None:
+    sb, _ = signed_up(gateway)
+    user_id = caller_of(sb).claims["sub"]
+    import_note(conn, caller_of(sb), "a note that goes with its owner")
+    with pytest.raises(AuthApiError) as refused:
+        client(gateway).auth.admin.delete_user(user_id)  # the anon key is no admin
+    assert refused.value.status == 403
+    admin = client(gateway, gateway.keys.service_role_key).auth.admin
+    admin.delete_user(user_id)
+    assert conn.execute("select 1 from auth.users where id = %s", [user_id]).fetchone() is None
+    left = conn.execute(
+        "select count(*) as n from public.workspaces where owner_id = %s", [user_id]
+    ).fetchone()
+    assert left == {"n": 0}
+    with pytest.raises(AuthApiError) as missing:
+        admin.delete_user(user_id)
+    assert missing.value.status == 404
+
+
+def test_the_api_deletes_accounts_through_supabase_auth_when_configured(
+    gateway: Gateway, conn: Connection, db_url: str
+) -> None:
+    """On a hosted project the API has no right to auth.users: with SUPABASE_URL and the
+    service-role key it deletes the account through Auth's admin API."""
+
+    def settings(service_key: str) -> Settings:
+        return make_settings(
+            db_url,
+            supabase_url=gateway.url,
+            supabase_jwks_url=None,
+            supabase_jwt_secret=SecretStr(gateway.keys.jwt_secret),
+            supabase_service_role_key=SecretStr(service_key),
+        )
+
+    sb, _ = signed_up(gateway)
+    session = sb.auth.get_session()
+    assert session is not None
+    import_note(conn, caller_of(sb), "the API deletes this through Auth")
+    body = {"confirm": "delete my account"}
+    bearer = {"Authorization": f"Bearer {session.access_token}"}
+    # The anon key is no service-role key: Auth refuses, and nothing is deleted (the SQL
+    # path, which this database's role could take, is not used).
+    with TestClient(create_app(settings(gateway.keys.anon_key))) as api:
+        refused = api.request("DELETE", "/v1/account", json=body, headers=bearer)
+    assert refused.status_code == 400
+    assert refused.json() == {"detail": "Supabase Auth refused to delete the user (403)"}
+    assert conn.execute("select 1 from auth.users where id = %s", [session.user.id]).fetchone()
+    with TestClient(create_app(settings(gateway.keys.service_role_key))) as api:
+        deleted = api.request("DELETE", "/v1/account", json=body, headers=bearer)
+    assert deleted.status_code == 204, deleted.text
+    gone = conn.execute("select 1 from auth.users where id = %s", [session.user.id]).fetchone()
+    assert gone is None
+    assert conn.execute(
+        "select count(*) as n from public.sources s join public.workspaces w"
+        " on w.id = s.workspace_id where w.owner_id = %s",
+        [session.user.id],
+    ).fetchone() == {"n": 0}

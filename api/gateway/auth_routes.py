@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
+from api.account import delete_auth_row
 from api.db.session import Connection
 from api.gateway import auth_store
 from api.gateway.errors import API_VERSION, API_VERSION_HEADER, AuthApiError
@@ -208,6 +209,18 @@ def auth_router(pool: ConnectionPool[Connection], issuer: TokenIssuer) -> APIRou
             raise AuthApiError(403, "user_not_found", "User from sub claim in JWT does not exist")
         return user, claims
 
+    def require_service_role(request: Request) -> None:
+        """GoTrue's admin endpoints take the service-role key as the bearer token."""
+        token = bearer_token(request)
+        if token is None:
+            raise AuthApiError(401, "no_authorization", "This endpoint requires a Bearer token")
+        try:
+            claims = issuer.verify(token)
+        except InvalidToken as exc:
+            raise AuthApiError(403, "bad_jwt", str(exc)) from None
+        if claims.get("role") != "service_role":
+            raise AuthApiError(403, "not_admin", "User not allowed")
+
     @router.post("/signup")
     async def signup(request: Request) -> JSONResponse:
         return _ok(await run_in_threadpool(sign_up, await _body(request)))
@@ -241,6 +254,23 @@ def auth_router(pool: ConnectionPool[Connection], issuer: TokenIssuer) -> APIRou
 
         await run_in_threadpool(end)
         return Response(status_code=204, headers={API_VERSION_HEADER: API_VERSION})
+
+    @router.delete("/admin/users/{user_id}")
+    async def admin_delete_user(request: Request, user_id: str) -> JSONResponse:
+        """Deletes the user; the database's cascades remove everything they own."""
+
+        def delete() -> None:
+            require_service_role(request)
+            try:
+                UUID(user_id)
+            except ValueError:
+                raise AuthApiError(404, "user_not_found", "User not found") from None
+            with pool.connection() as conn:
+                if not delete_auth_row(conn, user_id):
+                    raise AuthApiError(404, "user_not_found", "User not found")
+
+        await run_in_threadpool(delete)
+        return _ok({})
 
     @router.get("/.well-known/jwks.json")
     async def jwks() -> JSONResponse:

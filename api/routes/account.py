@@ -49,7 +49,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         """Deletes the user and everything they own, for good. The body must be
         `{"confirm": "delete my account"}`."""
         assert caller.user_id is not None
-        if not account.delete_user(conn, caller.user_id):
+        if not account.delete_user(conn, settings, caller.user_id):
             raise HTTPException(404, "no such user")
         return Response(status_code=204)
 
