@@ -562,6 +562,15 @@ def embedded(conn: Connection, chunk_id: int) -> bool:
     return bool(row and row["yes"])
 
 
+def threaded(conn: Connection, chunk_id: int) -> bool:
+    row = conn.execute(
+        "select s.thread_id from public.sources s join public.chunks c on c.source_id = s.id"
+        " where c.id = %s",
+        [chunk_id],
+    ).fetchone()
+    return bool(row and row["thread_id"])
+
+
 def test_queue_drain_endpoint_needs_the_service_role(
     client: TestClient, user: Callable[[], Caller], conn: Connection
 ) -> None:
@@ -575,6 +584,8 @@ def test_queue_drain_endpoint_needs_the_service_role(
     response = client.post("/v1/queue/drain", json={"max_batches": 100}, headers=service_key())
     assert response.status_code == 200, response.text
     assert response.json()["embedded"] >= 1 and embedded(conn, chunk)
+    # Fully embedded, its conversation was put into a topic thread.
+    assert response.json()["threaded"] >= 1 and threaded(conn, chunk)
 
 
 def test_the_background_worker_embeds_new_passages(
@@ -585,9 +596,9 @@ def test_the_background_worker_embeds_new_passages(
     with TestClient(create_app(settings)):
         chunk = queued_passage(conn, me, f"worker {uuid.uuid4().hex}")
         deadline = time.monotonic() + 120
-        while not embedded(conn, chunk) and time.monotonic() < deadline:
+        while not threaded(conn, chunk) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert embedded(conn, chunk)
+        assert embedded(conn, chunk) and threaded(conn, chunk)
 
 
 def test_two_replicas_share_rate_limits_through_redis(

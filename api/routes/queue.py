@@ -1,5 +1,6 @@
-"""POST /v1/queue/drain: embed queued passages now. The target of the embed-pending edge
-function (a Supabase Database Webhook on embedding_queue); needs the service-role key."""
+"""POST /v1/queue/drain: embed queued passages now, then put the conversations that are
+fully embedded into topic threads. The target of the embed-pending edge function (a
+Supabase Database Webhook on embedding_queue); needs the service-role key."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import DbDep, ServiceDep, ServicesDep
 from api.embeddings.queue import pending_count
-from api.worker import drain_some
+from api.worker import drain_some, thread_new_conversations
 
 api = APIRouter(prefix="/v1/queue", tags=["operations"])
 
@@ -20,9 +21,11 @@ class DrainBody(BaseModel):
 class DrainResult(BaseModel):
     embedded: int
     pending: int
+    threaded: int = Field(description="Conversations placed into topic threads.")
 
 
 @api.post("/drain", response_model=DrainResult, summary="Embed queued passages")
 def drain(body: DrainBody, caller: ServiceDep, conn: DbDep, svc: ServicesDep) -> DrainResult:
     embedded = drain_some(conn, svc.settings, body.max_batches)
-    return DrainResult(embedded=embedded, pending=pending_count(conn))
+    threaded = thread_new_conversations(conn, svc.settings)
+    return DrainResult(embedded=embedded, pending=pending_count(conn), threaded=threaded)

@@ -1,5 +1,5 @@
 // deno test: the handler against a replayed knitter API (the API is a remote service to
-// the function; its answers here have the API's real shape, {"embedded", "pending"}).
+// the function; its answers here have the API's real shape: embedded, pending, threaded).
 import { type Fetch, handler } from "./handler.ts";
 
 const env = {
@@ -47,10 +47,10 @@ function assertEquals(actual: unknown, expected: unknown): void {
 }
 
 Deno.test("an insert asks the API to drain the queue with the service key", async () => {
-  const api = replay(200, { embedded: 3, pending: 0 });
+  const api = replay(200, { embedded: 3, pending: 0, threaded: 1 });
   const response = await handler(webhook(insert), env, api.fetch);
   assertEquals(response.status, 200);
-  assertEquals(await response.json(), { embedded: 3, pending: 0 });
+  assertEquals(await response.json(), { embedded: 3, pending: 0, threaded: 1 });
   assertEquals(api.calls.length, 1);
   const [url, init] = api.calls[0];
   assertEquals(url, "https://api.knitter.test/v1/queue/drain");
