@@ -33,9 +33,13 @@ WORD = re.compile(r"[^\W\d_][\w'-]*[^\W_]|[^\W\d_]", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+# Longer "words" are hashes, base64 and the like, not terms.
+MAX_WORD = 30
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased words of three letters or more, stopwords and numbers left out."""
-    return [w for w in WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS]
+    """Lower-cased words of 3 to 30 letters, stopwords and numbers left out."""
+    return [w for w in WORD.findall(text.lower()) if 2 < len(w) <= MAX_WORD and w not in STOPWORDS]
 
 
 def sentences(text: str, min_words: int = 3) -> list[str]:

@@ -58,8 +58,11 @@ def thread_new_conversations(conn: Connection, settings: Settings) -> int:
     chat = answers.pick_model(conn, None, settings, None, "auto")
     placed = 0
     for workspace_id in topic_threads.workspaces_waiting(conn):
-        placed += topic_threads.assign_new(conn, service, workspace_id)
-        topic_threads.retitle(conn, service, workspace_id, chat)
+        try:
+            placed += topic_threads.assign_new(conn, service, workspace_id)
+            topic_threads.retitle(conn, service, workspace_id, chat)
+        except Exception:  # one workspace's failure must not hold up the others
+            log.exception("topic threads of workspace %s failed", workspace_id)
     return placed
 
 

@@ -8,6 +8,8 @@ import { ConversationPage } from "./pages/ConversationPage";
 import { SearchPage } from "./pages/SearchPage";
 import { SettingsPage } from "./pages/SettingsPage";
 import { SourcesPage } from "./pages/SourcesPage";
+import { ThreadPage } from "./pages/ThreadPage";
+import { ThreadsPage } from "./pages/ThreadsPage";
 
 function useSlashFocusesSearch() {
   const navigate = useNavigate();
@@ -38,6 +40,8 @@ function SignedInApp() {
           <Route path="/search" element={<SearchPage />} />
           <Route path="/sources" element={<SourcesPage />} />
           <Route path="/sources/:sourceId" element={<ConversationPage />} />
+          <Route path="/threads" element={<ThreadsPage />} />
+          <Route path="/threads/:threadId" element={<ThreadPage />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="*" element={<p>Nothing here. <a href="/search">Go to search</a>.</p>} />
         </Routes>

@@ -24,6 +24,7 @@ export function AppHeader() {
       <nav aria-label="Main">
         <NavLink to="/search">Search</NavLink>
         <NavLink to="/sources">Sources</NavLink>
+        <NavLink to="/threads">Threads</NavLink>
         <NavLink to="/settings">Settings</NavLink>
       </nav>
       <div className="header-actions">

@@ -2,12 +2,9 @@ import { useState } from "react";
 import { Link } from "react-router-dom";
 import type { SearchResult } from "../lib/api";
 import { formatScore, formatWhen } from "../lib/format";
+import { passagePath } from "../lib/links";
 import { HighlightedSnippet } from "./HighlightedSnippet";
 import { PlatformIcon } from "./PlatformIcon";
-
-export function passagePath(result: Pick<SearchResult, "source_id" | "chunk_id">): string {
-  return `/sources/${result.source_id}?passage=${result.chunk_id}`;
-}
 
 export function SearchResultCard({ result }: { result: SearchResult }) {
   const [copied, setCopied] = useState<string | null>(null);

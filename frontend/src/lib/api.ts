@@ -1,7 +1,8 @@
-/** The Python API (POST /v1/imports, /v1/search, /v1/keys): what needs a secret or a model. */
+/** The Python API (imports, search, answers, summaries, keys): what needs a secret or a model. */
 import { appConfig } from "./config";
 import { ApiError, errorMessage } from "./errors";
 import type { ApiFilters } from "./filters";
+import { readSse } from "./sse";
 import { accessToken } from "./supabase";
 
 export interface ImportJob {
@@ -68,19 +69,26 @@ async function parse(response: Response): Promise<unknown> {
   return type.includes("json") ? response.json() : response.text();
 }
 
-export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise<T> {
+/** The successful response, unread (streams need it so); an error status becomes an ApiError. */
+async function apiResponse(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set("Authorization", `Bearer ${await accessToken()}`);
   if (init.body && typeof init.body === "string") headers.set("Content-Type", "application/json");
   let response: Response;
   try {
     response = await fetch(`${appConfig().apiUrl}${path}`, { ...init, headers });
-  } catch {
+  } catch (error) {
+    if (init.signal?.aborted) throw error; // the caller gave up: not a network failure
     throw new ApiError(errorMessage(null, 0), 0);
   }
-  const body = await parse(response);
-  if (!response.ok) throw new ApiError(errorMessage(body, response.status), response.status);
-  return body as T;
+  if (!response.ok) {
+    throw new ApiError(errorMessage(await parse(response), response.status), response.status);
+  }
+  return response;
+}
+
+export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise<T> {
+  return (await parse(await apiResponse(path, init))) as T;
 }
 
 export function searchPassages(
@@ -165,4 +173,126 @@ export function forgetKey(provider: Provider): Promise<null> {
 
 export function testKey(provider: Provider): Promise<KeyTest> {
   return apiFetch<KeyTest>(`/v1/keys/${provider}/test`, { method: "POST" });
+}
+
+// --- answers --------------------------------------------------------------------------
+
+/** A numbered passage an answer may cite as "[n]". */
+export interface Citation {
+  n: number;
+  chunk_id: number;
+  source_id: string;
+  source_title: string;
+  platform: string;
+  url: string | null;
+  role: string;
+  created_at: string | null;
+  content: string;
+}
+
+export interface AskDone {
+  cited: number[];
+  extractive: boolean;
+  provider: string | null;
+  model: string | null;
+}
+
+export interface AskHandlers {
+  onCitations: (citations: Citation[]) => void;
+  onDelta: (text: string) => void;
+  onDone: (done: AskDone) => void;
+}
+
+/** POST /v1/ask, streamed: citations first, then the answer piece by piece, then `done`.
+ * Resolves after `done`; rejects on an HTTP error, an `error` event or a cut-off stream. */
+export async function askStream(
+  question: string,
+  filters: ApiFilters,
+  handlers: AskHandlers,
+  options: { limit?: number; signal?: AbortSignal } = {},
+): Promise<void> {
+  const response = await apiResponse("/v1/ask", {
+    method: "POST",
+    headers: { Accept: "text/event-stream" },
+    body: JSON.stringify({ question, filters, limit: options.limit ?? 6 }),
+    signal: options.signal,
+  });
+  if (!response.body) throw new ApiError("The answer could not be read.", response.status);
+  for await (const { event, data } of readSse(response.body)) {
+    if (event === "citations") handlers.onCitations(JSON.parse(data) as Citation[]);
+    else if (event === "delta") handlers.onDelta((JSON.parse(data) as { text: string }).text);
+    else if (event === "error") {
+      throw new ApiError((JSON.parse(data) as { detail?: string }).detail || "The answer failed.", 502);
+    } else if (event === "done") {
+      handlers.onDone(JSON.parse(data) as AskDone);
+      return;
+    }
+  }
+  throw new ApiError("The answer stopped before it was finished.", 0);
+}
+
+// --- micro-threads: questions about one passage -----------------------------------------
+
+export interface MicroThread {
+  id: string;
+  chunk_id: number;
+  workspace_id: string;
+  user_id: string;
+  question: string;
+  answer: string;
+  /** "provider:model", or "extractive" when no language model was used. */
+  model: string | null;
+  /** [1] is the passage itself, the rest its neighbours. */
+  citations: Citation[];
+  created_at: string;
+}
+
+export async function passageThreads(chunkId: number): Promise<MicroThread[]> {
+  const body = await apiFetch<{ threads: MicroThread[] }>(`/v1/passages/${chunkId}/threads`);
+  return body.threads;
+}
+
+export function askAboutPassage(chunkId: number, question: string): Promise<MicroThread> {
+  return apiFetch<MicroThread>(`/v1/passages/${chunkId}/threads`, {
+    method: "POST",
+    body: JSON.stringify({ question }),
+  });
+}
+
+// --- summaries and topic threads -----------------------------------------------------------
+
+export interface Summary {
+  summary: string;
+  key_topics: string[];
+  /** "extractive" or "provider:model". */
+  model: string;
+  summarized_at: string;
+}
+
+export function summarizeSource(sourceId: string): Promise<Summary> {
+  return apiFetch<Summary>(`/v1/sources/${encodeURIComponent(sourceId)}/summary`, {
+    method: "POST",
+    body: "{}",
+  });
+}
+
+export function summarizeThread(threadId: string): Promise<Summary> {
+  return apiFetch<Summary>(`/v1/threads/${encodeURIComponent(threadId)}/summary`, {
+    method: "POST",
+    body: "{}",
+  });
+}
+
+export interface RegroupResult {
+  threads: number;
+  conversations: number;
+  similarity: number;
+  unthreaded: number;
+}
+
+export function regroupThreads(workspaceId: string, similarity: number): Promise<RegroupResult> {
+  return apiFetch<RegroupResult>(`/v1/workspaces/${encodeURIComponent(workspaceId)}/threads/regroup`, {
+    method: "POST",
+    body: JSON.stringify({ similarity }),
+  });
 }

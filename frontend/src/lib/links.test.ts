@@ -1,4 +1,4 @@
-import { linkKind, originalAt, parseLinks } from "./links";
+import { linkKind, originalAt, parseLinks, passagePath } from "./links";
 
 describe("parseLinks", () => {
   it("takes http(s) links separated by spaces, commas or lines, once each", () => {
@@ -44,5 +44,11 @@ describe("originalAt", () => {
     expect(originalAt("https://example.org/a", { start: 5 })).toBe("https://example.org/a");
     expect(originalAt("https://youtu.be/abc", null)).toBe("https://youtu.be/abc");
     expect(originalAt(null, { start: 5 })).toBeNull();
+  });
+});
+
+describe("passagePath", () => {
+  it("opens the conversation at the passage", () => {
+    expect(passagePath({ source_id: "abc-1", chunk_id: 42 })).toBe("/sources/abc-1?passage=42");
   });
 });

@@ -49,3 +49,8 @@ export function originalAt(url: string | null, metadata: Record<string, unknown>
   target.searchParams.set("t", `${Math.floor(start)}`);
   return target.href;
 }
+
+/** The conversation at one passage (the page scrolls to it and highlights it). */
+export function passagePath(passage: { source_id: string; chunk_id: number }): string {
+  return `/sources/${passage.source_id}?passage=${passage.chunk_id}`;
+}

@@ -1,13 +1,55 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { useSession } from "../auth";
+import { PassageThreads } from "../components/PassageThreads";
 import { PlatformIcon, platformName } from "../components/PlatformIcon";
+import { SummaryCard } from "../components/SummaryCard";
+import { summarizeSource } from "../lib/api";
 import { groupMessages, passageParam } from "../lib/conversation";
 import { formatWhen } from "../lib/format";
 import { originalAt } from "../lib/links";
-import { useSources } from "../lib/queries";
+import { invalidateThreads, useSourceDetails, useSources } from "../lib/queries";
 import { sourcePassages } from "../lib/rpc";
+import { UNTITLED } from "../lib/threads";
+
+function ThreadLink({ sourceId }: { sourceId: string }) {
+  const details = useSourceDetails(sourceId).data;
+  if (!details) return null;
+  return (
+    <p className="muted small thread-link">
+      {details.thread_id ? (
+        <>
+          Topic thread:{" "}
+          <Link to={`/threads/${details.thread_id}`}>{details.thread_title?.trim() || UNTITLED}</Link>
+        </>
+      ) : (
+        "Not in a topic thread yet: conversations are grouped once their passages are embedded."
+      )}
+    </p>
+  );
+}
+
+function SourceSummary({ sourceId }: { sourceId: string }) {
+  const queryClient = useQueryClient();
+  const details = useSourceDetails(sourceId);
+  const summarize = useMutation({
+    mutationFn: () => summarizeSource(sourceId),
+    onSuccess: () => invalidateThreads(queryClient),
+  });
+  if (!details.data) {
+    return details.isError ? <p role="alert" className="error small">{details.error.message}</p> : null;
+  }
+  return (
+    <SummaryCard
+      fields={details.data}
+      of="conversation"
+      pending={summarize.isPending}
+      error={summarize.error}
+      onSummarize={() => summarize.mutate()}
+    />
+  );
+}
 
 export function ConversationPage() {
   const { sourceId = "" } = useParams();
@@ -61,8 +103,10 @@ export function ConversationPage() {
               )}
             </p>
           )}
+          <ThreadLink sourceId={sourceId} />
         </div>
       </header>
+      <SourceSummary sourceId={sourceId} />
       {groupMessages(passages.data).map((message) => (
         <section key={message.messageIndex} className={`message role-${message.role}`} aria-label={`${message.role} message`}>
           <p className="message-role small">
@@ -71,14 +115,16 @@ export function ConversationPage() {
             {message.createdAt ? ` · ${formatWhen(message.createdAt)}` : ""}
           </p>
           {message.passages.map((p) => (
-            <div
-              key={p.chunk_id}
-              id={`passage-${p.chunk_id}`}
-              tabIndex={-1}
-              className={p.chunk_id === target ? "passage target" : "passage"}
-              aria-current={p.chunk_id === target ? "true" : undefined}
-            >
-              {p.content}
+            <div key={p.chunk_id} className="passage-block">
+              <div
+                id={`passage-${p.chunk_id}`}
+                tabIndex={-1}
+                className={p.chunk_id === target ? "passage target" : "passage"}
+                aria-current={p.chunk_id === target ? "true" : undefined}
+              >
+                {p.content}
+              </div>
+              <PassageThreads chunkId={p.chunk_id} />
             </div>
           ))}
         </section>

@@ -2,9 +2,11 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useLocation, useSearchParams } from "react-router-dom";
 import { useSession } from "../auth";
+import { AnswerPanel } from "../components/AnswerPanel";
 import { SearchFilters } from "../components/SearchFilters";
 import { SearchResultCard } from "../components/SearchResultCard";
 import { searchPassages } from "../lib/api";
+import { useAnswerStream } from "../lib/answerStream";
 import { activeFilterCount, toApiFilters, type FilterForm } from "../lib/filters";
 import { plural } from "../lib/format";
 import { SEARCH_INPUT_ID } from "../lib/keyboard";
@@ -54,6 +56,7 @@ export function SearchPage() {
   }, [query, params, setParams]);
 
   const apiFilters = useMemo(() => toApiFilters(filters), [filters]);
+  const answer = useAnswerStream();
   const search = useQuery({
     queryKey: ["search", userId, query, apiFilters],
     queryFn: ({ signal }) => searchPassages(query, apiFilters, { signal }),
@@ -108,6 +111,15 @@ export function SearchPage() {
             <option key={q} value={q} />
           ))}
         </datalist>
+        <button
+          type="button"
+          className="primary"
+          disabled={!text.trim()}
+          title="Answer from your conversations, with citations"
+          onClick={() => answer.ask(text.trim(), apiFilters)}
+        >
+          Ask
+        </button>
         <button type="button" aria-expanded={showFilters} aria-controls="search-filters" onClick={() => setShowFilters((s) => !s)}>
           Filters{count > 0 ? ` (${count})` : ""}
         </button>
@@ -126,6 +138,7 @@ export function SearchPage() {
                 ? `${plural(results.length, "result")}${search.data.semantic ? "" : " (keyword only)"}`
                 : ""}
       </p>
+      {answer.state.status !== "idle" && <AnswerPanel state={answer.state} onClose={answer.clear} />}
       {search.isError && (
         <p role="alert" className="error">
           {search.error.message}

@@ -1,0 +1,77 @@
+import { render, screen } from "@testing-library/react";
+import { MemoryRouter } from "react-router-dom";
+import type { Citation } from "../lib/api";
+import { IDLE } from "../lib/answerStream";
+import { AnswerPanel } from "./AnswerPanel";
+import { CitedAnswerText } from "./CitedAnswer";
+
+const citation = (n: number, title: string): Citation => ({
+  n,
+  chunk_id: 100 + n,
+  source_id: `source-${n}`,
+  source_title: title,
+  platform: "chatgpt",
+  url: null,
+  role: "assistant",
+  created_at: null,
+  content: `Passage ${n} text.`,
+});
+
+describe("CitedAnswerText", () => {
+  it("links each known [n] to its passage and leaves the rest as text", () => {
+    render(
+      <MemoryRouter>
+        <CitedAnswerText answer={"Feed it [1]. Unknown [9]. <b>no</b>"} citations={[citation(1, "Sourdough")]} />
+      </MemoryRouter>,
+    );
+    const link = screen.getByRole("link", { name: "Passage 1: Sourdough" });
+    expect(link.getAttribute("href")).toBe("/sources/source-1?passage=101");
+    expect(link.textContent).toBe("[1]");
+    expect(screen.getByText(/Unknown \[9\]/)).toBeTruthy();
+    expect(document.querySelector("b")).toBeNull();
+  });
+});
+
+describe("AnswerPanel", () => {
+  it("labels an extractive answer and lists only the cited passages", () => {
+    render(
+      <MemoryRouter>
+        <AnswerPanel
+          state={{
+            ...IDLE,
+            status: "done",
+            question: "How often?",
+            citations: [citation(1, "Sourdough"), citation(2, "Bicycle gears")],
+            text: "- Twice a day [2]",
+            done: { cited: [2], extractive: true, provider: null, model: null },
+          }}
+          onClose={() => undefined}
+        />
+      </MemoryRouter>,
+    );
+    expect(screen.getByText("No language model was used")).toBeTruthy();
+    const list = screen.getByRole("list", { name: "Cited passages" });
+    expect(list.querySelectorAll("li")).toHaveLength(1);
+    expect(list.textContent).toContain("Bicycle gears");
+  });
+
+  it("names the model otherwise", () => {
+    render(
+      <MemoryRouter>
+        <AnswerPanel
+          state={{
+            ...IDLE,
+            status: "done",
+            question: "q",
+            citations: [citation(1, "Sourdough")],
+            text: "Yes [1].",
+            done: { cited: [1], extractive: false, provider: "openai", model: "gpt-4o-mini" },
+          }}
+          onClose={() => undefined}
+        />
+      </MemoryRouter>,
+    );
+    expect(screen.getByText("Written by openai · gpt-4o-mini")).toBeTruthy();
+    expect(screen.queryByText("No language model was used")).toBeNull();
+  });
+});
