@@ -377,6 +377,21 @@ def test_threads_follow_workspace_membership(
         rpc(conn, viewer, "select public.merge_topic_threads(%s::uuid[])", pair)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         rpc(conn, viewer, "select public.rename_topic_thread(%s, 'x')", threads[0])
+    some = [s for s, t in assignment(conn, corpus).items() if t == threads[0]][:1]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        rpc(conn, viewer, "select public.split_topic_thread(%s, %s::uuid[])", threads[0], some)
+    assert rpc(
+        conn, viewer, "select similarity from public.topic_thread_settings(%s)", corpus.workspace
+    ) == pytest.approx(0.3)
+    assert (
+        rpc(
+            conn,
+            stranger,
+            "select count(*) from public.topic_thread_settings(%s)",
+            corpus.workspace,
+        )
+        == 0
+    )
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         rpc(conn, viewer, "select public.set_thread_similarity(%s, 0.9)", corpus.workspace)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
