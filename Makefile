@@ -62,7 +62,7 @@ test-frontend: $(FRONTEND_DEPS)
 	npm run typecheck --prefix $(FRONTEND)
 	npm test --prefix $(FRONTEND)
 
-# Debian's Chromium for tests/test_e2e_browser.py (Playwright drives it; never `playwright install`).
+# Debian's Chromium for tests/e2e/ (Playwright drives it; never `playwright install`).
 chromium:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && apt-get install -y -qq chromium; fi

@@ -7,118 +7,38 @@ into topic threads → open a thread and summarise it → open one of its conver
 follow its thread link → ask about a passage → ask a question on the search page and follow
 a citation to the passage. Screenshots go to test-artifacts/e2e-threads-browser/.
 
-Needs the built frontend (frontend/dist) and /usr/bin/chromium; without Chromium the test
-is skipped."""
+What the tests need: tests/e2e/conftest.py."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
-from tests.conftest import DevStack, start_dev
+from tests.conftest import DevStack
+from tests.e2e.pages import MARKS, import_fixture, new_page, shot, sign_up
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-FIXTURE = ROOT / "tests" / "fixtures" / "chatgpt" / "conversations.json"
-SCREENSHOTS = ROOT / "test-artifacts" / "e2e-threads-browser"
-PASSWORD = "a-long-password"
 # The embedding worker groups new conversations once they are embedded; allow for a slow CI.
 GROUPING_TIMEOUT_S = 120
 NO_MODEL = "No language model was used"
+VIEWPORT = {"width": 1280, "height": 900}
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    if not (ROOT / "frontend" / "dist" / "index.html").is_file():
-        pytest.fail("frontend/dist is not built: run `npm ci && npm run build` in frontend/")
-    # Remote providers' keys are left out: answers and summaries must be extractive.
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    env.pop("DATABASE_URL", None)
-    stack = start_dev(tmp_path_factory.mktemp("knitter-home"), env)
-    try:
-        config = httpx.get(f"{stack.origin}/config.js", timeout=5)
-        assert config.status_code == 200, "knitter dev does not serve the web app's /config.js"
-        yield stack
-    finally:
-        stack.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = MARKS
 
 
 def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def _new_page(browser: Browser, origin: str, errors: list[str]) -> Page:
-    context = browser.new_context(base_url=origin, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-    # An expected 4xx is logged by Chromium as "Failed to load resource" and does not count.
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(f"console: {msg.text}")
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: errors.append(f"{r.status} from {r.url}") if r.status >= 500 else None,
-    )
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.set_default_timeout(30_000)
-    return page
-
-
-def _sign_up(page: Page, email: str) -> None:
-    page.goto("/")
-    page.get_by_role("tab", name="Create account").click()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("form", name="Create account").get_by_role(
-        "button", name="Create account"
-    ).click()
-    page.get_by_role("navigation", name="Main").wait_for()
+    shot(page, "e2e-threads-browser", name, full_page=True)
 
 
 def _import_fixture(page: Page) -> None:
-    page.get_by_role("button", name="Import", exact=True).click()
-    dialog = page.get_by_role("dialog", name="Import")
-    dialog.get_by_label("Files to import").set_input_files(str(FIXTURE))
-    item = dialog.get_by_role("list", name="Imports").get_by_role("listitem").first
-    # "Done" only once the passages are embedded as well.
-    item.get_by_text(re.compile(r"^Done$")).wait_for(timeout=180_000)
-    assert "3 added" in item.inner_text()
+    import_fixture(page)
     page.keyboard.press("Escape")
-    dialog.wait_for(state="hidden")
+    page.get_by_role("dialog", name="Import").wait_for(state="hidden")
 
 
 def _wait_for_threads(page: Page) -> int:
@@ -145,8 +65,8 @@ def _wait_for_threads(page: Page) -> int:
 
 def test_answers_threads_and_summaries(dev: DevStack, browser: Browser) -> None:
     errors: list[str] = []
-    page = _new_page(browser, dev.origin, errors)
-    _sign_up(page, "threads@example.com")
+    page = new_page(browser, dev.origin, errors, viewport=VIEWPORT)
+    sign_up(page, "threads@example.com")
     _import_fixture(page)
 
     # Threads: the imported conversations are grouped without anyone asking.
@@ -213,8 +133,8 @@ def test_answers_threads_and_summaries(dev: DevStack, browser: Browser) -> None:
 
 def test_merging_splitting_renaming_and_regrouping_threads(dev: DevStack, browser: Browser) -> None:
     errors: list[str] = []
-    page = _new_page(browser, dev.origin, errors)
-    _sign_up(page, "editor@example.com")
+    page = new_page(browser, dev.origin, errors, viewport=VIEWPORT)
+    sign_up(page, "editor@example.com")
     _import_fixture(page)
     assert _wait_for_threads(page) >= 2, "the fixture's three topics should not share a thread"
     rows = page.get_by_role("list", name="Topic threads").get_by_role("listitem")

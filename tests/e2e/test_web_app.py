@@ -5,116 +5,29 @@ conversation at the passage → delete the source → it is gone from search; a 
 a second person sees none of the first one's data. Screenshots of the main screens go to
 test-artifacts/e2e-browser/ (ignored by git).
 
-Needs the built frontend (frontend/dist: `npm ci && npm run build` in frontend/) and
-/usr/bin/chromium (`apt-get install chromium`); without Chromium the test is skipped."""
+What the tests need: tests/e2e/conftest.py."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-import pytest
-
-from tests.conftest import DevStack, start_dev
+from tests.conftest import DevStack
+from tests.e2e.pages import MARKS, PASSWORD, import_fixture, new_page, shot, sign_up
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-FIXTURE = ROOT / "tests" / "fixtures" / "chatgpt" / "conversations.json"
-SCREENSHOTS = ROOT / "test-artifacts" / "e2e-browser"
-PASSWORD = "a-long-password"
 # No word of it is in the fixture: only the vector branch can find "Bicycle gears".
 BY_MEANING = "bicycle drivetrain slips when pedaling hard"
+FOLDER = "e2e-browser"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    if not (ROOT / "frontend" / "dist" / "index.html").is_file():
-        pytest.fail("frontend/dist is not built: run `npm ci && npm run build` in frontend/")
-    # Remote providers' keys are left out: nothing in this test may reach the network.
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    env.pop("DATABASE_URL", None)
-    stack = start_dev(tmp_path_factory.mktemp("knitter-home"), env)
-    try:
-        config = httpx.get(f"{stack.origin}/config.js", timeout=5)
-        assert config.status_code == 200, "knitter dev does not serve the web app's /config.js"
-        yield stack
-    finally:
-        stack.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = MARKS
 
 
 def _shot(page: Page, name: str, *, full_page: bool = False) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
-
-
-def _new_page(browser: Browser, origin: str, errors: list[str], **options: object) -> Page:
-    context = browser.new_context(base_url=origin, **options)  # type: ignore[arg-type]
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-    # Console errors (a CSP refusal, a React error) count; an expected 4xx answer (no key
-    # stored yet) is logged by Chromium as "Failed to load resource" and does not. A 5xx does.
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(f"console: {msg.text}")
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: errors.append(f"{r.status} from {r.url}") if r.status >= 500 else None,
-    )
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.set_default_timeout(20_000)
-    return page
-
-
-def _sign_up(page: Page, email: str) -> None:
-    page.goto("/")
-    page.get_by_role("tab", name="Create account").click()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("form", name="Create account").get_by_role(
-        "button", name="Create account"
-    ).click()
-    page.get_by_role("navigation", name="Main").wait_for()
-
-
-def _import_fixture(page: Page) -> None:
-    page.get_by_role("button", name="Import", exact=True).click()
-    dialog = page.get_by_role("dialog", name="Import")
-    dialog.get_by_label("Files to import").set_input_files(str(FIXTURE))
-    item = dialog.get_by_role("list", name="Imports").get_by_role("listitem").first
-    # "Done" only once the passages are embedded as well (semantically searchable).
-    item.get_by_text(re.compile(r"^Done$")).wait_for(timeout=180_000)
-    assert "3 added" in item.inner_text()
+    shot(page, FOLDER, name, full_page=full_page)
 
 
 def _search(page: Page, query: str) -> list[str]:
@@ -140,14 +53,14 @@ def _search(page: Page, query: str) -> list[str]:
 
 def test_the_web_app_end_to_end(dev: DevStack, browser: Browser) -> None:
     errors: list[str] = []
-    page = _new_page(browser, dev.origin, errors, viewport={"width": 1280, "height": 800})
+    page = new_page(browser, dev.origin, errors, viewport={"width": 1280, "height": 800})
     page.goto("/")
     page.get_by_role("heading", name="knitter").wait_for()
     _shot(page, "01-sign-in")
-    _sign_up(page, "first@example.com")
+    sign_up(page, "first@example.com")
     assert page.url.endswith("/search")
 
-    _import_fixture(page)
+    import_fixture(page)
     _shot(page, "02-import-dialog")
     page.keyboard.press("Escape")
     expect_no_dialog = page.get_by_role("dialog", name="Import")
@@ -225,7 +138,7 @@ def test_the_web_app_end_to_end(dev: DevStack, browser: Browser) -> None:
     _shot(page, "07-settings-dark", full_page=True)
     page.get_by_label("Light").check()
 
-    phone = _new_page(
+    phone = new_page(
         browser, dev.origin, errors, viewport={"width": 375, "height": 740}, is_mobile=True
     )
     phone.goto("/")
@@ -243,14 +156,14 @@ def test_the_web_app_end_to_end(dev: DevStack, browser: Browser) -> None:
 
 def test_a_second_person_sees_none_of_the_first_ones_data(dev: DevStack, browser: Browser) -> None:
     errors: list[str] = []
-    first = _new_page(browser, dev.origin, errors)
-    _sign_up(first, "owner@example.com")
-    _import_fixture(first)
+    first = new_page(browser, dev.origin, errors)
+    sign_up(first, "owner@example.com")
+    import_fixture(first)
     first.keyboard.press("Escape")
     assert _search(first, "sourdough")[0] == "Sourdough starter troubleshooting"
 
-    second = _new_page(browser, dev.origin, errors)
-    _sign_up(second, "other@example.com")
+    second = new_page(browser, dev.origin, errors)
+    sign_up(second, "other@example.com")
     assert _search(second, "sourdough") == []
     assert _search(second, BY_MEANING) == []
     second.get_by_role("link", name="Sources", exact=True).click()
@@ -266,13 +179,13 @@ def test_a_second_person_sees_none_of_the_first_ones_data(dev: DevStack, browser
 
 def test_a_guest_session(dev: DevStack, browser: Browser, tmp_path: Path) -> None:
     errors: list[str] = []
-    page = _new_page(browser, dev.origin, errors)
+    page = new_page(browser, dev.origin, errors)
     page.goto("/")
     page.get_by_role("button", name="Continue as guest").click()
     page.get_by_role("navigation", name="Main").wait_for()
     assert page.get_by_text("Guest", exact=True).is_visible()
     assert _search(page, "sourdough") == []  # nobody else's data
-    _import_fixture(page)
+    import_fixture(page)
     # A broken file fails on its own, with its reason; a pasted non-link is refused.
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
