@@ -7,17 +7,16 @@ api/terms.py), and its most frequent distinctive words."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
+
+from psycopg import sql
 
 from api import terms, topic_threads
 from api.chat import ChatModel
 from api.db.session import Caller, Connection, transaction_as
 from api.errors import KnitterError, NotAllowedError, NotFoundError
-
-log = logging.getLogger("knitter.summaries")
 
 # Text a summary is written from, at most (a chat model's prompt; extraction's input).
 MAX_CHARS = 60_000
@@ -68,15 +67,23 @@ def write(text: str, chat: ChatModel | None) -> tuple[str, list[str], str]:
     return " ".join(picked), found, EXTRACTIVE
 
 
-def _stored(row: dict[str, object] | None) -> Summary:
-    if row is None:  # RLS let the caller read but not write
+def _store(
+    conn: Connection, caller: Caller, table: str, row_id: UUID, text: str, chat: ChatModel | None
+) -> Summary:
+    """Writes the summary of the text and stores it in the row, as the caller."""
+    summary, topics, model = write(text, chat)
+    with transaction_as(conn, caller):
+        row = conn.execute(
+            sql.SQL(
+                "update {} set summary = %s, key_topics = %s, summary_model = %s,"
+                " summarized_at = now() where id = %s"
+                " returning summary, key_topics, summary_model as model, summarized_at"
+            ).format(sql.Identifier("public", table)),
+            [summary, topics, model, row_id],
+        ).fetchone()
+    if row is None:  # RLS let the caller read the row but not change it
         raise NotAllowedError("only editors of the workspace can summarise")
-    return Summary(
-        summary=str(row["summary"]),
-        key_topics=list(row["key_topics"]),  # type: ignore[call-overload]
-        model=str(row["summary_model"]),
-        summarized_at=row["summarized_at"],  # type: ignore[arg-type]
-    )
+    return Summary(**row)
 
 
 def source_text(conn: Connection, source_id: UUID) -> str | None:
@@ -102,18 +109,7 @@ def summarize_source(
         text = source_text(conn, source_id)
     if text is None:
         raise NotFoundError("no such conversation")
-    summary, topics, model = write(text, chat)
-    with transaction_as(conn, caller):
-        row = conn.execute(
-            """
-            update public.sources
-            set summary = %s, key_topics = %s, summary_model = %s, summarized_at = now()
-            where id = %s
-            returning summary, key_topics, summary_model, summarized_at
-            """,
-            [summary, topics, model, source_id],
-        ).fetchone()
-    return _stored(row)
+    return _store(conn, caller, "sources", source_id, text, chat)
 
 
 def summarize_thread(
@@ -136,16 +132,6 @@ def summarize_thread(
         ).fetchone()
     if summaries and summaries["text"]:
         text = f"{summaries['text']}\n\n{text}"
-    summary, topics, model = write(text, chat)
+    stored = _store(conn, caller, "topic_threads", thread_id, text, chat)
     topic_threads.retitle(conn, caller, workspace_id, chat, only=[thread_id])
-    with transaction_as(conn, caller):
-        stored = conn.execute(
-            """
-            update public.topic_threads
-            set summary = %s, key_topics = %s, summary_model = %s, summarized_at = now()
-            where id = %s
-            returning summary, key_topics, summary_model, summarized_at
-            """,
-            [summary, topics, model, thread_id],
-        ).fetchone()
-    return _stored(stored)
+    return stored

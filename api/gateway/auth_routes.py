@@ -185,15 +185,19 @@ def auth_router(pool: ConnectionPool[Connection], issuer: TokenIssuer) -> APIRou
             session_id, refresh, user = auth_store.rotate_refresh_token(conn, token)
         return session_body(user, session_id, refresh, "token_refresh")
 
-    def verified_user(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The signed-in user behind the request's access token, and its claims."""
+    def bearer_claims(request: Request) -> dict[str, Any]:
+        """The verified claims of the request's bearer token."""
         token = bearer_token(request)
         if token is None:
             raise AuthApiError(401, "no_authorization", "This endpoint requires a Bearer token")
         try:
-            claims = issuer.verify(token)
+            return issuer.verify(token)
         except InvalidToken as exc:
             raise AuthApiError(403, "bad_jwt", str(exc)) from None
+
+    def verified_user(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The signed-in user behind the request's access token, and its claims."""
+        claims = bearer_claims(request)
         if claims.get("role") != "authenticated":
             raise AuthApiError(403, "bad_jwt", "invalid claim: missing sub claim")
         with pool.connection() as conn:
@@ -211,14 +215,7 @@ def auth_router(pool: ConnectionPool[Connection], issuer: TokenIssuer) -> APIRou
 
     def require_service_role(request: Request) -> None:
         """GoTrue's admin endpoints take the service-role key as the bearer token."""
-        token = bearer_token(request)
-        if token is None:
-            raise AuthApiError(401, "no_authorization", "This endpoint requires a Bearer token")
-        try:
-            claims = issuer.verify(token)
-        except InvalidToken as exc:
-            raise AuthApiError(403, "bad_jwt", str(exc)) from None
-        if claims.get("role") != "service_role":
+        if bearer_claims(request).get("role") != "service_role":
             raise AuthApiError(403, "not_admin", "User not allowed")
 
     @router.post("/signup")
