@@ -139,15 +139,15 @@ def _embedded_sources(conn: Connection, workspace_id: UUID, *, unthreaded: bool)
     return [r["id"] for r in rows]
 
 
-def _insert_threads(conn: Connection, workspace_id: UUID, model_id: int, count: int) -> list[UUID]:
-    ids = [uuid4() for _ in range(count)]
-    if ids:
+def _insert_threads(
+    conn: Connection, workspace_id: UUID, model_id: int, thread_ids: Sequence[UUID]
+) -> None:
+    if thread_ids:
         conn.execute(
             "insert into public.topic_threads (id, workspace_id, model_id)"
             " select unnest(%s::uuid[]), %s, %s",
-            [ids, workspace_id, model_id],
+            [list(thread_ids), workspace_id, model_id],
         )
-    return ids
 
 
 def _place(conn: Connection, source_ids: Sequence[UUID], thread_ids: Sequence[UUID]) -> None:
@@ -204,12 +204,7 @@ def _join(
             moved = _normalised(mean * members + centroid)
             threads[best] = (thread_id, moved, members + 1)
         placed.append(thread_id)
-    if fresh:
-        conn.execute(
-            "insert into public.topic_threads (id, workspace_id, model_id)"
-            " select unnest(%s::uuid[]), %s, %s",
-            [list(fresh), workspace_id, model_id],
-        )
+    _insert_threads(conn, workspace_id, model_id, list(fresh))
     if placed:
         _place(conn, source_ids, placed)
     conn.execute(
@@ -256,7 +251,8 @@ def regroup(
         conn.execute("delete from public.topic_threads where workspace_id = %s", [workspace_id])
         ids, centroids = _centroids(conn, newest[:MAX_CLUSTERED])
         labels = cluster(centroids, similarity)
-        thread_ids = _insert_threads(conn, workspace_id, model_id, len(set(labels)))
+        thread_ids = [uuid4() for _ in set(labels)]
+        _insert_threads(conn, workspace_id, model_id, thread_ids)
         if ids:
             _place(conn, ids, [thread_ids[label] for label in labels])
         older = newest[MAX_CLUSTERED:][::-1]
