@@ -102,13 +102,14 @@ def _lock(conn: Connection, workspace_id: UUID) -> None:
 
 
 def _centroids(conn: Connection, source_ids: Sequence[UUID]) -> tuple[list[UUID], Vectors]:
+    """The sources' centroids, in the given order; sources without any are left out."""
     rows = conn.execute(
-        "select source_id, centroid::text as centroid"
-        " from private.source_centroids(%s::uuid[]) order by source_id",
+        "select source_id, centroid::text as centroid from private.source_centroids(%s::uuid[])",
         [list(source_ids)],
     ).fetchall()
-    ids = [r["source_id"] for r in rows]
-    return ids, np.array([parse_vector(r["centroid"]) for r in rows]).reshape(len(rows), -1)
+    found = {r["source_id"]: parse_vector(r["centroid"]) for r in rows}
+    ids = [s for s in source_ids if s in found]
+    return ids, np.array([found[s] for s in ids]).reshape(len(ids), -1)
 
 
 def _embedded_sources(conn: Connection, workspace_id: UUID, *, unthreaded: bool) -> list[UUID]:
@@ -224,16 +225,7 @@ def assign_new(conn: Connection, caller: Caller, workspace_id: UUID) -> int:
         if not waiting:
             return 0
         ids, centroids = _centroids(conn, waiting)
-        order = {source_id: i for i, source_id in enumerate(waiting)}
-        by_age = sorted(range(len(ids)), key=lambda i: order[ids[i]])
-        _join(
-            conn,
-            workspace_id,
-            model_id,
-            similarity,
-            [ids[i] for i in by_age],
-            centroids[by_age],
-        )
+        _join(conn, workspace_id, model_id, similarity, ids, centroids)
         return len(ids)
 
 
