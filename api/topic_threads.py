@@ -25,6 +25,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from api import terms
 from api.chat import ChatModel
 from api.db.session import Caller, Connection, transaction_as
+from api.embeddings.queue import vector_literal
 from api.errors import NotFoundError, ProviderError
 
 log = logging.getLogger("knitter.threads")
@@ -76,10 +77,6 @@ def cluster(centroids: Vectors, similarity: float) -> list[int]:
     raw = fcluster(tree, t=1 - similarity, criterion="distance")
     renumbered: dict[int, int] = {}
     return [renumbered.setdefault(int(label), len(renumbered)) for label in raw]
-
-
-def _vector_literal(vector: Vectors) -> str:
-    return "[" + ",".join(repr(float(v)) for v in vector) + "]"
 
 
 def _workspace(conn: Connection, workspace_id: UUID) -> tuple[int, float]:
@@ -151,7 +148,14 @@ def _insert_threads(
         )
 
 
-def _place(conn: Connection, source_ids: Sequence[UUID], thread_ids: Sequence[UUID]) -> None:
+def _place(
+    conn: Connection,
+    source_ids: Sequence[UUID],
+    thread_ids: Sequence[UUID],
+    centroids: dict[UUID, Vectors],
+) -> None:
+    """Puts each source into its thread and stores the threads' new centroids (computed
+    here: recomputing them in SQL reads every member's passages)."""
     conn.execute(
         """
         update public.sources s set thread_id = m.thread_id
@@ -160,7 +164,15 @@ def _place(conn: Connection, source_ids: Sequence[UUID], thread_ids: Sequence[UU
         """,
         [list(source_ids), list(thread_ids)],
     )
-    conn.execute("select private.refresh_thread_centroids(%s::uuid[])", [list(set(thread_ids))])
+    conn.execute(
+        """
+        update public.topic_threads t
+        set centroid = m.centroid::extensions.vector, updated_at = now()
+        from unnest(%s::uuid[], %s::text[]) as m (id, centroid)
+        where t.id = m.id
+        """,
+        [list(centroids), [vector_literal(c.tolist()) for c in centroids.values()]],
+    )
 
 
 def _nearest(
@@ -207,7 +219,8 @@ def _join(
         placed.append(thread_id)
     _insert_threads(conn, workspace_id, model_id, list(fresh))
     if placed:
-        _place(conn, source_ids, placed)
+        latest = {thread_id: centroid for thread_id, centroid, _ in threads}
+        _place(conn, source_ids, placed, {t: latest[t] for t in set(placed)})
     conn.execute(
         "update public.topic_threads set title_source = 'pending'"
         " where id = any(%s::uuid[]) and title_source = 'terms'",
@@ -246,7 +259,12 @@ def regroup(
         thread_ids = [uuid4() for _ in set(labels)]
         _insert_threads(conn, workspace_id, model_id, thread_ids)
         if ids:
-            _place(conn, ids, [thread_ids[label] for label in labels])
+            members = np.array(labels)
+            means = {
+                thread_id: _normalised(centroids[members == label].mean(axis=0))
+                for label, thread_id in enumerate(thread_ids)
+            }
+            _place(conn, ids, [thread_ids[label] for label in labels], means)
         older = newest[MAX_CLUSTERED:][::-1]
         if older:
             older_ids, older_centroids = _centroids(conn, older)

@@ -79,3 +79,29 @@ def test_bench_import_prints_its_table(home: Path) -> None:
     row = lines[separator + 1].split()
     assert len(row) == 14 and int(row[2].replace(",", "")) > 0  # passages written
     assert not (home / "pgdata" / "postmaster.pid").exists(), "the server was left running"
+
+
+@pytest.mark.slow
+def test_bench_threads_prints_its_tables(home: Path) -> None:
+    out = run(
+        "bench_threads.py",
+        "--home", str(home),
+        "--sizes", "60",
+        "--topics", "4",
+        "--families", "2",
+        "--passages", "3",
+        "--runs", "1",
+        "--new", "5",
+        "--shared-buffers", "128MB",
+    )  # fmt: skip
+    for heading in (
+        "regroup at similarity 0.3, 1 runs per size",
+        "Thread quality against 4 known topics",
+        "assign_new for new conversations in batches of 10",
+        "Load (COPY of sources, chunks, embeddings",
+    ):
+        assert heading in out
+    lines = out.splitlines()
+    quality = lines.index(next(line for line in lines if line.startswith("Thread quality")))
+    assert lines[quality + 3].split()[:2] == ["60", "0.2"]  # one row per threshold
+    assert not (home / "pgdata" / "postmaster.pid").exists(), "the server was left running"

@@ -94,6 +94,25 @@ def rpc(conn: Connection, caller: Caller, sql: str, *args: Any) -> Any:
     return row and next(iter(row.values()))
 
 
+def centroid_agreement(conn: Connection, caller: Caller, thread_id: UUID) -> float:
+    """Cosine similarity of the thread's stored centroid and one recomputed from all its
+    conversations' passages (in a transaction that is rolled back)."""
+
+    def centroid() -> Any:
+        row = conn.execute(
+            "select centroid::text as c from public.topic_threads where id = %s", [thread_id]
+        ).fetchone()
+        assert row is not None
+        return topic_threads.parse_vector(row["c"])
+
+    with transaction_as(conn, caller):
+        stored = centroid()
+        conn.execute("select private.refresh_thread_centroids(array[%s]::uuid[])", [thread_id])
+        exact = centroid()
+        raise psycopg.Rollback()
+    return float(stored @ exact)
+
+
 @pytest.fixture(scope="module")
 def module_conn(db_url: str) -> Iterator[Connection]:
     with connect(db_url) as c:
@@ -135,6 +154,9 @@ def test_regrouping_recovers_the_known_topics(module_conn: Connection, corpus: C
         f" inverse purity {whole:.3f}"
     )
     assert done.conversations == 30 and done.unthreaded == 0
+    for thread in set(assigned.values()):
+        assert thread is not None
+        assert centroid_agreement(conn, corpus.owner, thread) == pytest.approx(1.0, abs=1e-5)
     assert done.threads == len(set(assigned.values()))
     assert pure >= 0.9 and whole >= 0.8
     assert 6 <= done.threads <= 10
@@ -213,6 +235,7 @@ def test_a_new_import_joins_its_topic_or_starts_a_thread(
         ).fetchall()
     placed = {r["title"]: r["thread_id"] for r in rows}
     assert placed["Overnight proof"] == home
+    assert home is not None and centroid_agreement(conn, corpus.owner, home) > 0.99
     assert placed["Seeing Saturn"] not in set(before.values())
     # Untouched: the corpus's own conversations keep their threads.
     after = assignment(conn, corpus)
