@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
@@ -282,6 +283,24 @@ def regroup(
         similarity=similarity,
         unthreaded=int(counts["unthreaded"]),
     )
+
+
+def purity(
+    assigned: Mapping[UUID, Hashable], truth: Mapping[UUID, Hashable]
+) -> tuple[float, float]:
+    """How threads (assigned: conversation → thread) match known topics (truth:
+    conversation → topic), for tests and benchmarks: (purity, inverse purity), the share of
+    conversations in their thread's majority topic and in their topic's majority thread.
+    Both are 1.0 only when the threads are exactly the topics."""
+    threads: dict[Hashable, list[Hashable]] = {}
+    topics: dict[Hashable, list[Hashable]] = {}
+    for source, thread in assigned.items():
+        threads.setdefault(thread, []).append(truth[source])
+        topics.setdefault(truth[source], []).append(thread)
+    n = len(assigned) or 1
+    pure = sum(Counter(g).most_common(1)[0][1] for g in threads.values()) / n
+    whole = sum(Counter(g).most_common(1)[0][1] for g in topics.values()) / n
+    return pure, whole
 
 
 def thread_texts(conn: Connection, workspace_id: UUID) -> dict[UUID, str]:

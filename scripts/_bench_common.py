@@ -7,12 +7,16 @@ import contextlib
 import os
 import platform
 import random
+import struct
 import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import psycopg
 
 # The scripts run as `python scripts/bench_*.py` from the repository root or anywhere else.
@@ -92,6 +96,59 @@ def fresh_database(server: Server, name: str) -> str:
 def drop_database(server: Server, name: str) -> None:
     with psycopg.connect(server.url, autocommit=True) as admin:
         admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+# --- bulk loading ------------------------------------------------------------------------
+
+COPY_BLOCK = 20_000
+
+
+def copy_embeddings(
+    cur: psycopg.Cursor[Any],
+    ids: npt.NDArray[np.int64],
+    model_id: int,
+    workspace_ids: npt.NDArray[np.void],
+    vectors: npt.NDArray[np.float32],
+) -> None:
+    """COPY BINARY (chunk_id, model_id, workspace_id, embedding) rows into
+    public.chunk_embeddings: workspace_ids holds each row's workspace uuid as 16 bytes
+    (dtype V16). Binary COPY of numpy records is ~10x faster than text vectors."""
+    dims = vectors.shape[1]
+    record = np.dtype(
+        [
+            ("nfields", ">i2"),
+            ("l1", ">i4"),
+            ("id", ">i8"),
+            ("l2", ">i4"),
+            ("model", ">i4"),
+            ("l3", ">i4"),
+            ("ws", "V16"),
+            ("l4", ">i4"),
+            ("dim", ">i2"),
+            ("unused", ">i2"),
+            ("vec", ">f4", (dims,)),
+        ]
+    )
+    with cur.copy(
+        "copy public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
+        " from stdin (format binary)"
+    ) as copy:
+        copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
+        for lo in range(0, len(ids), COPY_BLOCK):
+            hi = min(len(ids), lo + COPY_BLOCK)
+            out = np.zeros(hi - lo, dtype=record)
+            out["nfields"] = 4
+            out["l1"] = 8
+            out["id"] = ids[lo:hi]
+            out["l2"] = 4
+            out["model"] = model_id
+            out["l3"] = 16
+            out["ws"] = workspace_ids[lo:hi]
+            out["l4"] = 4 + 4 * dims
+            out["dim"] = dims
+            out["vec"] = vectors[lo:hi]
+            copy.write(out.tobytes())
+        copy.write(struct.pack(">h", -1))
 
 
 # --- numbers and tables ------------------------------------------------------------------

@@ -18,7 +18,6 @@ import hashlib
 import json
 import random
 import re
-import struct
 import sys
 import time
 import uuid
@@ -36,6 +35,7 @@ from _bench_common import (
     QUERY_TEMPLATES,
     TOPIC_NAMES,
     Server,
+    copy_embeddings,
     drop_database,
     fresh_database,
     git_revision,
@@ -298,61 +298,12 @@ def build_corpus(
         vectors[lo:hi] = v
     timings["generate vectors"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ws_uuids = [w.id.bytes for w in workspaces]
-    with (
-        conn.cursor() as cur,
-        cur.copy(
-            "copy public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
-            " from stdin (format binary)"
-        ) as copy,
-    ):
-        copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
-        for lo in range(0, n, 20_000):
-            hi = min(n, lo + 20_000)
-            copy.write(
-                _binary_embeddings(ids[lo:hi], workspace_of[lo:hi], ws_uuids, vectors[lo:hi])
-            )
-        copy.write(struct.pack(">h", -1))
+    ws_uuids = np.array([w.id.bytes for w in workspaces], dtype="V16")
+    with conn.cursor() as cur:
+        copy_embeddings(cur, ids, MODEL_ID, ws_uuids[workspace_of], vectors)
     timings["copy embeddings"] = time.perf_counter() - t0
     conn.execute("set session_replication_role = origin")
     return Corpus(vectors, ids, workspace_of), timings
-
-
-def _binary_embeddings(
-    ids: npt.NDArray[np.int64],
-    ws_index: npt.NDArray[np.int32],
-    ws_uuids: list[bytes],
-    vectors: Vectors,
-) -> bytes:
-    """Rows of COPY BINARY for (chunk_id int8, model_id int4, workspace_id uuid, vector)."""
-    dt = np.dtype(
-        [
-            ("nfields", ">i2"),
-            ("l1", ">i4"),
-            ("id", ">i8"),
-            ("l2", ">i4"),
-            ("model", ">i4"),
-            ("l3", ">i4"),
-            ("ws", "V16"),
-            ("l4", ">i4"),
-            ("dim", ">i2"),
-            ("unused", ">i2"),
-            ("vec", ">f4", (DIMS,)),
-        ]
-    )
-    out = np.zeros(len(ids), dtype=dt)
-    out["nfields"] = 4
-    out["l1"] = 8
-    out["id"] = ids
-    out["l2"] = 4
-    out["model"] = MODEL_ID
-    out["l3"] = 16
-    uuids = np.array(ws_uuids, dtype="V16")
-    out["ws"] = uuids[ws_index]
-    out["l4"] = 4 + 4 * DIMS
-    out["dim"] = DIMS
-    out["vec"] = vectors
-    return out.tobytes()
 
 
 def build_indexes(

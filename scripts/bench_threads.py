@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import struct
 import sys
 import time
 import uuid
@@ -40,6 +39,7 @@ import psycopg
 from _bench_common import (
     DEFAULT_HOME,
     Server,
+    copy_embeddings,
     drop_database,
     fresh_database,
     git_revision,
@@ -212,15 +212,8 @@ def load(conn: Connection, ws: Workspace, gen: Generated) -> list[uuid.UUID]:
         vectors = np.stack(
             [gen.passages[position[r["source_id"]], r["message_index"]] for r in rows]
         ).astype(np.float32)
-        with cur.copy(
-            "copy public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
-            " from stdin (format binary)"
-        ) as copy:
-            copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
-            for lo in range(0, len(chunk_ids), 20_000):
-                hi = lo + 20_000
-                copy.write(_binary_rows(chunk_ids[lo:hi], ws, vectors[lo:hi]))
-            copy.write(struct.pack(">h", -1))
+        workspace_ids = np.full(len(chunk_ids), ws.id.bytes, dtype="V16")
+        copy_embeddings(cur, chunk_ids, ws.model_id, workspace_ids, vectors)
         cur.execute(
             "delete from public.embedding_queue q using public.chunks c"
             " where q.chunk_id = c.id and c.source_id = any(%s::uuid[])",
@@ -231,57 +224,7 @@ def load(conn: Connection, ws: Workspace, gen: Generated) -> list[uuid.UUID]:
     return ids
 
 
-def _binary_rows(
-    ids: npt.NDArray[np.int64], ws: Workspace, vectors: npt.NDArray[np.float32]
-) -> bytes:
-    """Rows of COPY BINARY for (chunk_id int8, model_id int4, workspace_id uuid, vector)."""
-    dims = vectors.shape[1]
-    dt = np.dtype(
-        [
-            ("nfields", ">i2"),
-            ("l1", ">i4"),
-            ("id", ">i8"),
-            ("l2", ">i4"),
-            ("model", ">i4"),
-            ("l3", ">i4"),
-            ("ws", "V16"),
-            ("l4", ">i4"),
-            ("dim", ">i2"),
-            ("unused", ">i2"),
-            ("vec", ">f4", (dims,)),
-        ]
-    )
-    out = np.zeros(len(ids), dtype=dt)
-    out["nfields"] = 4
-    out["l1"] = 8
-    out["id"] = ids
-    out["l2"] = 4
-    out["model"] = ws.model_id
-    out["l3"] = 16
-    out["ws"] = np.array([ws.id.bytes], dtype="V16")[0]
-    out["l4"] = 4 + 4 * dims
-    out["dim"] = dims
-    out["vec"] = vectors
-    return out.tobytes()
-
-
 # --- measuring -----------------------------------------------------------------------------
-
-
-def purity(
-    assigned: dict[uuid.UUID, uuid.UUID | None], truth: dict[uuid.UUID, int]
-) -> tuple[float, float]:
-    """(purity, inverse purity): the share of conversations in their thread's majority
-    topic, and in their topic's majority thread. Both 1.0 only when threads = topics."""
-    threads: dict[uuid.UUID | None, list[int]] = {}
-    topics: dict[int, list[uuid.UUID | None]] = {}
-    for source, thread in assigned.items():
-        threads.setdefault(thread, []).append(truth[source])
-        topics.setdefault(truth[source], []).append(thread)
-    n = len(assigned) or 1
-    pure = sum(Counter(g).most_common(1)[0][1] for g in threads.values()) / n
-    whole = sum(Counter(g).most_common(1)[0][1] for g in topics.values()) / n
-    return pure, whole
 
 
 def threads_of(conn: Connection, ws: Workspace) -> dict[uuid.UUID, uuid.UUID | None]:
@@ -312,7 +255,7 @@ class Quality:
 def quality(conn: Connection, ws: Workspace) -> Quality:
     assigned = threads_of(conn, ws)
     sizes = Counter(t for t in assigned.values() if t is not None)
-    pure, whole = purity(assigned, ws.topic_of)
+    pure, whole = topic_threads.purity(assigned, ws.topic_of)
     return Quality(
         len(sizes),
         sum(1 for c in sizes.values() if c == 1),

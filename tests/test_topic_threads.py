@@ -44,20 +44,6 @@ def conversation(topic: str, item: dict[str, Any], platform: str = "chatgpt") ->
     return Conversation(kind="text", platform=platform, title=item["title"], messages=messages)
 
 
-def purity(assigned: dict[UUID, UUID | None], truth: dict[UUID, str]) -> tuple[float, float]:
-    """(purity, inverse purity): how pure each thread is in topics, and how whole each
-    topic stays across threads. Both 1.0 only when threads are exactly the topics."""
-    threads: dict[UUID | None, list[str]] = {}
-    topics: dict[str, list[UUID | None]] = {}
-    for source, thread in assigned.items():
-        threads.setdefault(thread, []).append(truth[source])
-        topics.setdefault(truth[source], []).append(thread)
-    n = len(assigned)
-    pure = sum(Counter(g).most_common(1)[0][1] for g in threads.values()) / n
-    whole = sum(Counter(g).most_common(1)[0][1] for g in topics.values()) / n
-    return pure, whole
-
-
 @dataclass
 class Corpus:
     owner: Caller
@@ -148,7 +134,7 @@ def test_regrouping_recovers_the_known_topics(module_conn: Connection, corpus: C
     done = topic_threads.regroup(conn, corpus.owner, corpus.workspace, 0.3)
     assigned = assignment(conn, corpus)
     assert None not in assigned.values(), "every embedded conversation is in a thread"
-    pure, whole = purity(assigned, corpus.topic_of)
+    pure, whole = topic_threads.purity(assigned, corpus.topic_of)
     print(
         f"\nregroup at 0.3: {done.threads} threads for 6 topics, purity {pure:.3f},"
         f" inverse purity {whole:.3f}"
@@ -188,7 +174,7 @@ def test_conversations_join_threads_one_by_one(
     assert placed >= 30
     assigned = assignment(conn, corpus)
     assert None not in assigned.values()
-    pure, whole = purity(assigned, corpus.topic_of)
+    pure, whole = topic_threads.purity(assigned, corpus.topic_of)
     threads = len(set(assigned.values()))
     print(f"\none by one at 0.3: {threads} threads, purity {pure:.3f}, inverse {whole:.3f}")
     assert pure >= 0.8 and whole >= 0.6
