@@ -151,6 +151,19 @@ def copy_embeddings(
         copy.write(struct.pack(">h", -1))
 
 
+# --- arguments ---------------------------------------------------------------------------
+
+
+def int_list(text: str) -> list[int]:
+    """An argparse type: "1_000,10000" -> [1000, 10000]."""
+    return [int(x.replace("_", "")) for x in text.split(",") if x]
+
+
+def float_list(text: str) -> list[float]:
+    """An argparse type: "0.2,0.3" -> [0.2, 0.3]."""
+    return [float(x) for x in text.split(",") if x]
+
+
 # --- numbers and tables ------------------------------------------------------------------
 
 

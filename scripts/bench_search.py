@@ -37,8 +37,10 @@ from _bench_common import (
     Server,
     copy_embeddings,
     drop_database,
+    float_list,
     fresh_database,
     git_revision,
+    int_list,
     machine_description,
     ms,
     paragraph,
@@ -524,19 +526,16 @@ class Args:
 def parse_args(argv: Sequence[str] | None = None) -> Args:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
 
-    def ints(s: str) -> list[int]:
-        return [int(x.replace("_", "")) for x in s.split(",") if x]
-
-    def floats(s: str) -> list[float]:
-        return [float(x) for x in s.split(",") if x]
-
     p.add_argument("--home", type=Path, default=DEFAULT_HOME, help="server data, caches")
-    p.add_argument("--sizes", type=ints, default=[10_000, 100_000, 1_000_000])
+    p.add_argument("--sizes", type=int_list, default=[10_000, 100_000, 1_000_000])
     p.add_argument("--queries", type=int, default=200, help="timed queries per cell")
     p.add_argument("--warmup", type=int, default=20, help="untimed queries first")
     p.add_argument("--k", type=int, default=10, help="match_count")
     p.add_argument(
-        "--shares", type=floats, default=[0.001, 0.01], help="table shares of the measured users"
+        "--shares",
+        type=float_list,
+        default=[0.001, 0.01],
+        help="table shares of the measured users",
     )
     p.add_argument(
         "--fillers-per-10k",
@@ -561,7 +560,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
     p.add_argument("--ef-construction", type=int, default=64, help="HNSW ef_construction")
     p.add_argument(
         "--ef-search",
-        type=ints,
+        type=int_list,
         default=[40, 100, 200],
         help="hnsw.ef_search values for the vector-branch sweep",
     )
@@ -582,7 +581,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
     p.add_argument("--shared-buffers", default="2GB")
     p.add_argument(
         "--thresholds",
-        type=ints,
+        type=int_list,
         default=[250, 500, 1000, 2000, 4000, 8000, 16000, 32000],
         help="workspace sizes for the exact-vs-index comparison",
     )

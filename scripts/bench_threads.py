@@ -41,8 +41,10 @@ from _bench_common import (
     Server,
     copy_embeddings,
     drop_database,
+    float_list,
     fresh_database,
     git_revision,
+    int_list,
     machine_description,
     ms,
     percentile,
@@ -303,14 +305,8 @@ class Args:
 def parse_args(argv: Sequence[str] | None = None) -> Args:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
 
-    def ints(s: str) -> list[int]:
-        return [int(x.replace("_", "")) for x in s.split(",") if x]
-
-    def floats(s: str) -> list[float]:
-        return [float(x) for x in s.split(",") if x]
-
     p.add_argument("--home", type=Path, default=DEFAULT_HOME, help="server data")
-    p.add_argument("--sizes", type=ints, default=[500, 2000, 5000], help="conversations")
+    p.add_argument("--sizes", type=int_list, default=[500, 2000, 5000], help="conversations")
     p.add_argument("--topics", type=int, default=50, help="known topics")
     p.add_argument("--families", type=int, default=10, help="groups of related topics")
     p.add_argument("--passages", type=int, default=8, help="passages per conversation")
@@ -337,7 +333,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
     p.add_argument("--similarity", type=float, default=0.3, help="the threshold regrouped at")
     p.add_argument(
         "--thresholds",
-        type=floats,
+        type=float_list,
         default=[0.2, 0.4, 0.5],
         help="other thresholds whose threads' purity is measured",
     )
