@@ -755,6 +755,26 @@ def bench_size(server: Server, args: Args, bank: Bank, n: int) -> dict[str, Any]
                 truth_cache[key] = exact_top(corpus, rows, bank.query_vectors[qi], args.k)
             return truth_cache[key]
 
+        def latency_row(
+            fn_label: str, who: Who, mode: str, bucket: list[Sample], qis: list[int]
+        ) -> list[str]:
+            """One row of the latency table; recall@k against the exact top k in vector
+            mode (qis: the bucket's queries, in order)."""
+            rec = ""
+            if mode == "vector":
+                r = [recall(s.ids, truth(who, qi)) for s, qi in zip(bucket, qis, strict=True)]
+                rec = f"{sum(r) / len(r):.3f}"
+            exact_k = sum(1 for s in bucket if s.rows == args.k) / len(bucket)
+            return [
+                fn_label,
+                who.label,
+                mode,
+                *summary(bucket),
+                f"{sum(s.rows for s in bucket) / len(bucket):.1f}",
+                f"{exact_k * 100:.0f}%",
+                rec,
+            ]
+
         # Warm the caches (shared buffers, catalog) before timing.
         for user, service in whos:
             for qi in query_ids[user.label][: args.warmup]:
@@ -793,24 +813,7 @@ def bench_size(server: Server, args: Args, bank: Bank, n: int) -> dict[str, Any]
                         for who, bucket in pair:
                             bucket.append(run_hybrid(conn, who, fn, mode, text, vec, args.k))
                     for who, bucket in ((user, u_s), (service, s_s)):
-                        rec = ""
-                        if mode == "vector":
-                            qs = query_ids[user.label][:qn]
-                            r = [
-                                recall(s.ids, truth(who, qi))
-                                for s, qi in zip(bucket, qs, strict=True)
-                            ]
-                            rec = f"{sum(r) / len(r):.3f}"
-                        exact_k = sum(1 for s in bucket if s.rows == args.k) / len(bucket)
-                        row = [
-                            fn_label,
-                            who.label,
-                            mode,
-                            *summary(bucket),
-                            f"{sum(s.rows for s in bucket) / len(bucket):.1f}",
-                            f"{exact_k * 100:.0f}%",
-                            rec,
-                        ]
+                        row = latency_row(fn_label, who, mode, bucket, query_ids[user.label][:qn])
                         lat_rows.append(row)
                         out["latency"].append(row)
                     u50, s50 = (
@@ -841,23 +844,7 @@ def bench_size(server: Server, args: Args, bank: Bank, n: int) -> dict[str, Any]
                     run_hybrid(conn, everyone, fn, mode, bank.query_texts[qi], q_vecs[qi], args.k)
                     for qi in all_qs
                 ]
-                rec = ""
-                if mode == "vector":
-                    r = [
-                        recall(s.ids, truth(everyone, qi))
-                        for s, qi in zip(bucket, all_qs, strict=True)
-                    ]
-                    rec = f"{sum(r) / len(r):.3f}"
-                exact_k = sum(1 for s in bucket if s.rows == args.k) / len(bucket)
-                row = [
-                    fn_label,
-                    everyone.label,
-                    mode,
-                    *summary(bucket),
-                    f"{sum(s.rows for s in bucket) / len(bucket):.1f}",
-                    f"{exact_k * 100:.0f}%",
-                    rec,
-                ]
+                row = latency_row(fn_label, everyone, mode, bucket, all_qs)
                 lat_rows.append(row)
                 out["latency"].append(row)
         print(
