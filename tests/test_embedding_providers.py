@@ -418,3 +418,15 @@ def test_registering_gemini_3072_creates_a_halfvec_hnsw_index(conn: Connection) 
     assert "USING hnsw" in definition
     assert "halfvec(3072)" in definition and "halfvec_cosine_ops" in definition
     assert f"WHERE (model_id = {model_id})" in definition
+
+
+def test_output_sizes_are_checked_before_any_request() -> None:
+    assert OpenAIModel("text-embedding-3-large", OPENAI_KEY).dims == 3072
+    assert GeminiModel("gemini-embedding-001", GEMINI_KEY, 768).dims == 768
+    assert OpenAIModel("text-embedding-ada-002", OPENAI_KEY).dims == 1536
+    with pytest.raises(KnitterError, match="give the number of dimensions of the OpenAI model"):
+        OpenAIModel("some-compatible-model", OPENAI_KEY)
+    with pytest.raises(KnitterError, match="gives 1 to 3072 dimensions, not 4000"):
+        GeminiModel("gemini-embedding-001", GEMINI_KEY, 4000)
+    with pytest.raises(KnitterError, match="gives 1536 dimensions, not 512"):
+        OpenAIModel("text-embedding-ada-002", OPENAI_KEY, 512)

@@ -13,8 +13,8 @@ import httpx
 from google import genai
 from google.genai import errors, types
 
-from api.embeddings.registry import ModelSpec, Purpose, register_provider, unit
-from api.errors import KnitterError, ProviderError, ProviderErrorKind
+from api.embeddings.registry import ModelSpec, Purpose, output_dims, register_provider, unit
+from api.errors import ProviderError, ProviderErrorKind
 from api.gemini_common import api_error, async_http, fail, http
 
 NATIVE_DIMS = {"gemini-embedding-001": 3072}
@@ -43,7 +43,7 @@ class GeminiModel:
                 "gemini", "auth", f"embedding with Gemini's {name} needs a Gemini API key"
             )
         self.name = name
-        self.dims = _output_dims(name, dims)
+        self.dims = output_dims("Gemini", name, NATIVE_DIMS.get(name), dims)
         self._key = api_key
         self._client = genai.Client(
             api_key=api_key,
@@ -111,17 +111,6 @@ class GeminiModel:
         self, kind: ProviderErrorKind, message: str, status: int | None = None
     ) -> ProviderError:
         return fail(kind, message, self._key, status)
-
-
-def _output_dims(name: str, dims: int | None) -> int:
-    native = NATIVE_DIMS.get(name)
-    if dims is None:
-        if native is None:
-            raise KnitterError(f"give the number of dimensions of the Gemini model {name!r}")
-        return native
-    if dims < 1 or (native is not None and dims > native):
-        raise KnitterError(f"{name} gives 1 to {native} dimensions, not {dims}")
-    return dims
 
 
 @register_provider("gemini")

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from api.embeddings.registry import ModelSpec, Purpose, register_provider, unit
+from api.embeddings.registry import ModelSpec, Purpose, output_dims, register_provider, unit
 from api.errors import KnitterError, ProviderError, ProviderErrorKind
 from api.openai_common import error_body, fail, http, http_error
 
@@ -143,14 +143,7 @@ def _output_dims(name: str, dims: int | None) -> int:
         if dims is not None and dims != FIXED_DIMS[name]:
             raise KnitterError(f"{name} gives {FIXED_DIMS[name]} dimensions, not {dims}")
         return FIXED_DIMS[name]
-    native = NATIVE_DIMS.get(name)
-    if dims is None:
-        if native is None:
-            raise KnitterError(f"give the number of dimensions of the OpenAI model {name!r}")
-        return native
-    if dims < 1 or (native is not None and dims > native):
-        raise KnitterError(f"{name} gives 1 to {native} dimensions, not {dims}")
-    return dims
+    return output_dims("OpenAI", name, NATIVE_DIMS.get(name), dims)
 
 
 def retry_after(response: httpx.Response) -> float | None:

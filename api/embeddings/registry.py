@@ -53,6 +53,18 @@ def unit(vector: list[float]) -> list[float]:
     return [x / norm for x in vector]
 
 
+def output_dims(provider: str, name: str, native: int | None, dims: int | None) -> int:
+    """The vector size to ask a remote model for: `dims` (1 to the model's native size) when
+    given, else the native size, which an unknown model must be told."""
+    if dims is None:
+        if native is None:
+            raise KnitterError(f"give the number of dimensions of the {provider} model {name!r}")
+        return native
+    if dims < 1 or (native is not None and dims > native):
+        raise KnitterError(f"{name} gives 1 to {native} dimensions, not {dims}")
+    return dims
+
+
 def register_provider(name: str) -> Callable[[ProviderFactory], ProviderFactory]:
     def decorate(factory: ProviderFactory) -> ProviderFactory:
         PROVIDERS[name] = factory
