@@ -113,27 +113,8 @@ is_local_shim() {
 
 # The API roles of the local shim (cluster-wide, so not in a database's dump).
 roles_preamble() {
-  cat <<'SQL'
-set client_min_messages = warning;
--- The API roles of knitter's local Supabase shim (api/db/supabase_shim.sql).
-do $$
-begin
-  if not exists (select from pg_roles where rolname = 'anon') then
-    create role anon nologin noinherit;
-  end if;
-  if not exists (select from pg_roles where rolname = 'authenticated') then
-    create role authenticated nologin noinherit;
-  end if;
-  if not exists (select from pg_roles where rolname = 'service_role') then
-    create role service_role nologin noinherit bypassrls;
-  end if;
-  if not exists (select from pg_roles where rolname = 'authenticator') then
-    create role authenticator login noinherit;
-  end if;
-end
-$$;
-grant anon, authenticated, service_role to authenticator;
-SQL
+  echo "set client_min_messages = warning;"
+  cat "$REPO_ROOT/api/db/supabase_roles.sql"
 }
 
 # knitter's triggers on auth.users (the table is Supabase's, so its dump is not ours).

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.db.migrate import SHIM, migrate
+from api.db.migrate import apply_shim, migrate
 from api.db.session import Caller, connect, transaction_as
 from api.ingest import import_paths
 from api.search import SearchRequest, search
@@ -302,7 +302,7 @@ def test_a_supabase_project_backup_restores_into_a_project(
     target = new_database()
     with connect(target) as conn:
         conn.autocommit = True
-        conn.execute(SHIM.read_text())
+        apply_shim(conn)
         conn.execute("create extension if not exists vector with schema extensions")
     result = run(VERIFY, str(made), DATABASE_URL=project, VERIFY_DATABASE_URL=target)
     assert result.returncode == 0, result.stderr

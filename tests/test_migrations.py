@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from api.db.embedded import EmbeddedPostgres
-from api.db.migrate import MIGRATIONS_DIR, SHIM, migrate, migrations, pending
+from api.db.migrate import MIGRATIONS_DIR, apply_shim, migrate, migrations, pending
 from api.db.session import Connection, connect
 
 PG15_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -125,7 +125,7 @@ def test_shim_is_not_applied_to_a_supabase_database(tmp_path: Path) -> None:
             conn.autocommit = True
             # What a Supabase database already has: its admin role, auth, extensions.
             conn.execute("create role supabase_admin")
-            conn.execute(SHIM.read_text())
+            apply_shim(conn)
             conn.execute("comment on schema auth is 'owned by Supabase'")
             conn.execute(
                 "create or replace function auth.uid() returns uuid language sql"

@@ -16,6 +16,7 @@ from api.db.session import Connection
 from api.errors import KnitterError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "supabase" / "migrations"
+ROLES = Path(__file__).with_name("supabase_roles.sql")
 SHIM = Path(__file__).with_name("supabase_shim.sql")
 FILE_NAME = re.compile(r"^(\d{14})_([a-z0-9_]+)\.sql$")
 # Any constant will do; it keeps two `knitter migrate` runs from interleaving.
@@ -66,13 +67,19 @@ def pending(conn: Connection, directory: Path = MIGRATIONS_DIR) -> list[Migratio
     return [m for m in migrations(directory) if m.version not in done]
 
 
+def apply_shim(conn: Connection) -> None:
+    """The local Supabase shim: the API roles, then `auth` and `extensions`."""
+    conn.execute(ROLES.read_text(encoding="utf-8"))
+    conn.execute(SHIM.read_text(encoding="utf-8"))
+
+
 def migrate(conn: Connection, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     """Apply what is pending, all in one transaction (all or nothing). Returns what was applied."""
     applied: list[Migration] = []
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_ID])
         if not is_supabase(conn):
-            conn.execute(SHIM.read_text(encoding="utf-8"))
+            apply_shim(conn)
         conn.execute(
             """
             create schema if not exists supabase_migrations;

@@ -1,26 +1,9 @@
--- Local stand-in for what every Supabase database already has: the API roles, the `auth`
--- schema with `auth.users` and its helper functions, and the `extensions` schema.
+-- Local stand-in for what every Supabase database already has: the `auth` schema with
+-- `auth.users` and its helper functions, and the `extensions` schema. The API roles come
+-- first, from supabase_roles.sql (see apply_shim in migrate.py).
 -- Applied by `knitter migrate` before the migrations, only when the target is not a Supabase
 -- database. Never part of supabase/migrations. Idempotent: safe to run on every migrate.
 
-do $$
-begin
-  if not exists (select from pg_roles where rolname = 'anon') then
-    create role anon nologin noinherit;
-  end if;
-  if not exists (select from pg_roles where rolname = 'authenticated') then
-    create role authenticated nologin noinherit;
-  end if;
-  if not exists (select from pg_roles where rolname = 'service_role') then
-    create role service_role nologin noinherit bypassrls;
-  end if;
-  if not exists (select from pg_roles where rolname = 'authenticator') then
-    create role authenticator login noinherit;
-  end if;
-end
-$$;
-
-grant anon, authenticated, service_role to authenticator;
 -- The connecting superuser switches into the API roles with `set local role`, as PostgREST does.
 grant anon, authenticated, service_role to current_user;
 
