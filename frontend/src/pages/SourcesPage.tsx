@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { Link } from "react-router-dom";
-import { PlatformIcon, platformName } from "../components/PlatformIcon";
-import { formatWhen, plural } from "../lib/format";
+import { PlatformIcon } from "../components/PlatformIcon";
+import { SourceHeading } from "../components/SourceHeading";
+import { plural } from "../lib/format";
 import { useSources } from "../lib/queries";
 import { deleteSource, type SourceRow } from "../lib/rpc";
 
@@ -22,13 +22,7 @@ function SourceRowItem({ source }: { source: SourceRow }) {
     <li className="source-row card">
       <PlatformIcon platform={source.platform} />
       <div className="source-main">
-        <Link to={`/sources/${source.id}`} className="result-title">
-          {source.title}
-        </Link>
-        <p className="muted small">
-          {platformName(source.platform)} · {formatWhen(source.started_at ?? source.imported_at)} ·{" "}
-          {plural(source.passages, "passage")}
-        </p>
+        <SourceHeading source={source} />
         {remove.isError && (
           <p role="alert" className="error small">
             {remove.error.message}

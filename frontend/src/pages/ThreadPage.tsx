@@ -1,12 +1,13 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { PlatformIcon, platformName } from "../components/PlatformIcon";
+import { PlatformIcon } from "../components/PlatformIcon";
+import { SourceHeading } from "../components/SourceHeading";
 import { SummaryCard } from "../components/SummaryCard";
 import { ThreadStats } from "../components/ThreadListItem";
 import { TopicChips } from "../components/TopicChips";
 import { summarizeThread } from "../lib/api";
-import { formatWhen, plural } from "../lib/format";
+import { plural } from "../lib/format";
 import { invalidateThreads, useThreadSources, useTopicThread } from "../lib/queries";
 import { renameTopicThread, splitTopicThread, type ThreadSourceRow, type TopicThreadRow } from "../lib/rpc";
 import { threadTitle } from "../lib/threads";
@@ -119,13 +120,7 @@ function ThreadConversationItem({
       />
       <PlatformIcon platform={source.platform} />
       <div className="source-main">
-        <Link to={`/sources/${source.id}`} className="result-title">
-          {source.title}
-        </Link>
-        <p className="muted small">
-          {platformName(source.platform)} · {formatWhen(source.started_at ?? source.imported_at)} ·{" "}
-          {plural(source.passages, "passage")}
-        </p>
+        <SourceHeading source={source} />
         {source.summary && <p className="small source-summary">{source.summary}</p>}
         <TopicChips topics={source.key_topics} />
       </div>
