@@ -124,7 +124,7 @@ def summarize_thread(
         if row is None:
             raise NotFoundError("no such topic thread")
         workspace_id = row["workspace_id"]
-        text = topic_threads.thread_texts(conn, workspace_id).get(thread_id, "")
+        text = topic_threads.thread_texts(conn, workspace_id, [thread_id]).get(thread_id, "")
         summaries = conn.execute(
             "select string_agg(summary, E'\n' order by imported_at) as text"
             " from public.sources where thread_id = %s and summary is not null",

@@ -41,6 +41,10 @@ MAX_CLUSTERED = 5000
 TITLE_SOURCES = 25
 TITLE_PASSAGES = 5
 TITLE_PASSAGE_CHARS = 1000
+# A chat model titles at most this many threads a call (the largest first), so that a
+# regroup into hundreds of threads stays one quick request; the others get their terms
+# until their summary is written (which titles the thread with the model too).
+MAX_LLM_TITLES = 20
 TITLE_PROMPT = (
     "You name groups of a person's saved AI conversations. Given the conversation titles"
     " and excerpts of one group, reply with a short title for the group: at most six words,"
@@ -303,9 +307,12 @@ def purity(
     return pure, whole
 
 
-def thread_texts(conn: Connection, workspace_id: UUID) -> dict[UUID, str]:
-    """Each thread's text for titles and key topics: its newest conversations' titles
-    (three times: titles say most) and first passages, all cut short."""
+def thread_texts(
+    conn: Connection, workspace_id: UUID, only: Sequence[UUID] | None = None
+) -> dict[UUID, str]:
+    """Each thread's text (or only those threads') for titles and key topics: its newest
+    conversations' titles (three times: titles say most) and first passages, all cut
+    short."""
     rows = conn.execute(
         """
         with ranked as (
@@ -316,6 +323,7 @@ def thread_texts(conn: Connection, workspace_id: UUID) -> dict[UUID, str]:
                  ) as n
           from public.sources s
           where s.workspace_id = %(ws)s and s.thread_id is not null
+            and (%(only)s::uuid[] is null or s.thread_id = any(%(only)s::uuid[]))
         )
         select r.thread_id, r.title,
                (select string_agg(left(c.content, %(chars)s), E'\n' order by c.message_index,
@@ -327,6 +335,7 @@ def thread_texts(conn: Connection, workspace_id: UUID) -> dict[UUID, str]:
         """,
         {
             "ws": workspace_id,
+            "only": None if only is None else list(only),
             "chars": TITLE_PASSAGE_CHARS,
             "passages": TITLE_PASSAGES,
             "sources": TITLE_SOURCES,
@@ -360,12 +369,13 @@ def retitle(
     only: Sequence[UUID] | None = None,
 ) -> int:
     """Writes titles for the workspace's threads whose title is pending (or for `only`,
-    unless titled by hand): the chat model's, else their distinctive terms. Returns how
-    many it wrote."""
+    unless titled by hand): the chat model's for the MAX_LLM_TITLES largest, else their
+    distinctive terms. Returns how many it wrote."""
     with transaction_as(conn, caller):
         rows = conn.execute(
-            "select id from public.topic_threads where workspace_id = %s and"
-            " (title_source = 'pending' or (id = any(%s::uuid[]) and title_source <> 'user'))",
+            "select t.id from public.topic_threads t where t.workspace_id = %s and"
+            " (t.title_source = 'pending' or (t.id = any(%s::uuid[]) and t.title_source <> 'user'))"
+            " order by (select count(*) from public.sources s where s.thread_id = t.id) desc, t.id",
             [workspace_id, list(only or [])],
         ).fetchall()
         if not rows:
@@ -377,8 +387,8 @@ def retitle(
     ids = list(texts)
     distinctive = dict(zip(ids, terms.distinctive_terms([texts[i] for i in ids]), strict=True))
     titles: list[tuple[UUID, str, str]] = []
-    for thread_id in wanted:
-        title = llm_title(chat, texts[thread_id]) if chat else None
+    for n, thread_id in enumerate(wanted):
+        title = llm_title(chat, texts[thread_id]) if chat and n < MAX_LLM_TITLES else None
         if title:
             titles.append((thread_id, title, "llm"))
         else:

@@ -316,7 +316,7 @@ def test_titles_stats_and_renaming(module_conn: Connection, corpus: Corpus) -> N
 
 @pytest.mark.slow
 def test_a_chat_model_titles_threads_when_a_key_is_there(
-    module_conn: Connection, corpus: Corpus
+    module_conn: Connection, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     conn = module_conn
     topic_threads.regroup(conn, corpus.owner, corpus.workspace, 0.3)
@@ -338,6 +338,29 @@ def test_a_chat_model_titles_threads_when_a_key_is_there(
     assert titles == [{"title": "Sourdough starter care", "title_source": "llm"}]
     sent = json.loads(route.calls[0].request.content)
     assert "at most six words" in sent["messages"][0]["content"]
+
+    # Past MAX_LLM_TITLES, the smaller threads are titled by their terms: a regroup into
+    # hundreds of threads stays one quick request.
+    topic_threads.regroup(conn, corpus.owner, corpus.workspace, 0.3)
+    monkeypatch.setattr(topic_threads, "MAX_LLM_TITLES", 3)
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(OPENAI_URL).mock(
+            side_effect=lambda _: httpx.Response(
+                200, content=body, headers={"content-type": "text/event-stream"}
+            )
+        )
+        written = topic_threads.retitle(conn, corpus.owner, corpus.workspace, chat)
+    assert route.call_count == 3 and written > 3
+    with transaction_as(conn, corpus.owner):
+        rows = conn.execute(
+            "select title_source, conversations from public.list_topic_threads(%s)"
+            " order by conversations desc",
+            [corpus.workspace],
+        ).fetchall()
+    sources = [r["title_source"] for r in rows]
+    assert sorted(sources) == ["llm"] * 3 + ["terms"] * (len(rows) - 3)
+    smallest_llm = min(r["conversations"] for r in rows if r["title_source"] == "llm")
+    assert all(r["conversations"] <= smallest_llm for r in rows if r["title_source"] == "terms")
 
 
 # --- who may do what ----------------------------------------------------------------------

@@ -47,7 +47,8 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         svc: ServicesDep,
     ) -> RegroupResponse:
         """Clusters the workspace's embedded conversations afresh (average linkage over
-        their centroids, cut at the similarity threshold) and titles the new threads.
+        their centroids, cut at the similarity threshold) and titles the new threads (a
+        chat model the 20 largest, when a key is available; the others by their terms).
         Replaces the current threads: hand-made merges, splits and titles are lost."""
         done = topic_threads.regroup(conn, caller, workspace_id, body.similarity)
         chat = chat_for(conn, svc, caller, body.provider, None)
