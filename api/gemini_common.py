@@ -5,6 +5,8 @@ without the key."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 import httpx
@@ -43,3 +45,16 @@ def api_error(exc: errors.APIError, model: str, api_key: str) -> ProviderError:
     else:
         kind, text = "bad_request", f"Gemini rejected the request for {model}"
     return fail(kind, f"{text} (HTTP {status} {exc.status}): {detail}", api_key, status)
+
+
+@contextmanager
+def provider_errors(model: str, api_key: str) -> Iterator[None]:
+    """Turns what the SDK and httpx raise into ProviderErrors (without the key)."""
+    try:
+        yield
+    except errors.APIError as exc:
+        raise api_error(exc, model, api_key) from None
+    except httpx.TimeoutException:
+        raise fail("unavailable", "Gemini did not answer in time", api_key) from None
+    except httpx.TransportError as exc:
+        raise fail("unavailable", f"cannot reach Gemini: {type(exc).__name__}", api_key) from None

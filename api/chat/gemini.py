@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 from google import genai
-from google.genai import errors, types
+from google.genai import types
 
-from api.errors import ProviderError, ProviderErrorKind
-from api.gemini_common import api_error, async_http, fail, http
+from api.errors import ProviderError
+from api.gemini_common import async_http, http, provider_errors
 
 
 class GeminiChat:
@@ -38,23 +37,9 @@ class GeminiChat:
 
     def stream(self, system: str, prompt: str) -> Iterator[str]:
         config = types.GenerateContentConfig(system_instruction=system, temperature=0.2)
-        try:
+        with provider_errors(self.name, self._key):
             for chunk in self._client.models.generate_content_stream(
                 model=self.name, contents=prompt, config=config
             ):
                 if chunk.text:
                     yield chunk.text
-        except errors.APIError as exc:
-            raise self._api_error(exc) from None
-        except httpx.TimeoutException:
-            raise self._fail("unavailable", "Gemini did not answer in time") from None
-        except httpx.TransportError as exc:
-            raise self._fail("unavailable", f"cannot reach Gemini: {type(exc).__name__}") from None
-
-    def _api_error(self, exc: errors.APIError) -> ProviderError:
-        return api_error(exc, self.name, self._key)
-
-    def _fail(
-        self, kind: ProviderErrorKind, message: str, status: int | None = None
-    ) -> ProviderError:
-        return fail(kind, message, self._key, status)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import httpx
 from google import genai
-from google.genai import errors, types
+from google.genai import types
 
 from api.embeddings.registry import ModelSpec, Purpose, output_dims, register_provider, unit
 from api.errors import ProviderError, ProviderErrorKind
-from api.gemini_common import api_error, async_http, fail, http
+from api.gemini_common import async_http, fail, http, provider_errors
 
 NATIVE_DIMS = {"gemini-embedding-001": 3072}
 # batchEmbedContents refuses more than 100 requests in one batch.
@@ -81,16 +80,10 @@ class GeminiModel:
 
     def _embed_batch(self, texts: list[str], config: types.EmbedContentConfig) -> list[list[float]]:
         contents: list[types.PartUnion] = list(texts)
-        try:
+        with provider_errors(self.name, self._key):
             response = self._client.models.embed_content(
                 model=self.name, contents=contents, config=config
             )
-        except errors.APIError as exc:
-            raise self._api_error(exc) from None
-        except httpx.TimeoutException:
-            raise self._fail("unavailable", "Gemini did not answer in time") from None
-        except httpx.TransportError as exc:
-            raise self._fail("unavailable", f"cannot reach Gemini: {type(exc).__name__}") from None
         try:
             # Shortened embeddings come back unnormalised.
             vectors = [unit(list(e.values or [])) for e in response.embeddings or []]
@@ -103,9 +96,6 @@ class GeminiModel:
                 f" (expected {self.dims} dimensions each)",
             )
         return vectors
-
-    def _api_error(self, exc: errors.APIError) -> ProviderError:
-        return api_error(exc, self.name, self._key)
 
     def _fail(
         self, kind: ProviderErrorKind, message: str, status: int | None = None
