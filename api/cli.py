@@ -13,18 +13,20 @@ from uuid import UUID
 
 import click
 
-from api import __version__, answers, topic_threads
+from api import __version__
+from api.accounts.keyring import Keyring
+from api.accounts.keys import resolve
+from api.accounts.users import caller_for, ensure_workspace, workspace_id
+from api.answers import answering
 from api.config import Settings
+from api.db.local import database, embedded_server, local_encryption_key
 from api.db.migrate import migrate as apply_migrations
 from api.db.session import Connection, transaction_as
-from api.embeddings.queue import KeyFor, drain, pending_count
 from api.errors import KnitterError
-from api.ingest import ImportReport, import_paths
-from api.keyring import Keyring
-from api.keys import resolve
-from api.search import SearchRequest, embed_query, search
-from api.stack import database, embedded_server, local_encryption_key
-from api.users import caller_for, ensure_workspace, workspace_id
+from api.pipeline.embedding_queue import KeyFor, drain, pending_count
+from api.pipeline.ingest import ImportReport, import_paths
+from api.search.hybrid import SearchRequest, embed_query, search
+from api.topics import grouping
 
 MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 
@@ -103,8 +105,8 @@ def import_(
             keyring = Keyring.from_settings(settings)
             _embed_pending(conn, ws, lambda p: resolve(conn, keyring, settings, caller.user_id, p))
             # Titles by terms here; `knitter threads` or the web app can have a model write them.
-            topic_threads.assign_new(conn, caller, ws)
-            topic_threads.retitle(conn, caller, ws)
+            grouping.assign_new(conn, caller, ws)
+            grouping.retitle(conn, caller, ws)
     if report.failed:
         sys.exit(1)
 
@@ -205,7 +207,7 @@ def ask_command(
     with database(settings) as conn:
         caller = caller_for(conn, email)
         ws = workspace_id(conn, caller, workspace)
-        result = answers.ask(
+        result = answering.ask(
             conn,
             caller,
             question,
@@ -227,7 +229,7 @@ def ask_command(
         body = {
             "answer": text,
             "citations": [vars(p) for p in passages],
-            "cited": answers.cited(text, passages),
+            "cited": answering.cited(text, passages),
             "extractive": result.extractive,
             "provider": result.provider,
             "model": result.model,
@@ -277,14 +279,14 @@ def threads_command(
     with database(settings) as conn:
         caller = caller_for(conn, email)
         ws = workspace_id(conn, caller, workspace)
-        chat = answers.pick_model(
+        chat = answering.pick_model(
             conn, Keyring.from_settings(settings), settings, caller.user_id, provider
         )
         if regroup:
-            topic_threads.regroup(conn, caller, ws, similarity)
+            grouping.regroup(conn, caller, ws, similarity)
         else:
-            topic_threads.assign_new(conn, caller, ws)
-        topic_threads.retitle(conn, caller, ws, chat)
+            grouping.assign_new(conn, caller, ws)
+        grouping.retitle(conn, caller, ws, chat)
         with transaction_as(conn, caller):
             rows = conn.execute("select * from public.list_topic_threads(%s)", [ws]).fetchall()
     if as_json:
@@ -324,8 +326,8 @@ def dev(settings: Settings, port: int) -> None:
     from pydantic import SecretStr
 
     from api.gateway import create_gateway, local_secrets, with_gateway
-    from api.main import create_app
-    from api.webapp import DIST, create_webapp, with_webapp
+    from api.http.app import create_app
+    from api.http.webapp import DIST, create_webapp, with_webapp
 
     if settings.database_url:
         raise KnitterError("knitter dev runs the embedded database; unset DATABASE_URL")

@@ -4,10 +4,10 @@ through the real pipeline, timed phase by phase. See docs/PERFORMANCE.md.
 Each size runs in its own child process (so its peak memory is its own), against a fresh
 migrated database on an embedded server under --home, as a user through RLS:
 
-  parse    collect + parse the file (api.ingest.parsed(api.importers.inputs.collect))
-  write    api.ingest.import_conversations: one transaction per conversation, as the user
+  parse    collect + parse the file (api.pipeline.ingest.parsed(api.importers.inputs.collect))
+  write    api.pipeline.ingest.import_conversations: one transaction per conversation, as the user
   keyword  the first and the last conversation found by a keyword hybrid_search
-  embed    api.embeddings.queue.embed_batch with the local model (at most --embed-max
+  embed    api.pipeline.embedding_queue.embed_batch with the local model (at most --embed-max
            passages: the model embeds a few hundred passages a second on 2 cores)
   semantic the first semantic-only hybrid_search that returns rows
 
@@ -41,13 +41,13 @@ from _bench_common import (
     table,
 )
 
+from api.accounts.users import caller_for, workspace_id
 from api.db.session import connect, transaction_as
-from api.embeddings.queue import embed_batch, pending_count, vector_literal
 from api.embeddings.registry import model_for_id
 from api.importers.inputs import DEFAULT_LIMITS, collect
 from api.importers.model import Parsed
-from api.ingest import ImportReport, import_conversations, parsed
-from api.users import caller_for, workspace_id
+from api.pipeline.embedding_queue import embed_batch, pending_count, vector_literal
+from api.pipeline.ingest import ImportReport, import_conversations, parsed
 
 FIRST_MARKER = "quillfeatherfirst"
 LAST_MARKER = "quillfeatherlast"

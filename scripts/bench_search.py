@@ -52,9 +52,9 @@ from _bench_common import (
     table,
 )
 
+from api.accounts.users import caller_for, workspace_id
 from api.db.session import Caller, Connection, connect, transaction_as
 from api.embeddings.registry import get_model
-from api.users import caller_for, workspace_id
 
 DIMS = 384
 MODEL_ID = 1  # the seeded default model, all-MiniLM-L6-v2
@@ -167,7 +167,7 @@ def plan_sizes(n: int, shares: Sequence[float], fillers: int, exponent: float) -
 def create_workspaces(
     conn: Connection, sizes: list[int], shares: Sequence[float], rng: random.Random
 ) -> list[Workspace]:
-    """Measured users through api.users.caller_for; fillers in one insert (same trigger)."""
+    """Measured users through accounts.users.caller_for; fillers in one insert (same trigger)."""
     run = uuid.uuid4().hex[:8]
     owners: list[uuid.UUID] = []
     for share in shares:

@@ -9,12 +9,12 @@ workspace's model's dimensions) are written directly with COPY (no model: a topi
 centre + a per-conversation offset + per-passage noise, seeded; --mixed of the
 conversations drift to a second topic half way). Then, as the user through RLS:
 
-  regroup   api.topic_threads.regroup at --similarity, --runs times (p50/p95), with its
+  regroup   api.topics.grouping.regroup at --similarity, --runs times (p50/p95), with its
             centroid query (private.source_centroids) and the clustering
-            (api.topic_threads.cluster) also timed on their own
+            (api.topics.grouping.cluster) also timed on their own
   quality   purity / inverse purity of the threads against the known topics at
             --similarity and the other --thresholds
-  new       --new conversations added in batches of --batch; api.topic_threads.assign_new
+  new       --new conversations added in batches of --batch; api.topics.grouping.assign_new
             timed per batch (as the service role, as the worker runs it)
 
     .venv/bin/python scripts/bench_threads.py --sizes 500,2000,5000
@@ -53,9 +53,9 @@ from _bench_common import (
     table,
 )
 
-from api import topic_threads
+from api.accounts.users import caller_for, ensure_workspace
 from api.db.session import Caller, Connection, connect, transaction_as
-from api.users import caller_for, ensure_workspace
+from api.topics import grouping
 
 Vectors = npt.NDArray[np.float64]
 
@@ -257,7 +257,7 @@ class Quality:
 def quality(conn: Connection, ws: Workspace) -> Quality:
     assigned = threads_of(conn, ws)
     sizes = Counter(t for t in assigned.values() if t is not None)
-    pure, whole = topic_threads.purity(assigned, ws.topic_of)
+    pure, whole = grouping.purity(assigned, ws.topic_of)
     return Quality(
         len(sizes),
         sum(1 for c in sizes.values() if c == 1),
@@ -273,9 +273,9 @@ def time_centroids(conn: Connection, ws: Workspace) -> tuple[float, float, Vecto
     them; seconds); and the centroids."""
     with transaction_as(conn, ws.owner):
         started = time.perf_counter()
-        newest = topic_threads._embedded_sources(conn, ws.id, unthreaded=False)
+        newest = grouping._embedded_sources(conn, ws.id, unthreaded=False)
         listed = time.perf_counter()
-        _, centroids = topic_threads._centroids(conn, newest[: topic_threads.MAX_CLUSTERED])
+        _, centroids = grouping._centroids(conn, newest[: grouping.MAX_CLUSTERED])
         done = time.perf_counter()
     return listed - started, done - listed, centroids
 
@@ -373,7 +373,7 @@ class SizeResult:
     listing: list[float]
     centroids: list[float]
     clustering: list[float]
-    outcome: topic_threads.Regrouped
+    outcome: grouping.Regrouped
     quality: dict[float, Quality]
     assign: list[tuple[int, float]]  # (conversations, seconds) per batch
     joined: int
@@ -412,16 +412,16 @@ def bench_size(server: Server, args: Args, n: int) -> SizeResult:
         listing_s: list[float] = []
         centroid_s: list[float] = []
         cluster_s: list[float] = []
-        outcome: topic_threads.Regrouped | None = None
+        outcome: grouping.Regrouped | None = None
         for run in range(args.runs):
             t0 = time.perf_counter()
-            outcome = topic_threads.regroup(conn, ws.owner, ws.id, args.similarity)
+            outcome = grouping.regroup(conn, ws.owner, ws.id, args.similarity)
             regroup_s.append(time.perf_counter() - t0)
             listed, loaded, centroids = time_centroids(conn, ws)
             listing_s.append(listed)
             centroid_s.append(loaded)
             t0 = time.perf_counter()
-            topic_threads.cluster(centroids, args.similarity)
+            grouping.cluster(centroids, args.similarity)
             cluster_s.append(time.perf_counter() - t0)
             print(
                 f"run {run + 1}: regroup {regroup_s[-1]:.2f} s (list {listed:.2f},"
@@ -430,13 +430,13 @@ def bench_size(server: Server, args: Args, n: int) -> SizeResult:
                 flush=True,
             )
         if outcome is None:
-            outcome = topic_threads.regroup(conn, ws.owner, ws.id, args.similarity)
+            outcome = grouping.regroup(conn, ws.owner, ws.id, args.similarity)
         by_threshold = {args.similarity: quality(conn, ws)}
         for similarity in args.thresholds:
-            topic_threads.regroup(conn, ws.owner, ws.id, similarity)
+            grouping.regroup(conn, ws.owner, ws.id, similarity)
             by_threshold[similarity] = quality(conn, ws)
         # Back to the measured threshold for the new conversations.
-        topic_threads.regroup(conn, ws.owner, ws.id, args.similarity)
+        grouping.regroup(conn, ws.owner, ws.id, args.similarity)
         before = threads_of(conn, ws)
         majority: dict[uuid.UUID, int] = {}
         members: dict[uuid.UUID, list[int]] = {}
@@ -454,7 +454,7 @@ def bench_size(server: Server, args: Args, n: int) -> SizeResult:
             remaining -= count
             new_ids += load(conn, ws, make(count))
             t0 = time.perf_counter()
-            placed = topic_threads.assign_new(conn, Caller.service(), ws.id)
+            placed = grouping.assign_new(conn, Caller.service(), ws.id)
             assign.append((placed, time.perf_counter() - t0))
         after = threads_of(conn, ws)
         joined = wrong = fresh = 0

@@ -19,11 +19,11 @@ import httpx
 import psycopg
 import pytest
 
+from api.accounts.users import caller_for
 from api.db.embedded import EmbeddedPostgres
 from api.db.migrate import migrate
 from api.db.session import Caller, Connection, connect
 from api.embeddings.registry import EmbeddingModel, get_model
-from api.users import caller_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"

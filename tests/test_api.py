@@ -20,11 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from api.accounts.keyring import Keyring, Sealed
+from api.accounts.users import caller_for
 from api.config import Settings
 from api.db.session import Caller, Connection
-from api.keyring import Keyring, Sealed
-from api.main import create_app
-from api.users import caller_for
+from api.http.app import create_app
 from tests.conftest import FIXTURES
 
 SECRET = "test-jwt-secret-with-at-least-32-characters!"
@@ -324,7 +324,7 @@ def test_rotation_re_encrypts_with_the_new_key(
     rotated = make_settings(
         db_url, encryption_key=new, encryption_key_version=2, encryption_keys_previous=f"1:{old}"
     )
-    from api.keys import user_key
+    from api.accounts.keys import user_key
 
     keyring = Keyring.from_settings(rotated)
     assert user_key(conn, keyring, me.user_id, "openai") == "sk-rotate-me-1234"  # type: ignore[arg-type]
@@ -410,7 +410,7 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
 def test_secrets_are_scrubbed_from_logs_and_sentry_events() -> None:
     import logging
 
-    from api.observability import JsonFormatter, before_send
+    from api.http.observability import JsonFormatter, before_send
 
     key = "sk-proj-" + "A1b2" * 8
     record = logging.LogRecord(
@@ -541,9 +541,9 @@ def service_key(secret: str = SECRET) -> dict[str, str]:
 
 
 def queued_passage(conn: Connection, caller: Caller, text: str) -> int:
+    from api.accounts.users import workspace_id
     from api.importers.model import Conversation, Message
-    from api.ingest import write_conversation
-    from api.users import workspace_id
+    from api.pipeline.ingest import write_conversation
 
     conversation = Conversation(
         kind="text", platform="notes", title=text, messages=[Message(role="document", text=text)]

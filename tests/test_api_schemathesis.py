@@ -10,9 +10,9 @@ import respx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from api.accounts.users import caller_for
 from api.db.session import Connection
-from api.main import create_app
-from api.users import caller_for
+from api.http.app import create_app
 from tests.test_api import auth, make_settings
 
 

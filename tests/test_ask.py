@@ -13,12 +13,12 @@ import pytest
 import respx
 from fastapi.testclient import TestClient
 
-from api import answers
+from api.accounts.users import workspace_id
+from api.answers import answering
 from api.db.session import Caller, Connection
+from api.http.app import create_app
 from api.importers.model import Conversation, Message
-from api.ingest import write_conversation
-from api.main import create_app
-from api.users import workspace_id
+from api.pipeline.ingest import write_conversation
 from tests.conftest import FIXTURES
 from tests.test_api import auth, make_settings
 
@@ -105,7 +105,7 @@ def test_extractive_answer_without_any_key(client: TestClient, baker: Caller) ->
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["extractive"] is True and body["provider"] is None
-    assert body["answer"].startswith(answers.EXTRACTIVE_NOTE)
+    assert body["answer"].startswith(answering.EXTRACTIVE_NOTE)
     n = acetone_citation(body["citations"])
     cited = next(c for c in body["citations"] if c["n"] == n)
     assert cited["source_title"] == "Sourdough starter troubleshooting"
@@ -133,7 +133,7 @@ def test_others_passages_are_never_used(
 ) -> None:
     stranger = make_user()
     body = ask(client, stranger, "application/json").json()
-    assert body["citations"] == [] and body["answer"] == answers.NO_PASSAGES
+    assert body["citations"] == [] and body["answer"] == answering.NO_PASSAGES
     assert body["extractive"] is False
     assert client.post("/v1/ask", json={"question": QUESTION}).status_code == 401
 

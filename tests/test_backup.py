@@ -18,11 +18,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from api.accounts.users import caller_for, workspace_id
 from api.db.migrate import apply_shim, migrate
 from api.db.session import Caller, connect, transaction_as
-from api.ingest import import_paths
-from api.search import SearchRequest, search
-from api.users import caller_for, workspace_id
+from api.pipeline.ingest import import_paths
+from api.search.hybrid import SearchRequest, search
 from tests.conftest import FIXTURES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
+from api.accounts.users import workspace_id
 from api.db.session import Caller, Connection, transaction_as
 from api.importers.chatgpt import parse_export
 from api.importers.detect import parse
 from api.importers.inputs import Input, collect
 from api.importers.model import Conversation, ItemError, Skipped
-from api.ingest import import_conversations, import_paths
-from api.search import SearchRequest, search
-from api.users import workspace_id
+from api.pipeline.ingest import import_conversations, import_paths
+from api.search.hybrid import SearchRequest, search
 from tests.conftest import FIXTURES, SAMPLES
 
 EXPORT = FIXTURES / "chatgpt" / "conversations.json"

@@ -8,9 +8,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.chunking import MAX_TOKENS, count_tokens, split_text
 from api.importers.model import Conversation, Message
-from api.ingest import passages_of
+from api.pipeline.chunking import MAX_TOKENS, count_tokens, split_text
+from api.pipeline.ingest import passages_of
 
 
 def words(text: str) -> list[str]:

@@ -16,10 +16,10 @@ import pytest
 import respx
 
 from api.db.session import Connection
-from api.embeddings.gemini import GeminiModel
-from api.embeddings.openai import OpenAIModel
 from api.embeddings.registry import get_model, model_for_id, register_model
 from api.errors import KnitterError, ProviderError
+from api.providers.gemini_embeddings import GeminiModel
+from api.providers.openai_embeddings import OpenAIModel
 from tests.conftest import FIXTURES
 
 OPENAI_KEY = "sk-test-knitter-0123456789abcdef"

@@ -14,12 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg import sql
 
-from api import micro_threads, search_history
+from api.accounts.users import ensure_workspace, workspace_id
+from api.answers import micro_threads
 from api.db.session import Caller, Connection, transaction_as
+from api.http.app import create_app
 from api.importers.model import Conversation, Message
-from api.ingest import write_conversation
-from api.main import create_app
-from api.users import ensure_workspace, workspace_id
+from api.pipeline.ingest import write_conversation
+from api.search import history
 from tests.test_api import auth, make_settings
 from tests.test_rls import unit_vector
 
@@ -80,7 +81,7 @@ def populate(conn: Connection, client: TestClient, caller: Caller, word: str) ->
             " where workspace_id = %s",
             [personal, f"{word} thread", f"All about {word}.", personal],
         )
-    search_history.record(conn, caller, f"{word} recipe", personal)
+    history.record(conn, caller, f"{word} recipe", personal)
     with transaction_as(conn, caller):
         chunk = conn.execute(
             "select id from public.chunks where workspace_id = %s limit 1", [personal]

@@ -26,16 +26,16 @@ from postgrest.exceptions import APIError
 from pydantic import SecretStr
 from supabase_auth.errors import AuthApiError, AuthWeakPasswordError
 
-from api.auth import TokenVerifier
+from api.accounts.users import workspace_id
 from api.config import Settings
 from api.db.session import Caller, Connection
 from api.errors import KnitterError
 from api.gateway import LocalKeys, create_gateway, local_secrets, mint_api_key, with_gateway
 from api.gateway.passwords import hash_password, verify_password
+from api.http.app import create_app
+from api.http.auth import TokenVerifier
 from api.importers.model import Conversation, Message
-from api.ingest import write_conversation
-from api.main import create_app
-from api.users import workspace_id
+from api.pipeline.ingest import write_conversation
 from supabase import Client, create_client
 from tests.test_api import make_settings
 

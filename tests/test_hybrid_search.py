@@ -11,14 +11,14 @@ from uuid import UUID
 import psycopg
 import pytest
 
+from api.accounts.users import caller_for, workspace_id
 from api.db.migrate import migrate
 from api.db.session import Caller, Connection, connect, transaction_as
-from api.embeddings.queue import drain
 from api.embeddings.registry import EmbeddingModel
 from api.importers.model import Conversation, Message
-from api.ingest import write_conversation
-from api.search import SearchRequest, search
-from api.users import caller_for, workspace_id
+from api.pipeline.embedding_queue import drain
+from api.pipeline.ingest import write_conversation
+from api.search.hybrid import SearchRequest, search
 
 QUERY = "zorbax basil watering indoors"
 EXACT_ONLY = "The zorbax firmware update broke the office printer again."

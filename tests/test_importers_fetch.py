@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from api.fetch import FetchError, FetchPolicy, GuardedBackend, check_url, fetch
+from api.importers.fetch import FetchError, FetchPolicy, GuardedBackend, check_url, fetch
 
 
 @pytest.mark.parametrize(

@@ -15,13 +15,13 @@ import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.chunking import count_tokens
+from api.accounts.users import workspace_id
 from api.db.session import Caller, Connection, transaction_as
 from api.importers.detect import parse
 from api.importers.inputs import Input, UrlItem
 from api.importers.model import Conversation, ItemError, Parsed, Skipped
-from api.ingest import import_conversations, passages_of
-from api.users import workspace_id
+from api.pipeline.chunking import count_tokens
+from api.pipeline.ingest import import_conversations, passages_of
 from tests.conftest import FIXTURES
 from tests.test_importers_youtube import VIDEO, caption_tracks, player, replay_youtube
 

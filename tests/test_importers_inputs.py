@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 import respx
 
+from api.accounts.users import workspace_id
 from api.db.session import Caller, Connection, transaction_as
 from api.importers.detect import parse
 from api.importers.inputs import Input, UrlItem, collect
 from api.importers.model import ItemError
-from api.ingest import import_paths
-from api.users import workspace_id
+from api.pipeline.ingest import import_paths
 from tests.conftest import FIXTURES
 
 SHARE_ID = "6770a2f4-5e1c-8000-a3b1-2c4d5e6f7a8b"

@@ -12,11 +12,11 @@ import httpx
 import pytest
 import respx
 
+from api.accounts.users import caller_for, workspace_id
 from api.db.session import Caller, Connection, connect, transaction_as
-from api.embeddings.queue import drain
 from api.embeddings.registry import EmbeddingModel
-from api.ingest import ImportReport, import_paths
-from api.users import caller_for, workspace_id
+from api.pipeline.embedding_queue import drain
+from api.pipeline.ingest import ImportReport, import_paths
 from tests.conftest import FIXTURES
 from tests.test_importers_youtube import replay_youtube
 

@@ -15,12 +15,12 @@ import pytest
 import respx
 from fastapi.testclient import TestClient
 
-from api import answers
+from api.accounts.users import ensure_workspace
+from api.answers import answering
 from api.db.session import Caller, Connection, transaction_as
+from api.http.app import create_app
 from api.importers.model import Conversation, Message
-from api.ingest import write_conversation
-from api.main import create_app
-from api.users import ensure_workspace
+from api.pipeline.ingest import write_conversation
 from tests.conftest import FIXTURES
 from tests.test_api import auth, make_settings
 
@@ -101,7 +101,7 @@ def test_a_thread_answers_from_the_passage_and_its_neighbours(
     # [1] is the passage itself, then two neighbours either side in reading order.
     assert ids == [focus, team.chunks[0], team.chunks[1], team.chunks[3], team.chunks[4]]
     assert [c["n"] for c in thread["citations"]] == [1, 2, 3, 4, 5]
-    assert thread["answer"].startswith(answers.EXTRACTIVE_NOTE)
+    assert thread["answer"].startswith(answering.EXTRACTIVE_NOTE)
     assert f"{TEXTS[3]} [4]" in thread["answer"]
     assert TEXTS[6] not in thread["answer"]  # beyond the neighbours
 

@@ -13,11 +13,11 @@ from uuid import UUID
 import psycopg
 import pytest
 
+from api.accounts.users import workspace_id
 from api.db.session import Caller, Connection, transaction_as
-from api.embeddings.queue import vector_literal
 from api.importers.model import Conversation, Message
-from api.ingest import write_conversation
-from api.users import workspace_id
+from api.pipeline.embedding_queue import vector_literal
+from api.pipeline.ingest import write_conversation
 
 TABLES = [
     "workspaces",

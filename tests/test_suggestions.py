@@ -10,12 +10,12 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api import search_history
+from api.accounts.users import workspace_id
 from api.db.session import Caller, Connection, transaction_as
+from api.http.app import create_app
 from api.importers.model import Conversation, Message
-from api.ingest import write_conversation
-from api.main import create_app
-from api.users import workspace_id
+from api.pipeline.ingest import write_conversation
+from api.search import history
 from tests.test_api import auth, make_settings
 
 
@@ -41,12 +41,12 @@ def texts(rows: list[dict[str, Any]]) -> list[str]:
 
 def test_history_is_private_both_ways(conn: Connection, make_user: Callable[[], Caller]) -> None:
     alice, bob = make_user(), make_user()
-    search_history.record(conn, alice, "marmalade recipe", None)
-    search_history.record(conn, bob, "tangerine tart", None)
-    assert [r["query"] for r in search_history.recent(conn, alice)] == ["marmalade recipe"]
-    assert [r["query"] for r in search_history.recent(conn, bob)] == ["tangerine tart"]
-    assert texts(search_history.suggestions(conn, bob, "marm")) == []
-    assert texts(search_history.suggestions(conn, alice, "tang")) == []
+    history.record(conn, alice, "marmalade recipe", None)
+    history.record(conn, bob, "tangerine tart", None)
+    assert [r["query"] for r in history.recent(conn, alice)] == ["marmalade recipe"]
+    assert [r["query"] for r in history.recent(conn, bob)] == ["tangerine tart"]
+    assert texts(history.suggestions(conn, bob, "marm")) == []
+    assert texts(history.suggestions(conn, alice, "tang")) == []
     # Nobody writes into another's history, or deletes from it.
     with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, bob):
         conn.execute(
@@ -58,8 +58,8 @@ def test_history_is_private_both_ways(conn: Connection, make_user: Callable[[], 
             "delete from public.search_history where user_id = %s", [alice.user_id]
         ).rowcount
     assert gone == 0
-    assert search_history.clear(conn, bob) == 1
-    assert [r["query"] for r in search_history.recent(conn, alice)] == ["marmalade recipe"]
+    assert history.clear(conn, bob) == 1
+    assert [r["query"] for r in history.recent(conn, alice)] == ["marmalade recipe"]
     # The anonymous role reads nothing at all.
     with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, Caller.anon()):
         conn.execute("select * from public.search_history")
@@ -70,9 +70,9 @@ def test_a_workspace_the_user_cannot_read_is_not_recorded(
 ) -> None:
     alice, bob = make_user(), make_user()
     theirs, mine = workspace_id(conn, alice), workspace_id(conn, bob)
-    search_history.record(conn, bob, "peek", theirs)
-    search_history.record(conn, bob, "mine", mine)
-    by_query = {r["query"]: r["workspace_id"] for r in search_history.recent(conn, bob)}
+    history.record(conn, bob, "peek", theirs)
+    history.record(conn, bob, "mine", mine)
+    by_query = {r["query"]: r["workspace_id"] for r in history.recent(conn, bob)}
     assert by_query == {"peek": None, "mine": mine}
     with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, bob):
         conn.execute(
@@ -91,12 +91,12 @@ def test_suggestions_rank_prefix_then_word_start_then_similarity(
     add_source(conn, me, "Bicycle derailleur")
     add_source(conn, me, "Sourdough discard crackers")
     add_source(conn, other, "Sourdough secrets of someone else")
-    search_history.record(conn, me, "sourdough hydration", None)
-    search_history.record(conn, me, "sourdough hydration", None)  # deduplicated
-    search_history.record(conn, me, "Sourdough Starter Troubleshooting", None)  # case dup
-    search_history.record(conn, me, "best sourdough flour", None)
+    history.record(conn, me, "sourdough hydration", None)
+    history.record(conn, me, "sourdough hydration", None)  # deduplicated
+    history.record(conn, me, "Sourdough Starter Troubleshooting", None)  # case dup
+    history.record(conn, me, "best sourdough flour", None)
 
-    found = search_history.suggestions(conn, me, "sourd", 8)
+    found = history.suggestions(conn, me, "sourd", 8)
     names = texts(found)
     # Prefix matches first (past queries winning ties and duplicates), then word starts,
     # whatever their kind; another user's titles never.
@@ -109,13 +109,13 @@ def test_suggestions_rank_prefix_then_word_start_then_similarity(
     assert [r["kind"] for r in found] == ["history", "history", "source", "history", "source"]
     assert found[0]["score"] >= found[-1]["score"]
     # A typo still finds it, by trigram similarity; a prefix that matches nothing, nothing.
-    assert "Bicycle derailleur" in texts(search_history.suggestions(conn, me, "derailer"))
-    assert texts(search_history.suggestions(conn, me, "zzqx")) == []
+    assert "Bicycle derailleur" in texts(history.suggestions(conn, me, "derailer"))
+    assert texts(history.suggestions(conn, me, "zzqx")) == []
     # max_rows is honoured; LIKE wildcards in the prefix are taken literally.
-    assert len(search_history.suggestions(conn, me, "sourd", 1)) == 1
-    assert texts(search_history.suggestions(conn, me, "%")) == []
+    assert len(history.suggestions(conn, me, "sourd", 1)) == 1
+    assert texts(history.suggestions(conn, me, "%")) == []
     # An empty prefix gives recent past queries only, never titles.
-    empty = search_history.suggestions(conn, me, "")
+    empty = history.suggestions(conn, me, "")
     assert {r["kind"] for r in empty} == {"history"} and len(empty) == 3
     assert empty[0]["suggestion"] == "best sourdough flour"  # the most recent
 

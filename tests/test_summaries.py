@@ -13,12 +13,13 @@ import pytest
 import respx
 from fastapi.testclient import TestClient
 
-from api import summaries, terms
+from api.accounts.users import ensure_workspace
+from api.answers import summaries
 from api.db.session import Caller, Connection, transaction_as
+from api.http.app import create_app
 from api.importers.model import Conversation, Message
-from api.ingest import write_conversation
-from api.main import create_app
-from api.users import ensure_workspace
+from api.pipeline.ingest import write_conversation
+from api.topics import terms
 from tests.conftest import FIXTURES
 from tests.test_api import auth, make_settings
 

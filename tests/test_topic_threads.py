@@ -18,16 +18,16 @@ import pytest
 import respx
 from fastapi.testclient import TestClient
 
-from api import topic_threads
-from api.chat import chat_model
+from api.accounts.users import caller_for, ensure_workspace
 from api.db.session import Caller, Connection, connect, transaction_as
-from api.embeddings.queue import drain
 from api.embeddings.registry import EmbeddingModel
+from api.http.app import create_app
 from api.importers.model import Conversation, Message
-from api.ingest import write_conversation
-from api.main import create_app
-from api.users import caller_for, ensure_workspace
-from api.worker import thread_new_conversations
+from api.pipeline.embedding_queue import drain
+from api.pipeline.ingest import write_conversation
+from api.pipeline.worker import thread_new_conversations
+from api.providers.chat import chat_model
+from api.topics import grouping
 from tests.conftest import FIXTURES
 from tests.test_api import auth, make_settings
 
@@ -89,7 +89,7 @@ def centroid_agreement(conn: Connection, caller: Caller, thread_id: UUID) -> flo
             "select centroid::text as c from public.topic_threads where id = %s", [thread_id]
         ).fetchone()
         assert row is not None
-        return topic_threads.parse_vector(row["c"])
+        return grouping.parse_vector(row["c"])
 
     with transaction_as(conn, caller):
         stored = centroid()
@@ -121,20 +121,20 @@ def test_clustering_groups_by_similarity_threshold() -> None:
     a, b = np.eye(8)[0], np.eye(8)[1] + 0.3 * np.eye(8)[0]  # cosine similarity 0.29
     points = np.array([a + rng.normal(0, 0.05, 8) for _ in range(4)])
     points = np.vstack([points, [b + rng.normal(0, 0.05, 8) for _ in range(3)]])
-    assert topic_threads.cluster(points, 0.5) == [0, 0, 0, 0, 1, 1, 1]
-    assert topic_threads.cluster(points, 0.2) == [0] * 7
-    assert len(set(topic_threads.cluster(points, 0.9999))) == 7
-    assert topic_threads.cluster(points[:1], 0.5) == [0]
-    assert topic_threads.cluster(np.empty((0, 8)), 0.5) == []
+    assert grouping.cluster(points, 0.5) == [0, 0, 0, 0, 1, 1, 1]
+    assert grouping.cluster(points, 0.2) == [0] * 7
+    assert len(set(grouping.cluster(points, 0.9999))) == 7
+    assert grouping.cluster(points[:1], 0.5) == [0]
+    assert grouping.cluster(np.empty((0, 8)), 0.5) == []
 
 
 @pytest.mark.slow
 def test_regrouping_recovers_the_known_topics(module_conn: Connection, corpus: Corpus) -> None:
     conn = module_conn
-    done = topic_threads.regroup(conn, corpus.owner, corpus.workspace, 0.3)
+    done = grouping.regroup(conn, corpus.owner, corpus.workspace, 0.3)
     assigned = assignment(conn, corpus)
     assert None not in assigned.values(), "every embedded conversation is in a thread"
-    pure, whole = topic_threads.purity(assigned, corpus.topic_of)
+    pure, whole = grouping.purity(assigned, corpus.topic_of)
     print(
         f"\nregroup at 0.3: {done.threads} threads for 6 topics, purity {pure:.3f},"
         f" inverse purity {whole:.3f}"
@@ -148,8 +148,8 @@ def test_regrouping_recovers_the_known_topics(module_conn: Connection, corpus: C
     assert 6 <= done.threads <= 10
 
     # Granularity: a lower threshold gives fewer, broader threads; a higher one more.
-    broad = topic_threads.regroup(conn, corpus.owner, corpus.workspace, 0.15).threads
-    narrow = topic_threads.regroup(conn, corpus.owner, corpus.workspace, 0.6).threads
+    broad = grouping.regroup(conn, corpus.owner, corpus.workspace, 0.15).threads
+    narrow = grouping.regroup(conn, corpus.owner, corpus.workspace, 0.6).threads
     assert broad < done.threads < narrow
     row = rpc(
         conn,
@@ -158,7 +158,7 @@ def test_regrouping_recovers_the_known_topics(module_conn: Connection, corpus: C
         corpus.workspace,
     )
     assert row == pytest.approx(0.6)
-    topic_threads.regroup(conn, corpus.owner, corpus.workspace, 0.3)
+    grouping.regroup(conn, corpus.owner, corpus.workspace, 0.3)
 
 
 @pytest.mark.slow
@@ -174,12 +174,12 @@ def test_conversations_join_threads_one_by_one(
     assert placed >= 30
     assigned = assignment(conn, corpus)
     assert None not in assigned.values()
-    pure, whole = topic_threads.purity(assigned, corpus.topic_of)
+    pure, whole = grouping.purity(assigned, corpus.topic_of)
     threads = len(set(assigned.values()))
     print(f"\none by one at 0.3: {threads} threads, purity {pure:.3f}, inverse {whole:.3f}")
     assert pure >= 0.8 and whole >= 0.6
     # Nothing new: a second pass places nothing.
-    assert topic_threads.assign_new(conn, corpus.owner, corpus.workspace) == 0
+    assert grouping.assign_new(conn, corpus.owner, corpus.workspace) == 0
 
 
 @pytest.mark.slow
@@ -187,7 +187,7 @@ def test_a_new_import_joins_its_topic_or_starts_a_thread(
     module_conn: Connection, corpus: Corpus
 ) -> None:
     conn = module_conn
-    topic_threads.regroup(conn, corpus.owner, corpus.workspace, 0.3)
+    grouping.regroup(conn, corpus.owner, corpus.workspace, 0.3)
     before = assignment(conn, corpus)
     sourdough_threads = Counter(
         before[s] for s, topic in corpus.topic_of.items() if topic == "sourdough"
@@ -211,9 +211,9 @@ def test_a_new_import_joins_its_topic_or_starts_a_thread(
     for item in (bread, stars):
         write_conversation(conn, corpus.owner, corpus.workspace, conversation("new", item))
     # Not embedded yet: they wait.
-    assert topic_threads.assign_new(conn, corpus.owner, corpus.workspace) == 0
+    assert grouping.assign_new(conn, corpus.owner, corpus.workspace) == 0
     drain(conn, corpus.workspace)
-    assert topic_threads.assign_new(conn, corpus.owner, corpus.workspace) == 2
+    assert grouping.assign_new(conn, corpus.owner, corpus.workspace) == 2
     with transaction_as(conn, corpus.owner):
         rows = conn.execute(
             "select title, thread_id from public.sources where title = any(%s)",
@@ -237,7 +237,7 @@ def test_merge_and_split_keep_every_conversation_exactly_once(
 ) -> None:
     conn = module_conn
     owner = corpus.owner
-    topic_threads.regroup(conn, owner, corpus.workspace, 0.3)
+    grouping.regroup(conn, owner, corpus.workspace, 0.3)
     total = len(assignment(conn, corpus))
     threads = sorted({t for t in assignment(conn, corpus).values() if t})
     a, b = threads[0], threads[1]
@@ -280,8 +280,8 @@ def test_merge_and_split_keep_every_conversation_exactly_once(
 def test_titles_stats_and_renaming(module_conn: Connection, corpus: Corpus) -> None:
     conn = module_conn
     owner = corpus.owner
-    topic_threads.regroup(conn, owner, corpus.workspace, 0.3)
-    assert topic_threads.retitle(conn, owner, corpus.workspace) > 0
+    grouping.regroup(conn, owner, corpus.workspace, 0.3)
+    assert grouping.retitle(conn, owner, corpus.workspace) > 0
     with transaction_as(conn, owner):
         rows = conn.execute(
             "select * from public.list_topic_threads(%s)", [corpus.workspace]
@@ -306,12 +306,12 @@ def test_titles_stats_and_renaming(module_conn: Connection, corpus: Corpus) -> N
     assert kube_row["first_activity"] <= kube_row["last_activity"]
 
     assert rpc(conn, owner, "select public.rename_topic_thread(%s, %s)", kube, " Ops ")
-    assert topic_threads.retitle(conn, owner, corpus.workspace, only=[kube]) == 0
+    assert grouping.retitle(conn, owner, corpus.workspace, only=[kube]) == 0
     with transaction_as(conn, owner):
         one = conn.execute("select * from public.list_topic_threads(null, %s)", [kube]).fetchone()
     assert one is not None and (one["title"], one["title_source"]) == ("Ops", "user")
     rpc(conn, owner, "select public.rename_topic_thread(%s, '')", kube)
-    assert topic_threads.retitle(conn, owner, corpus.workspace) == 1
+    assert grouping.retitle(conn, owner, corpus.workspace) == 1
 
 
 @pytest.mark.slow
@@ -319,7 +319,7 @@ def test_a_chat_model_titles_threads_when_a_key_is_there(
     module_conn: Connection, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     conn = module_conn
-    topic_threads.regroup(conn, corpus.owner, corpus.workspace, 0.3)
+    grouping.regroup(conn, corpus.owner, corpus.workspace, 0.3)
     body = (FIXTURES / "openai_chat" / "title_stream.txt").read_bytes()
     chat = chat_model("openai", OPENAI_KEY)
     with respx.mock(assert_all_mocked=True) as mock:
@@ -328,7 +328,7 @@ def test_a_chat_model_titles_threads_when_a_key_is_there(
                 200, content=body, headers={"content-type": "text/event-stream"}
             )
         )
-        written = topic_threads.retitle(conn, corpus.owner, corpus.workspace, chat)
+        written = grouping.retitle(conn, corpus.owner, corpus.workspace, chat)
     assert written == route.call_count > 0
     with transaction_as(conn, corpus.owner):
         titles = conn.execute(
@@ -341,15 +341,15 @@ def test_a_chat_model_titles_threads_when_a_key_is_there(
 
     # Past MAX_LLM_TITLES, the smaller threads are titled by their terms: a regroup into
     # hundreds of threads stays one quick request.
-    topic_threads.regroup(conn, corpus.owner, corpus.workspace, 0.3)
-    monkeypatch.setattr(topic_threads, "MAX_LLM_TITLES", 3)
+    grouping.regroup(conn, corpus.owner, corpus.workspace, 0.3)
+    monkeypatch.setattr(grouping, "MAX_LLM_TITLES", 3)
     with respx.mock(assert_all_mocked=True) as mock:
         route = mock.post(OPENAI_URL).mock(
             side_effect=lambda _: httpx.Response(
                 200, content=body, headers={"content-type": "text/event-stream"}
             )
         )
-        written = topic_threads.retitle(conn, corpus.owner, corpus.workspace, chat)
+        written = grouping.retitle(conn, corpus.owner, corpus.workspace, chat)
     assert route.call_count == 3 and written > 3
     with transaction_as(conn, corpus.owner):
         rows = conn.execute(
@@ -372,7 +372,7 @@ def test_threads_follow_workspace_membership(
 ) -> None:
     conn = module_conn
     owner, viewer, stranger = corpus.owner, make_user(), make_user()
-    topic_threads.regroup(conn, owner, corpus.workspace, 0.3)
+    grouping.regroup(conn, owner, corpus.workspace, 0.3)
     with transaction_as(conn, owner):
         conn.execute(
             "insert into public.workspace_members (workspace_id, user_id, role)"
@@ -427,7 +427,7 @@ def test_threads_follow_workspace_membership(
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         rpc(conn, viewer, "select public.set_thread_similarity(%s, 0.9)", corpus.workspace)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        topic_threads.regroup(conn, viewer, corpus.workspace, 0.5)
+        grouping.regroup(conn, viewer, corpus.workspace, 0.5)
     with pytest.raises(psycopg.Error, match="no such topic thread"):
         rpc(conn, stranger, "select public.merge_topic_threads(%s::uuid[])", pair)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -1,4 +1,4 @@
-"""api/webapp.py: the built frontend, its runtime configuration and the one-origin dispatch."""
+"""api/http/webapp.py: the built frontend, its runtime configuration and the one-origin dispatch."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp
 
-from api.webapp import (
+from api.http.webapp import (
     IMMUTABLE,
     RuntimeConfig,
     content_security_policy,

@@ -40,8 +40,8 @@ ProviderFactory = Callable[[ModelSpec, "str | None"], EmbeddingModel]
 PROVIDERS: dict[str, ProviderFactory] = {}
 PROVIDER_MODULES = {
     "local": "api.embeddings.local",
-    "openai": "api.embeddings.openai",
-    "gemini": "api.embeddings.gemini",
+    "openai": "api.providers.openai_embeddings",
+    "gemini": "api.providers.gemini_embeddings",
 }
 
 

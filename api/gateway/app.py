@@ -21,7 +21,7 @@ from api.gateway.auth_store import apply_auth_schema
 from api.gateway.errors import AuthApiError, PostgrestError
 from api.gateway.rest_routes import rest_router
 from api.gateway.tokens import TokenIssuer
-from api.services import connection_pool
+from api.http.services import connection_pool
 
 API_KEY_ROLES = {"anon", "service_role"}
 GUARDED = ("/auth/v1/", "/rest/v1/")

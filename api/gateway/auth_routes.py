@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
-from api.account import delete_auth_row
+from api.accounts.deletion import delete_auth_row
 from api.db.session import Connection
 from api.gateway import auth_store
 from api.gateway.errors import API_VERSION, API_VERSION_HEADER, AuthApiError

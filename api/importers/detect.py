@@ -11,8 +11,8 @@ from pathlib import PurePath
 from typing import Any
 
 from api.errors import ImportFormatError
-from api.fetch import FetchError, fetch
 from api.importers import chatgpt, claude, gemini, pdf, share, text, web, youtube
+from api.importers.fetch import FetchError, fetch
 from api.importers.html_text import decode_html
 from api.importers.inputs import ZIP_MAGIC, Input, UrlItem, from_zip
 from api.importers.model import ItemError, Parsed

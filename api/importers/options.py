@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from api.fetch import DEFAULT_POLICY, FetchPolicy
+from api.importers.fetch import DEFAULT_POLICY, FetchPolicy
 
 
 @dataclass(frozen=True)

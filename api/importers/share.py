@@ -15,9 +15,9 @@ import re
 from typing import Any
 
 from api.errors import ImportFormatError
-from api.fetch import FetchError, FetchPolicy, fetch
 from api.importers import turbo_stream
 from api.importers.chatgpt import parse_conversation
+from api.importers.fetch import FetchError, FetchPolicy, fetch
 from api.importers.model import Conversation
 
 SHARE_URL = re.compile(

@@ -30,7 +30,7 @@ from youtube_transcript_api import (
 )
 
 from api.errors import ImportFormatError
-from api.fetch import FetchError, FetchPolicy, fetch
+from api.importers.fetch import FetchError, FetchPolicy, fetch
 from api.importers.model import Conversation, Message
 from api.importers.options import ImportOptions
 
@@ -65,7 +65,7 @@ def video_id(url: str) -> str | None:
 
 @dataclass
 class FetcherAdapter(BaseAdapter):
-    """A requests transport that fetches with api.fetch and remembers the player response."""
+    """A requests transport that fetches with importers.fetch and keeps the player response."""
 
     policy: FetchPolicy
     player: dict[str, Any] = field(default_factory=dict)

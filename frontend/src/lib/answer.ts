@@ -2,7 +2,7 @@
  * each number can become a link, and never rendered as HTML. */
 export type AnswerSegment = { kind: "text"; text: string } | { kind: "cite"; n: number };
 
-const CITE = /\[(\d{1,3})\]/g; // the API's own pattern (api/answers.py)
+const CITE = /\[(\d{1,3})\]/g; // the API's own pattern (api/answers/answering.py)
 
 /** Only numbers of known passages become citations; anything else stays text. */
 export function answerSegments(answer: string, known: Iterable<number>): AnswerSegment[] {

@@ -1,0 +1,122 @@
+"""Users' own provider keys: stored sealed, described without the secret, resolved for use
+(the user's key, else the server's default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from api.accounts.keyring import Keyring, KeyringError, Sealed
+from api.config import Settings
+from api.db.session import Caller, Connection, transaction_as
+from api.errors import KnitterError
+
+Provider = Literal["openai", "gemini"]
+PROVIDERS: tuple[Provider, ...] = ("openai", "gemini")
+
+
+class MissingKeyError(KnitterError):
+    """No key for the provider: neither the user's own nor a server default."""
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    provider: str
+    last_four: str
+    updated_at: datetime
+
+
+def _require(keyring: Keyring | None) -> Keyring:
+    if keyring is None:
+        raise KeyringError("storing API keys needs ENCRYPTION_KEY on the server")
+    return keyring
+
+
+def store(
+    conn: Connection, keyring: Keyring | None, user_id: UUID, provider: Provider, secret: str
+) -> KeyInfo:
+    sealed = _require(keyring).seal(secret, user_id, provider)
+    with transaction_as(conn, Caller.service()):
+        row = conn.execute(
+            """
+            insert into public.api_keys (user_id, provider, ciphertext, nonce, key_version,
+                                         last_four)
+            values (%s, %s, %s, %s, %s, %s)
+            on conflict (user_id, provider) do update
+              set ciphertext = excluded.ciphertext, nonce = excluded.nonce,
+                  key_version = excluded.key_version, last_four = excluded.last_four,
+                  updated_at = now()
+            returning provider, last_four, updated_at
+            """,
+            [user_id, provider, sealed.ciphertext, sealed.nonce, sealed.key_version, secret[-4:]],
+        ).fetchone()
+    assert row is not None
+    return KeyInfo(**row)
+
+
+def describe(conn: Connection, caller: Caller, provider: Provider) -> KeyInfo | None:
+    """What the user may see of their key, read as the user (RLS, column grants)."""
+    with transaction_as(conn, caller):
+        row = conn.execute(
+            "select provider, last_four, updated_at from public.api_keys"
+            " where user_id = auth.uid() and provider = %s",
+            [provider],
+        ).fetchone()
+    return KeyInfo(**row) if row else None
+
+
+def delete(conn: Connection, caller: Caller, provider: Provider) -> bool:
+    with transaction_as(conn, caller):
+        return (
+            conn.execute(
+                "delete from public.api_keys where user_id = auth.uid() and provider = %s",
+                [provider],
+            ).rowcount
+            > 0
+        )
+
+
+def user_key(conn: Connection, keyring: Keyring | None, user_id: UUID, provider: str) -> str | None:
+    """The user's own key in plaintext, re-sealed with the current key version if it was
+    written with an older one."""
+    with transaction_as(conn, Caller.service()):
+        row = conn.execute(
+            "select ciphertext, nonce, key_version from public.api_keys"
+            " where user_id = %s and provider = %s",
+            [user_id, provider],
+        ).fetchone()
+        if row is None:
+            return None
+        ring = _require(keyring)
+        secret = ring.open(
+            Sealed(row["ciphertext"], row["nonce"], row["key_version"]), user_id, provider
+        )
+        if row["key_version"] != ring.version:
+            fresh = ring.seal(secret, user_id, provider)
+            conn.execute(
+                "update public.api_keys set ciphertext = %s, nonce = %s, key_version = %s"
+                " where user_id = %s and provider = %s",
+                [fresh.ciphertext, fresh.nonce, fresh.key_version, user_id, provider],
+            )
+    return secret
+
+
+def resolve(
+    conn: Connection,
+    keyring: Keyring | None,
+    settings: Settings,
+    user_id: UUID | None,
+    provider: str,
+) -> str:
+    """The key to call a provider with: the user's own, else the server's default."""
+    if user_id is not None and (secret := user_key(conn, keyring, user_id, provider)):
+        return secret
+    default = {"openai": settings.openai_api_key, "gemini": settings.gemini_api_key}.get(provider)
+    if default is not None:
+        return default.get_secret_value()
+    raise MissingKeyError(
+        f"no {provider} API key: store one with PUT /v1/keys/{provider}, or ask the operator"
+        " to set a server default"
+    )

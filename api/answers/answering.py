@@ -1,0 +1,218 @@
+"""Answers to questions about one's own conversations: the best passages from hybrid
+search, numbered, and an answer that cites them as [1], [2]… Written by a chat model
+(OpenAI or Gemini, with the user's key or the server's) told to use only the passages;
+without any key, the passages' sentences that best match the question (extractive)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from api.accounts import keys
+from api.accounts.keyring import Keyring
+from api.config import Settings
+from api.db.session import Caller, Connection
+from api.embeddings.cache import EmbeddingCache
+from api.embeddings.registry import EmbeddingModel, get_model
+from api.errors import KnitterError
+from api.providers.chat import ChatModel, chat_model
+from api.search.hybrid import SearchRequest, embed_query, search
+from api.topics import terms
+
+SYSTEM_PROMPT = (
+    "You answer questions about the user's own saved AI conversations and notes, using only"
+    " the numbered passages you are given. Cite the passage behind every statement with its"
+    " number in square brackets, like [1] or [2][3]. If the passages do not contain the"
+    " answer, say plainly that you cannot answer from their conversations; never fill gaps"
+    " with outside knowledge. Answer in the language of the question, concisely."
+)
+NO_PASSAGES = "I found nothing in your conversations about this, so I cannot answer it."
+EXTRACTIVE_NOTE = (
+    "No language model was used (no OpenAI or Gemini key is available): these are the"
+    " sentences of your passages that best match the question."
+)
+NOTHING_EXTRACTED = "None of the passages found seems to answer this."
+# Each passage is cut to this many characters in the prompt, to bound its size.
+MAX_PASSAGE_CHARS = 2000
+EXTRACTIVE_SENTENCES = 3
+_CITE = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A search result as the answer cites it: number n is "[n]" in the answer."""
+
+    n: int
+    chunk_id: int
+    source_id: UUID
+    source_title: str
+    platform: str
+    url: str | None
+    role: str
+    created_at: Any
+    content: str
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[dict[str, Any]]) -> list[Passage]:
+        return [
+            cls(
+                n=i,
+                chunk_id=r["chunk_id"],
+                source_id=r["source_id"],
+                source_title=r["source_title"],
+                platform=r["platform"],
+                url=r["url"],
+                role=r["role"],
+                created_at=r["created_at"],
+                content=r["content"],
+            )
+            for i, r in enumerate(rows, start=1)
+        ]
+
+
+def prompt(question: str, passages: Sequence[Passage]) -> str:
+    """The user message: the numbered passages, then the question."""
+    blocks = []
+    for p in passages:
+        when = f", {p.created_at:%Y-%m-%d}" if p.created_at else ""
+        text = p.content[:MAX_PASSAGE_CHARS]
+        blocks.append(f"[{p.n}] {p.source_title or 'Untitled'} ({p.role}{when})\n{text}")
+    return "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+
+
+def cited(answer: str, passages: Sequence[Passage]) -> list[int]:
+    """The passage numbers the answer cites, in order of first citation."""
+    known = {p.n for p in passages}
+    seen: list[int] = []
+    for found in _CITE.finditer(answer):
+        n = int(found[1])
+        if n in known and n not in seen:
+            seen.append(n)
+    return seen
+
+
+def pick_model(
+    conn: Connection,
+    keyring: Keyring | None,
+    settings: Settings,
+    user_id: UUID | None,
+    provider: str,
+    name: str | None = None,
+) -> ChatModel | None:
+    """The chat model to answer with, or None for an extractive answer. "auto" prefers the
+    user's own keys (OpenAI, then Gemini), then the server's; a named provider without any
+    key is a MissingKeyError (400)."""
+    if provider == "extractive":
+        return None
+    if provider != "auto":
+        return chat_model(provider, keys.resolve(conn, keyring, settings, user_id, provider), name)
+    if user_id is not None and keyring is not None:
+        for candidate in keys.PROVIDERS:
+            if secret := keys.user_key(conn, keyring, user_id, candidate):
+                return chat_model(candidate, secret, name)
+    defaults = {"openai": settings.openai_api_key, "gemini": settings.gemini_api_key}
+    for candidate in keys.PROVIDERS:
+        if (default := defaults[candidate]) is not None:
+            return chat_model(candidate, default.get_secret_value(), name)
+    return None
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
+def extractive(question: str, passages: Sequence[Passage], model: EmbeddingModel) -> str:
+    """The sentences of the passages closest to the question, each with its citation,
+    scored by meaning (cosine similarity with the local model) plus shared words."""
+    sentences = [(p.n, s) for p in passages for s in terms.sentences(p.content)]
+    if not sentences:
+        return f"{EXTRACTIVE_NOTE}\n\n{NOTHING_EXTRACTED}"
+    asked = set(terms.words(question))
+    vectors = model.embed([question, *(s for _, s in sentences)], "document")
+    scored = []
+    for (n, sentence), vector in zip(sentences, vectors[1:], strict=True):
+        overlap = len(asked & set(terms.words(sentence))) / len(asked) if asked else 0.0
+        scored.append((_cosine(vectors[0], vector) + 0.5 * overlap, n, sentence))
+    scored.sort(key=lambda s: s[0], reverse=True)
+    best = [s for s in scored if s[0] >= 0.3][:EXTRACTIVE_SENTENCES]
+    if not best:
+        return f"{EXTRACTIVE_NOTE}\n\n{NOTHING_EXTRACTED}"
+    return EXTRACTIVE_NOTE + "\n\n" + "\n".join(f"- {s} [{n}]" for _, n, s in best)
+
+
+def generate(model: ChatModel, question: str, passages: Sequence[Passage]) -> Iterator[str]:
+    """The model's answer, piece by piece."""
+    return model.stream(SYSTEM_PROMPT, prompt(question, passages))
+
+
+class WorkspaceNotFound(KnitterError):
+    """The workspace to search does not exist or the caller cannot see it."""
+
+
+@dataclass
+class Answer:
+    """An answer in the making: the numbered passages, and the text as it is written."""
+
+    passages: list[Passage]
+    pieces: Iterator[str]
+    provider: str | None
+    model: str | None
+
+    @property
+    def extractive(self) -> bool:
+        return bool(self.passages) and self.provider is None
+
+
+def ask(
+    conn: Connection,
+    caller: Caller,
+    question: str,
+    settings: Settings,
+    keyring: Keyring | None,
+    *,
+    workspace_id: UUID,
+    limit: int = 6,
+    filters: dict[str, Any] | None = None,
+    keyword_only: bool = False,
+    provider: str = "auto",
+    model_name: str | None = None,
+    cache: EmbeddingCache | None = None,
+) -> Answer:
+    """Search the caller's passages (the query embedded with the workspace's model) and
+    start the answer: the CLI and the API both answer through here. The first piece of a
+    model's answer is awaited, so a refused key fails here rather than mid-stream."""
+    embedding = None
+    if not keyword_only:
+        embedding = embed_query(
+            conn,
+            caller,
+            workspace_id,
+            question,
+            api_key=lambda p: keys.resolve(conn, keyring, settings, caller.user_id, p),
+            cache=cache,
+        )
+        if embedding is None:
+            raise WorkspaceNotFound("no such workspace")
+    rows = search(conn, caller, SearchRequest(question, limit, filters or {}), embedding)
+    passages = Passage.from_rows(rows)
+    if not passages:
+        return Answer(passages, iter([NO_PASSAGES]), None, None)
+    chat = pick_model(conn, keyring, settings, caller.user_id, provider, model_name)
+    if chat is None:
+        text = extractive(question, passages, get_model("local", settings.local_model))
+        return Answer(passages, iter([text]), None, None)
+    stream = generate(chat, question, passages)
+    first = next(stream, "")
+    return Answer(passages, _chain(first, stream), chat.provider, chat.name)
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    if first:
+        yield first
+    yield from rest

@@ -1,0 +1,177 @@
+"""The knitter API: `uvicorn api.main:app`. It holds the secrets and the models; the data
+lives in Supabase (or any PostgreSQL with the migrations), guarded by row-level security."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import psycopg
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from slowapi.errors import RateLimitExceeded
+
+from api import __version__
+from api.accounts.keyring import KeyringError
+from api.accounts.keys import MissingKeyError
+from api.config import Settings
+from api.errors import KnitterError, NotAllowedError, NotFoundError, ProviderError
+from api.http.observability import LATENCY, REQUESTS, init_sentry
+from api.http.routes import (
+    account,
+    ask,
+    embed,
+    health,
+    history,
+    imports,
+    keys,
+    micro_threads,
+    queue,
+    search,
+    threads,
+)
+from api.http.services import Services
+
+log = logging.getLogger("knitter.api")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# The interactive docs load Swagger UI's scripts from a CDN; every other response is data.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    svc = Services.from_settings(settings)  # refuses bad configuration before serving
+    if settings.sentry_dsn is not None:
+        init_sentry(settings.sentry_dsn.get_secret_value(), settings.environment, __version__)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc.open()
+        try:
+            yield
+        finally:
+            svc.close()
+
+    app = FastAPI(
+        title="knitter API",
+        version=__version__,
+        summary="Imports, search, embeddings and API keys for knitter.",
+        lifespan=lifespan,
+    )
+    app.state.services = svc
+    app.state.limiter = svc.limiter
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        elapsed = time.perf_counter() - started
+        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        LATENCY.labels(request.method, route).observe(elapsed)
+        response.headers.update(SECURITY_HEADERS)
+        if not request.url.path.startswith(DOCS_PATHS):
+            response.headers["Content-Security-Policy"] = API_CSP
+        if settings.environment == "production":
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        response.headers["X-Request-ID"] = request_id
+        log.info(
+            "%s %s %s",
+            request.method,
+            route,
+            response.status_code,
+            extra={
+                "route": route,
+                "method": request.method,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 1),
+                "request_id": request_id,
+            },
+        )
+        return response
+
+    _error_handlers(app)
+    app.include_router(health.api)
+    app.include_router(queue.api)
+    for module in (imports, search, embed, keys, history, account, ask, micro_threads, threads):
+        app.include_router(module.router(svc.limiter, settings))
+    return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+
+    @app.exception_handler(RateLimitExceeded)
+    async def rate_limited(request: Request, exc: RateLimitExceeded) -> JSONResponse:
+        limiter = request.app.state.limiter
+        retry_after = 1
+        current = getattr(request.state, "view_rate_limit", None)
+        if current is not None:
+            reset, _ = limiter.limiter.get_window_stats(current[0], *current[1])
+            retry_after = max(1, int(reset - time.time()) + 1)
+        return error(429, f"rate limit exceeded ({exc.detail})", {"Retry-After": str(retry_after)})
+
+    @app.exception_handler(MissingKeyError)
+    async def missing_key(request: Request, exc: MissingKeyError) -> JSONResponse:
+        return error(400, str(exc))
+
+    @app.exception_handler(ProviderError)
+    async def provider_failed(request: Request, exc: ProviderError) -> JSONResponse:
+        status = {"auth": 400, "bad_request": 400, "rate_limit": 429}.get(exc.kind, 502)
+        return error(status, str(exc))
+
+    @app.exception_handler(KeyringError)
+    async def keyring_failed(request: Request, exc: KeyringError) -> JSONResponse:
+        log.error("keyring: %s", exc)
+        return error(503, "stored keys are unavailable on this server")
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return error(404, str(exc))
+
+    @app.exception_handler(NotAllowedError)
+    async def not_allowed(request: Request, exc: NotAllowedError) -> JSONResponse:
+        return error(403, str(exc))
+
+    @app.exception_handler(KnitterError)
+    async def knitter_error(request: Request, exc: KnitterError) -> JSONResponse:
+        return error(400, str(exc))
+
+    @app.exception_handler(psycopg.errors.InsufficientPrivilege)
+    async def forbidden(request: Request, exc: psycopg.Error) -> JSONResponse:
+        return error(403, "not allowed")
+
+    @app.exception_handler(psycopg.errors.InvalidParameterValue)
+    async def invalid(request: Request, exc: psycopg.Error) -> JSONResponse:
+        return error(422, exc.diag.message_primary or "invalid parameter")
+
+    @app.exception_handler(psycopg.DataError)
+    async def bad_data(request: Request, exc: psycopg.Error) -> JSONResponse:
+        # Values the database cannot take (NUL characters, out-of-range dates): the
+        # request's fault, and nothing was written.
+        return error(422, "the request holds a value the database cannot store")

@@ -1,0 +1,82 @@
+"""FastAPI dependencies: the caller from their Supabase token, and database connections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.db.session import Caller, Connection
+from api.http.auth import AuthError
+from api.http.services import Services
+
+bearer = HTTPBearer(auto_error=False, description="A Supabase access token (JWT).")
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return credentials.credentials
+
+
+TokenDep = Annotated[str, Depends(token)]
+
+
+def current_caller(request: Request, svc: ServicesDep, jwt: TokenDep) -> Caller:
+    try:
+        caller = svc.verifier.caller(jwt)
+    except AuthError as exc:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            str(exc),
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+    request.state.caller = caller  # read by the rate limiter's key function
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def service_caller(svc: ServicesDep, jwt: TokenDep) -> Caller:
+    try:
+        return svc.verifier.service(jwt)
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+
+
+ServiceDep = Annotated[Caller, Depends(service_caller)]
+
+
+def db(svc: ServicesDep) -> Iterator[Connection]:
+    assert svc.pool is not None
+    with svc.pool.connection() as conn:
+        yield conn
+
+
+def read_db(svc: ServicesDep) -> Iterator[Connection]:
+    """The read replica when DATABASE_READ_URL is set, else the primary."""
+    pool = svc.read_pool or svc.pool
+    assert pool is not None
+    with pool.connection() as conn:
+        yield conn
+
+
+DbDep = Annotated[Connection, Depends(db)]
+ReadDbDep = Annotated[Connection, Depends(read_db)]

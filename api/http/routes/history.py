@@ -1,0 +1,56 @@
+"""/v1/suggestions and /v1/history: completions for the search box, and the caller's own
+past queries, which they can clear."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from slowapi import Limiter
+
+from api.config import Settings
+from api.http.dependencies import CallerDep, DbDep
+from api.http.schemas import (
+    HistoryCleared,
+    HistoryEntry,
+    HistoryResponse,
+    Suggestion,
+    SuggestionsResponse,
+)
+from api.search import history
+
+
+def router(limiter: Limiter, settings: Settings) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["suggestions"])
+
+    @api.get("/suggestions", response_model=SuggestionsResponse, summary="Search suggestions")
+    @limiter.limit(settings.search_rate_limit)
+    def suggest(
+        request: Request,
+        caller: CallerDep,
+        conn: DbDep,
+        prefix: Annotated[str, Query(max_length=200, pattern=r"^[^\x00]*$")] = "",
+        limit: Annotated[int, Query(ge=1, le=50)] = 8,
+    ) -> SuggestionsResponse:
+        """The caller's past queries and the titles of sources they can read that match
+        what was typed (prefix first, then word starts, then similar spellings)."""
+        rows = history.suggestions(conn, caller, prefix, limit)
+        return SuggestionsResponse(suggestions=[Suggestion.model_validate(r) for r in rows])
+
+    @api.get("/history", response_model=HistoryResponse, summary="Recent searches")
+    @limiter.limit(settings.rate_limit)
+    def recent_searches(
+        request: Request,
+        caller: CallerDep,
+        conn: DbDep,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> HistoryResponse:
+        rows = history.recent(conn, caller, limit)
+        return HistoryResponse(entries=[HistoryEntry.model_validate(r) for r in rows])
+
+    @api.delete("/history", response_model=HistoryCleared, summary="Clear the search history")
+    @limiter.limit(settings.rate_limit)
+    def clear_history(request: Request, caller: CallerDep, conn: DbDep) -> HistoryCleared:
+        return HistoryCleared(deleted=history.clear(conn, caller))
+
+    return api

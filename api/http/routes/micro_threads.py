@@ -1,0 +1,66 @@
+"""/v1/passages/{chunk_id}/threads: questions asked about one passage, answered from it
+and its neighbours (as /v1/ask answers, with citations), kept with the passage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, HTTPException, Request
+from slowapi import Limiter
+
+from api.answers import answering, micro_threads
+from api.config import Settings
+from api.embeddings.registry import get_model
+from api.http.dependencies import CallerDep, DbDep, ServicesDep
+from api.http.schemas import Citation, MicroThread, MicroThreadBody, MicroThreadsResponse
+
+
+def router(limiter: Limiter, settings: Settings) -> APIRouter:
+    api = APIRouter(prefix="/v1/passages", tags=["micro-threads"])
+
+    @api.post(
+        "/{chunk_id}/threads",
+        status_code=201,
+        response_model=MicroThread,
+        summary="Ask about a passage",
+    )
+    @limiter.limit(settings.search_rate_limit)
+    def ask_about_passage(
+        request: Request,
+        chunk_id: int,
+        body: MicroThreadBody,
+        caller: CallerDep,
+        conn: DbDep,
+        svc: ServicesDep,
+    ) -> MicroThread:
+        """Answers from the passage ([1]) and its neighbours, with the caller's key or the
+        server's, else extractively; stores the thread with the passage."""
+        passages = micro_threads.context(conn, caller, chunk_id)
+        if passages is None:
+            raise HTTPException(404, "no such passage")
+        model = answering.pick_model(
+            conn, svc.keyring, settings, caller.user_id, body.provider, body.model
+        )
+        if model is None:
+            local = get_model("local", settings.local_model)
+            answer, used = answering.extractive(body.question, passages, local), "extractive"
+        else:
+            answer = "".join(answering.generate(model, body.question, passages))
+            used = f"{model.provider}:{model.name}"
+        citations = [Citation.model_validate(asdict(p)).model_dump(mode="json") for p in passages]
+        row = micro_threads.store(conn, caller, chunk_id, body.question, answer, used, citations)
+        return MicroThread.model_validate(row)
+
+    @api.get(
+        "/{chunk_id}/threads", response_model=MicroThreadsResponse, summary="A passage's threads"
+    )
+    @limiter.limit(settings.rate_limit)
+    def list_threads(
+        request: Request, chunk_id: int, caller: CallerDep, conn: DbDep
+    ) -> MicroThreadsResponse:
+        if micro_threads.workspace_of(conn, caller, chunk_id) is None:
+            raise HTTPException(404, "no such passage")
+        rows = micro_threads.threads(conn, caller, chunk_id)
+        return MicroThreadsResponse(threads=[MicroThread.model_validate(r) for r in rows])
+
+    return api

@@ -1,0 +1,31 @@
+"""POST /v1/queue/drain: embed queued passages now, then put the conversations that are
+fully embedded into topic threads. The target of the embed-pending edge function (a
+Supabase Database Webhook on embedding_queue); needs the service-role key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.http.dependencies import DbDep, ServiceDep, ServicesDep
+from api.pipeline.embedding_queue import pending_count
+from api.pipeline.worker import drain_some, thread_new_conversations
+
+api = APIRouter(prefix="/v1/queue", tags=["operations"])
+
+
+class DrainBody(BaseModel):
+    max_batches: int = Field(default=10, ge=1, le=100)
+
+
+class DrainResult(BaseModel):
+    embedded: int
+    pending: int
+    threaded: int = Field(description="Conversations placed into topic threads.")
+
+
+@api.post("/drain", response_model=DrainResult, summary="Embed queued passages")
+def drain(body: DrainBody, caller: ServiceDep, conn: DbDep, svc: ServicesDep) -> DrainResult:
+    embedded = drain_some(conn, svc.settings, body.max_batches)
+    threaded = thread_new_conversations(conn, svc.settings)
+    return DrainResult(embedded=embedded, pending=pending_count(conn), threaded=threaded)

@@ -1,0 +1,63 @@
+"""POST /v1/search: the query embedded with the workspace's model, then hybrid_search."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from slowapi import Limiter
+
+from api.accounts import keys
+from api.accounts.users import workspace_id as personal_workspace
+from api.config import Settings
+from api.http.dependencies import CallerDep, DbDep, ReadDbDep, ServicesDep
+from api.http.schemas import SearchBody, SearchResponse, SearchResult
+from api.search import history
+from api.search.hybrid import SearchRequest, embed_query, search
+
+
+def router(limiter: Limiter, settings: Settings) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["search"])
+
+    @api.post("/search", response_model=SearchResponse, summary="Hybrid search")
+    @limiter.limit(settings.search_rate_limit)
+    def search_route(
+        request: Request,
+        body: SearchBody,
+        caller: CallerDep,
+        conn: ReadDbDep,
+        svc: ServicesDep,
+        primary: DbDep,
+    ) -> SearchResponse:
+        """Keyword and semantic search over the passages the caller can read, fused by
+        reciprocal rank. The query is embedded with the workspace's model (the filtered
+        workspace, else the caller's personal one)."""
+        filters = body.filters.as_rpc()
+        embedding = None
+        if not body.keyword_only and body.semantic_weight > 0:
+            ws = body.filters.workspace_id or personal_workspace(conn, caller)
+            embedding = embed_query(
+                conn,
+                caller,
+                ws,
+                body.query,
+                # Keys on the primary: reading one may re-encrypt it (a write).
+                api_key=lambda p: keys.resolve(primary, svc.keyring, settings, caller.user_id, p),
+                cache=svc.cache,
+            )
+            if embedding is None:
+                raise HTTPException(404, "no such workspace")
+        request_ = SearchRequest(
+            body.query,
+            body.limit,
+            filters,
+            body.full_text_weight,
+            body.semantic_weight,
+            body.rrf_k,
+        )
+        rows = search(conn, caller, request_, embedding)
+        # On the primary: reads may go to a replica, the history is a write.
+        history.record(primary, caller, body.query, body.filters.workspace_id)
+        return SearchResponse(
+            results=[SearchResult.model_validate(r) for r in rows], semantic=embedding is not None
+        )
+
+    return api

@@ -1,0 +1,133 @@
+"""What the API holds for its lifetime: settings, connection pools, Redis, the token
+verifier, the keyring and the rate limiter. Built once per app, closed on shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import redis
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+from slowapi import Limiter
+from starlette.requests import Request
+
+from api.accounts.keyring import Keyring
+from api.config import Settings
+from api.db.embedded import EmbeddedPostgres
+from api.db.session import Caller, Connection
+from api.embeddings.cache import EmbeddingCache
+from api.errors import KnitterError
+from api.http.auth import TokenVerifier
+from api.pipeline.worker import EmbeddingWorker
+
+
+def rate_key(request: Request) -> str:
+    """Signed-in users are limited per user; guests and unauthenticated calls per address."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    if caller is not None and not caller.claims.get("is_anonymous"):
+        return f"user:{caller.claims['sub']}"
+    return f"ip:{request.client.host if request.client else 'unknown'}"
+
+
+def connection_pool(url: str, settings: Settings, name: str) -> ConnectionPool[Connection]:
+    """A pool of autocommit connections with the statement timeout (not yet opened)."""
+    return ConnectionPool(
+        url,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        kwargs={
+            "autocommit": True,
+            "row_factory": dict_row,
+            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+            "connect_timeout": 10,
+        },
+        name=name,
+        open=False,
+        timeout=10,
+    )
+
+
+@dataclass
+class Services:
+    settings: Settings
+    keyring: Keyring | None
+    verifier: TokenVerifier
+    limiter: Limiter
+    redis: redis.Redis | None = None
+    pool: ConnectionPool[Connection] | None = None
+    read_pool: ConnectionPool[Connection] | None = None
+    embedded: EmbeddedPostgres | None = None
+    worker: EmbeddingWorker | None = None
+    cache: EmbeddingCache = field(init=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        """Everything that can be checked without connecting: refuses bad configuration."""
+        keyring = Keyring.from_settings(settings)
+        if settings.environment == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("DATABASE_URL", settings.database_url),
+                    ("ENCRYPTION_KEY", settings.encryption_key),
+                    (
+                        "SUPABASE_JWT_SECRET or SUPABASE_URL/SUPABASE_JWKS_URL",
+                        settings.supabase_jwt_secret or settings.jwks_url,
+                    ),
+                )
+                if not value
+            ]
+            if missing:
+                raise KnitterError(f"production needs {', '.join(missing)}")
+        secret = settings.supabase_jwt_secret
+        verifier = TokenVerifier(
+            jwt_secret=secret.get_secret_value() if secret else None, jwks_url=settings.jwks_url
+        )
+        limiter = Limiter(
+            key_func=rate_key,
+            storage_uri=settings.redis_url or "memory://",
+            strategy="fixed-window",
+            key_prefix="knitter",
+        )
+        return cls(settings, keyring, verifier, limiter)
+
+    def __post_init__(self) -> None:
+        self.cache = EmbeddingCache(None, self.settings.embedding_cache_ttl_seconds)
+
+    def open(self) -> None:
+        settings = self.settings
+        url = settings.database_url
+        if url is None:
+            # Development without DATABASE_URL: the local stack's embedded server.
+            from api.db.local import embedded_server
+            from api.db.migrate import migrate
+            from api.db.session import connect
+
+            self.embedded = embedded_server(settings)
+            url = self.embedded.start()
+            with connect(url) as conn:  # the embedded database is ours to keep current
+                conn.autocommit = True
+                migrate(conn)
+        self.pool = connection_pool(url, settings, "knitter")
+        self.pool.open(wait=True)
+        if settings.database_read_url:
+            self.read_pool = connection_pool(settings.database_read_url, settings, "knitter-read")
+            self.read_pool.open(wait=True)
+        if settings.redis_url:
+            self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+            self.cache = EmbeddingCache(self.redis, settings.embedding_cache_ttl_seconds)
+        if settings.embed_worker:
+            self.worker = EmbeddingWorker(self.pool, settings)
+            self.worker.start()
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        for pool in (self.read_pool, self.pool):
+            if pool is not None:
+                pool.close()
+        if self.redis is not None:
+            self.redis.close()
+        self.verifier.http.close()
+        if self.embedded is not None and self.embedded.started_here:
+            self.embedded.stop()

@@ -1,0 +1,143 @@
+"""Drain `embedding_queue`: embed waiting passages with their model and store the vectors.
+
+Rows are taken `for update skip locked` and deleted in the transaction that stores their
+embeddings: concurrent workers share the work, and a crash puts the rows back.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Collection, Sequence
+from uuid import UUID
+
+from api.db.session import Caller, Connection, transaction_as
+from api.embeddings.registry import model_for_id
+from api.errors import KnitterError
+from api.http.observability import EMBEDDED_TEXTS
+
+BATCH_SIZE = 256
+
+
+def vector_literal(values: Sequence[float]) -> str:
+    """pgvector's text form."""
+    return "[" + ",".join(repr(float(v)) for v in values) + "]"
+
+
+def pending_count(conn: Connection, workspace_id: UUID | None = None) -> int:
+    with transaction_as(conn, Caller.service()):
+        row = conn.execute(
+            "select count(*) as n from public.embedding_queue"
+            " where %(ws)s::uuid is null or workspace_id = %(ws)s::uuid",
+            {"ws": workspace_id},
+        ).fetchone()
+    return int(row["n"]) if row else 0
+
+
+# Gives the API key for a remote provider ("openai", "gemini").
+KeyFor = Callable[[str], str]
+
+
+class ModelUnavailable(KnitterError):
+    """Queued passages of a model that cannot embed now (no key, not installed): they stay
+    queued, and the other models' passages go on."""
+
+    def __init__(self, model_id: int, reason: str) -> None:
+        super().__init__(f"embedding model {model_id}: {reason}")
+        self.model_id = model_id
+
+
+def embed_batch(
+    conn: Connection,
+    workspace_id: UUID | None = None,
+    batch_size: int = BATCH_SIZE,
+    key_for: KeyFor | None = None,
+    skip: Collection[int] = (),
+) -> int:
+    """Embed one batch of queued passages (one model at a time, none of the models in
+    skip). Returns how many."""
+    with transaction_as(conn, Caller.service()):
+        rows = conn.execute(
+            """
+            with batch as (
+              select q.chunk_id, q.model_id
+              from public.embedding_queue q
+              where (%(ws)s::uuid is null or q.workspace_id = %(ws)s::uuid)
+                and q.model_id <> all (%(skip)s::int[])
+              order by q.model_id, q.enqueued_at, q.chunk_id
+              limit %(n)s
+              for update skip locked
+            )
+            select b.chunk_id, b.model_id, m.provider, c.workspace_id, c.content
+            from batch b
+            join public.chunks c on c.id = b.chunk_id
+            join public.embedding_models m on m.id = b.model_id
+            """,
+            {"ws": workspace_id, "n": batch_size, "skip": list(skip)},
+        ).fetchall()
+        if not rows:
+            return 0
+        model_id = rows[0]["model_id"]
+        rows = [r for r in rows if r["model_id"] == model_id]
+        provider = rows[0]["provider"]
+        try:
+            key = key_for(provider) if key_for is not None and provider != "local" else None
+            model = model_for_id(conn, model_id, key)
+        except KnitterError as exc:
+            raise ModelUnavailable(model_id, str(exc)) from exc
+        vectors = model.embed([r["content"] for r in rows])
+        EMBEDDED_TEXTS.labels(model.provider).inc(len(rows))
+        conn.execute(
+            """
+            insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)
+            select e.chunk_id, %s, e.workspace_id, e.embedding::extensions.vector
+            from unnest(%s::bigint[], %s::uuid[], %s::text[])
+                 as e(chunk_id, workspace_id, embedding)
+            on conflict (chunk_id, model_id) do update set embedding = excluded.embedding
+            """,
+            [
+                model_id,
+                [r["chunk_id"] for r in rows],
+                [r["workspace_id"] for r in rows],
+                [vector_literal(v) for v in vectors],
+            ],
+        )
+        conn.execute(
+            "delete from public.embedding_queue where model_id = %s and chunk_id = any(%s)",
+            [model_id, [r["chunk_id"] for r in rows]],
+        )
+    return len(rows)
+
+
+def drain(
+    conn: Connection,
+    workspace_id: UUID | None = None,
+    batch_size: int = BATCH_SIZE,
+    on_progress: Callable[[int], None] | None = None,
+    key_for: KeyFor | None = None,
+    max_batches: int | None = None,
+    on_unavailable: Callable[[ModelUnavailable], None] | None = None,
+) -> int:
+    """Embed until the queue (of one workspace, or all) is empty, or max_batches. Returns
+    how many. Passages of a model that cannot embed stay queued; after the others are
+    done, each such model goes to on_unavailable, or without it the first one is raised."""
+    done = 0
+    unavailable: list[ModelUnavailable] = []
+    for _ in range(max_batches or sys.maxsize):
+        try:
+            n = embed_batch(
+                conn, workspace_id, batch_size, key_for, [u.model_id for u in unavailable]
+            )
+        except ModelUnavailable as exc:
+            unavailable.append(exc)
+            continue
+        if not n:
+            break
+        done += n
+        if on_progress is not None:
+            on_progress(n)
+    if unavailable and on_unavailable is None:
+        raise unavailable[0]
+    if on_unavailable is not None:
+        for waiting in unavailable:
+            on_unavailable(waiting)
+    return done

@@ -1,0 +1,99 @@
+"""Search as a user: embed the query with the workspace's model, call `hybrid_search`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from api.db.session import Caller, Connection, transaction_as
+from api.embeddings.cache import EmbeddingCache
+from api.embeddings.registry import get_model
+from api.pipeline.embedding_queue import vector_literal
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    limit: int = 10
+    filters: dict[str, Any] = field(default_factory=dict)
+    full_text_weight: float = 1.0
+    semantic_weight: float = 1.0
+    rrf_k: int = 50
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A row of embedding_models."""
+
+    id: int
+    provider: str
+    name: str
+    dims: int
+
+
+def workspace_model(conn: Connection, caller: Caller, workspace_id: UUID) -> ModelRef | None:
+    """The embedding model a workspace searches with (None if the caller cannot see it)."""
+    with transaction_as(conn, caller):
+        row = conn.execute(
+            "select m.id, m.provider, m.name, m.dims from public.workspaces w"
+            " join public.embedding_models m on m.id = w.embedding_model_id where w.id = %s",
+            [workspace_id],
+        ).fetchone()
+    return ModelRef(**row) if row else None
+
+
+def search(
+    conn: Connection,
+    caller: Caller,
+    request: SearchRequest,
+    embedding: tuple[int, Sequence[float]] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of hybrid_search, best first: embedding is (model id, query vector); without
+    one, keyword-only."""
+    model_id, vector = embedding if embedding else (None, None)
+    with transaction_as(conn, caller):
+        return conn.execute(
+            """
+            select * from public.hybrid_search(
+              query_text => %s, query_embedding => %s::extensions.vector, model_id => %s,
+              match_count => %s, full_text_weight => %s, semantic_weight => %s,
+              rrf_k => %s, filters => %s::jsonb)
+            """,
+            [
+                request.query,
+                vector_literal(vector) if vector is not None else None,
+                model_id,
+                request.limit,
+                request.full_text_weight,
+                request.semantic_weight,
+                request.rrf_k,
+                json.dumps(request.filters, default=str),
+            ],
+        ).fetchall()
+
+
+def embed_query(
+    conn: Connection,
+    caller: Caller,
+    workspace_id: UUID,
+    text: str,
+    *,
+    api_key: Callable[[str], str] | None = None,
+    cache: EmbeddingCache | None = None,
+) -> tuple[int, list[float]] | None:
+    """(model id, vector) of the query with the workspace's model. api_key gives the key for
+    a remote provider; the cache, when given, spares repeated queries the model call."""
+    ref = workspace_model(conn, caller, workspace_id)
+    if ref is None:
+        return None
+    key = api_key(ref.provider) if api_key is not None and ref.provider != "local" else None
+    model = get_model(ref.provider, ref.name, ref.dims, key)
+
+    def run(query: str) -> list[float]:
+        return model.embed([query], "query")[0]
+
+    vector = cache.get_or_embed(str(ref.id), text, run) if cache else run(text)
+    return ref.id, vector
