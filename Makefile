@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 PG15_SCRIPT := ../shared/tools/build-pgvector-pg15.sh
 
-.PHONY: dev test test-functions install install-dev pg15-vector deploy-tools frontend test-frontend chromium
+.PHONY: dev test test-functions install install-dev pg15-vector deploy-tools frontend test-frontend chromium types
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ $(FRONTEND)/dist/index.html: $(FRONTEND_DEPS) $(FRONTEND_SRC)
 	npm run build --prefix $(FRONTEND)
 
 frontend: $(FRONTEND)/dist/index.html
+
+# The web app's types, generated from the API's OpenAPI schema and the migrated database's
+# catalog (tests/test_generated_types.py fails when the committed ones are stale).
+types: install $(FRONTEND_DEPS)
+	$(BIN)/python scripts/generate_types.py
 
 test-frontend: $(FRONTEND_DEPS)
 	npm run typecheck --prefix $(FRONTEND)
