@@ -83,7 +83,8 @@ def api_types(schema: dict[str, Any]) -> str:
         source = Path(tmp) / "openapi.json"
         source.write_text(json.dumps(schema, indent=2, sort_keys=True), encoding="utf-8")
         result = subprocess.run(
-            ["node", str(OPENAPI_TYPESCRIPT), str(source)],
+            # Defaults make a property optional: request bodies may leave it out.
+            ["node", str(OPENAPI_TYPESCRIPT), str(source), "--default-non-nullable=false"],
             capture_output=True,
             text=True,
             check=False,

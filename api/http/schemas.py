@@ -149,6 +149,9 @@ class ImportError_(BaseModel):
 
 
 class ImportJob(BaseModel):
+    # Always sent, so the response schema lists every field as required, defaults included.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: UUID
     workspace_id: UUID
     status: Literal["queued", "running", "succeeded", "failed"]

@@ -1,15 +1,12 @@
 import { useId } from "react";
 import { modelUsed } from "../lib/answer";
 import { formatWhen } from "../lib/format";
+import type { SourceDetailsRow } from "../lib/rpc";
 import { ModelBadge } from "./CitedAnswer";
 import { TopicChips } from "./TopicChips";
 
-export interface SummaryFields {
-  summary: string | null;
-  key_topics: string[];
-  summary_model: string | null;
-  summarized_at: string | null;
-}
+/** What a conversation's details and a topic thread have in common. */
+export type SummaryFields = Pick<SourceDetailsRow, "summary" | "key_topics" | "summary_model" | "summarized_at">;
 
 /** A conversation's or a thread's summary and key topics, and the button that (re)writes it. */
 export function SummaryCard({

@@ -2,66 +2,21 @@
 import { appConfig } from "./config";
 import { ApiError, errorMessage } from "./errors";
 import type { ApiFilters } from "./filters";
+import type { components, paths } from "./api.types";
 import { readSse } from "./sse";
 import { accessToken } from "./supabase";
 
-export interface ImportJob {
-  id: string;
-  workspace_id: string;
-  status: "queued" | "running" | "succeeded" | "failed";
-  items_total: number;
-  items_done: number;
-  added: number;
-  updated: number;
-  skipped: number;
-  failed: number;
-  passages: number;
-  errors: { item: string; message: string }[];
-  embedding_pending: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
+type Schemas = components["schemas"];
 
-export interface SearchResult {
-  chunk_id: number;
-  source_id: string;
-  workspace_id: string;
-  source_title: string;
-  platform: string;
-  kind: string;
-  url: string | null;
-  role: string;
-  author: string | null;
-  created_at: string | null;
-  message_index: number;
-  chunk_index: number;
-  content: string;
-  snippet: string;
-  score: number;
-  keyword_rank: number | null;
-  semantic_rank: number | null;
-}
-
-export interface SearchResponse {
-  results: SearchResult[];
-  semantic: boolean;
-}
-
-export type Provider = "openai" | "gemini";
-
-export interface KeyInfo {
-  provider: Provider;
-  last_four: string;
-  updated_at: string;
-}
-
-export interface KeyTest {
-  ok: boolean;
-  provider: Provider;
-  model: string;
-  message: string;
-}
+export type ImportJob = Schemas["ImportJob"];
+export type SearchResult = Schemas["SearchResult"];
+export type SearchResponse = Schemas["SearchResponse"];
+export type Provider = paths["/v1/keys/{provider}"]["get"]["parameters"]["path"]["provider"];
+export type KeyInfo = Schemas["KeyInfoResponse"];
+export type KeyTest = Schemas["KeyTestResponse"];
+type ImportLinksBody = NonNullable<
+  paths["/v1/imports"]["post"]["requestBody"]
+>["content"]["application/json"];
 
 async function parse(response: Response): Promise<unknown> {
   const type = response.headers.get("content-type") ?? "";
@@ -103,7 +58,7 @@ export function searchPassages(
       filters,
       limit: options.limit ?? 20,
       keyword_only: options.keywordOnly ?? false,
-    }),
+    } satisfies Schemas["SearchBody"]),
     signal: options.signal,
   });
 }
@@ -111,7 +66,9 @@ export function searchPassages(
 export function importLinks(urls: string[], workspaceId?: string): Promise<ImportJob> {
   return apiFetch<ImportJob>("/v1/imports", {
     method: "POST",
-    body: JSON.stringify(workspaceId ? { urls, workspace_id: workspaceId } : { urls }),
+    body: JSON.stringify(
+      (workspaceId ? { urls, workspace_id: workspaceId } : { urls }) satisfies ImportLinksBody,
+    ),
   });
 }
 
@@ -163,7 +120,7 @@ export async function storedKey(provider: Provider): Promise<KeyInfo | null> {
 export function storeKey(provider: Provider, key: string): Promise<KeyInfo> {
   return apiFetch<KeyInfo>(`/v1/keys/${provider}`, {
     method: "PUT",
-    body: JSON.stringify({ key }),
+    body: JSON.stringify({ key } satisfies Schemas["KeyBody"]),
   });
 }
 
@@ -178,24 +135,10 @@ export function testKey(provider: Provider): Promise<KeyTest> {
 // --- answers --------------------------------------------------------------------------
 
 /** A numbered passage an answer may cite as "[n]". */
-export interface Citation {
-  n: number;
-  chunk_id: number;
-  source_id: string;
-  source_title: string;
-  platform: string;
-  url: string | null;
-  role: string;
-  created_at: string | null;
-  content: string;
-}
+export type Citation = Schemas["Citation"];
 
-export interface AskDone {
-  cited: number[];
-  extractive: boolean;
-  provider: string | null;
-  model: string | null;
-}
+/** The stream's `done` event: the answer's JSON form without the text and the citations. */
+export type AskDone = Omit<Schemas["AskResponse"], "answer" | "citations">;
 
 export interface AskHandlers {
   onCitations: (citations: Citation[]) => void;
@@ -214,7 +157,7 @@ export async function askStream(
   const response = await apiResponse("/v1/ask", {
     method: "POST",
     headers: { Accept: "text/event-stream" },
-    body: JSON.stringify({ question, filters, limit: options.limit ?? 6 }),
+    body: JSON.stringify({ question, filters, limit: options.limit ?? 6 } satisfies Schemas["AskBody"]),
     signal: options.signal,
   });
   if (!response.body) throw new ApiError("The answer could not be read.", response.status);
@@ -233,41 +176,24 @@ export async function askStream(
 
 // --- micro-threads: questions about one passage -----------------------------------------
 
-export interface MicroThread {
-  id: string;
-  chunk_id: number;
-  workspace_id: string;
-  user_id: string;
-  question: string;
-  answer: string;
-  /** "provider:model", or "extractive" when no language model was used. */
-  model: string | null;
-  /** [1] is the passage itself, the rest its neighbours. */
-  citations: Citation[];
-  created_at: string;
-}
+/** A question about one passage and its answer; citation [1] is the passage itself. */
+export type MicroThread = Schemas["MicroThread"];
 
 export async function passageThreads(chunkId: number): Promise<MicroThread[]> {
-  const body = await apiFetch<{ threads: MicroThread[] }>(`/v1/passages/${chunkId}/threads`);
+  const body = await apiFetch<Schemas["MicroThreadsResponse"]>(`/v1/passages/${chunkId}/threads`);
   return body.threads;
 }
 
 export function askAboutPassage(chunkId: number, question: string): Promise<MicroThread> {
   return apiFetch<MicroThread>(`/v1/passages/${chunkId}/threads`, {
     method: "POST",
-    body: JSON.stringify({ question }),
+    body: JSON.stringify({ question } satisfies Schemas["MicroThreadBody"]),
   });
 }
 
 // --- summaries and topic threads -----------------------------------------------------------
 
-export interface Summary {
-  summary: string;
-  key_topics: string[];
-  /** "extractive" or "provider:model". */
-  model: string;
-  summarized_at: string;
-}
+export type Summary = Schemas["SummaryResponse"];
 
 export function summarizeSource(sourceId: string): Promise<Summary> {
   return apiFetch<Summary>(`/v1/sources/${encodeURIComponent(sourceId)}/summary`, {
@@ -283,16 +209,11 @@ export function summarizeThread(threadId: string): Promise<Summary> {
   });
 }
 
-export interface RegroupResult {
-  threads: number;
-  conversations: number;
-  similarity: number;
-  unthreaded: number;
-}
+export type RegroupResult = Schemas["RegroupResponse"];
 
 export function regroupThreads(workspaceId: string, similarity: number): Promise<RegroupResult> {
   return apiFetch<RegroupResult>(`/v1/workspaces/${encodeURIComponent(workspaceId)}/threads/regroup`, {
     method: "POST",
-    body: JSON.stringify({ similarity }),
+    body: JSON.stringify({ similarity } satisfies Schemas["RegroupBody"]),
   });
 }

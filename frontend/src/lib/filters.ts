@@ -1,3 +1,5 @@
+import type { components } from "./api.types";
+
 /** The search page's filters, as the form holds them and as POST /v1/search wants them. */
 export interface FilterForm {
   platform: string;
@@ -15,13 +17,8 @@ export const EMPTY_FILTERS: FilterForm = {
   dateTo: "",
 };
 
-export interface ApiFilters {
-  platform?: string;
-  role?: string;
-  workspace_id?: string;
-  date_from?: string;
-  date_to?: string;
-}
+/** The filters of POST /v1/search and /v1/ask. */
+export type ApiFilters = components["schemas"]["SearchFilters"];
 
 function localDay(day: string, endOfDay: boolean): Date | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);

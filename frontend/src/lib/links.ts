@@ -1,3 +1,5 @@
+import type { Json } from "./database.types";
+
 /** Pasted links for the import dialog: one or more http(s) URLs, separated by white space
  * or commas. Anything else is reported, not sent. */
 export interface ParsedLinks {
@@ -41,9 +43,9 @@ export function linkKind(href: string): LinkKind {
 }
 
 /** A link to the original at the passage: YouTube passages carry their start in seconds. */
-export function originalAt(url: string | null, metadata: Record<string, unknown> | null): string | null {
+export function originalAt(url: string | null, metadata: Json | null): string | null {
   if (!url) return null;
-  const start = metadata?.["start"];
+  const start = metadata && typeof metadata === "object" && !Array.isArray(metadata) ? metadata["start"] : null;
   if (typeof start !== "number" || linkKind(url) !== "youtube") return url;
   const target = new URL(url);
   target.searchParams.set("t", `${Math.floor(start)}`);

@@ -1,12 +1,14 @@
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { appConfig } from "./config";
+import type { Database } from "./database.types";
 
-let client: SupabaseClient | undefined;
+let client: SupabaseClient<Database> | undefined;
 
-export function supabase(): SupabaseClient {
+/** The client, typed by the database's own signatures: every `rpc(...)` call is checked. */
+export function supabase(): SupabaseClient<Database> {
   if (!client) {
     const { supabaseUrl, supabaseAnonKey } = appConfig();
-    client = createClient(supabaseUrl, supabaseAnonKey, {
+    client = createClient<Database>(supabaseUrl, supabaseAnonKey, {
       auth: { persistSession: true, autoRefreshToken: true, storageKey: "knitter.auth" },
     });
   }
