@@ -77,8 +77,8 @@ def openapi_schema() -> dict[str, Any]:
 
 
 def api_types(schema: dict[str, Any]) -> str:
-    if not OPENAPI_TYPESCRIPT.exists():
-        raise SystemExit("openapi-typescript is missing: run `npm ci --prefix frontend` first")
+    if shutil.which("node") is None or not OPENAPI_TYPESCRIPT.exists():
+        raise SystemExit("node or openapi-typescript is missing: run `npm ci --prefix frontend`")
     with tempfile.TemporaryDirectory(prefix="knitter-types-") as tmp:
         source = Path(tmp) / "openapi.json"
         source.write_text(json.dumps(schema, indent=2, sort_keys=True), encoding="utf-8")
