@@ -89,3 +89,58 @@ def test_a_new_rpc_makes_the_committed_types_stale(
     # Named arguments, the optional one taking null; a returned column may be null.
     assert "          label: string\n          lim?: number | null\n" in generated
     assert "          n: number | null\n        }[]\n" in generated
+
+
+def test_tables_views_enums_and_overloads_take_the_supabase_shape(
+    new_database: Callable[[], str], tmp_path: Path
+) -> None:
+    url = migrated(new_database)
+    with connect(url) as conn:
+        conn.autocommit = True
+        conn.execute(
+            """
+            create type public.zz_mood as enum ('ok', 'meh');
+            create type public.zz_pair as (a integer, b text);
+            create table public.zz_items (
+              id bigint generated always as identity primary key,
+              name text not null,
+              note text,
+              mood public.zz_mood not null default 'ok',
+              slug text generated always as (lower(name)) stored,
+              parent bigint unique references public.zz_items (id)
+            );
+            create view public.zz_names as select id, name from public.zz_items;
+            create function public.zz_twice(a integer) returns integer
+              language sql immutable set search_path = '' as $$ select a * 2 $$;
+            create function public.zz_twice(a text) returns text
+              language sql immutable set search_path = '' as $$ select a || a $$;
+            create function public.zz_all() returns setof public.zz_items
+              language sql stable set search_path = '' as $$ select * from public.zz_items $$;
+            create function public.zz_unnamed(integer) returns integer
+              language sql immutable set search_path = '' as $$ select $1 $$;
+            """
+        )
+    generate(tmp_path, url)
+    out = (tmp_path / "database.types.ts").read_text(encoding="utf-8")
+    table = out[out.index("      zz_items: {") : out.index("    Views: {")]
+    # Row: every column as stored; Insert: what the database fills itself is optional or
+    # never written; a unique foreign key is one-to-one.
+    assert '          mood: Database["public"]["Enums"]["zz_mood"]\n' in table
+    assert "          note: string | null\n" in table
+    insert = table[table.index("Insert: {") : table.index("Update: {")]
+    assert "id?: never" in insert and "slug?: never" in insert
+    assert "name: string\n" in insert and "mood?: " in insert and "note?: string | null" in insert
+    assert 'columns: ["parent"]\n            isOneToOne: true' in table
+    assert 'referencedRelation: "zz_items"' in table
+    # A view's columns may always be null; it is updatable, so it has Insert and Update.
+    view = out[out.index("      zz_names: {") : out.index("    Functions: {")]
+    assert "          id: number | null\n" in view and "Insert: {" in view
+    # Overloads are a union; a setof table returns its rows; an unnamed argument is not
+    # callable by name through PostgREST, so that function is left out.
+    assert "zz_twice: {\n        Args: {\n          a: number\n" in out
+    assert "} | {\n        Args: {\n          a: string\n" in out
+    assert "zz_all: {\n        Args: never\n        Returns: {\n" in out
+    assert "zz_unnamed" not in out
+    assert '      zz_mood: "ok" | "meh"\n' in out
+    assert "      zz_pair: {\n        a: number | null\n        b: string | null\n      }" in out
+    assert 'zz_mood: ["ok", "meh"]' in out
