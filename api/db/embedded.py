@@ -27,7 +27,7 @@ from api.errors import KnitterError
 SYSTEM_USER = "embedded_postgres"
 SUPERUSER = "postgres"
 START_TIMEOUT_SECONDS = 60
-PASSWORD_FILE = "postgres.password"
+PASSWORD_FILE = "postgres.password"  # noqa: S105 (a file name)
 
 
 def _install_dir() -> Path:
