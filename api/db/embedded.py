@@ -176,6 +176,7 @@ class EmbeddedPostgres:
 
                 entry = pwd.getpwnam(SYSTEM_USER)
                 os.chown(pwfile.name, entry.pw_uid, entry.pw_gid)
+                _make_reachable(self.pgdata, 0)  # as in _pg_ctl: parents' modes may change
             self._run(
                 _install_dir() / "bin" / "initdb",
                 "-D",
