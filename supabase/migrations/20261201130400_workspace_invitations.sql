@@ -28,13 +28,15 @@ create unique index workspace_invitations_one_pending_email
 
 alter table public.workspace_invitations enable row level security;
 
--- The caller's own email, as Supabase Auth stored it (not as a client claims it).
+-- The caller's own email, as Supabase Auth stored it (not as a client claims it), once
+-- confirmed: an invitation by email is for whoever proved they receive that mail.
 create function private.my_email()
 returns text
 language sql stable security definer
 set search_path = ''
 as $$
-  select lower(u.email) from auth.users u where u.id = (select auth.uid())
+  select lower(u.email) from auth.users u
+  where u.id = (select auth.uid()) and u.email_confirmed_at is not null
 $$;
 revoke all on function private.my_email() from public;
 grant execute on function private.my_email() to authenticated, service_role;
