@@ -14,8 +14,11 @@ alter function public.hybrid_search(text, extensions.vector, integer, integer,
 alter function public.hybrid_search(text, extensions.vector, integer, integer,
   double precision, double precision, integer, jsonb)
   reset hnsw.ef_search;
+-- Clients keep calling public.hybrid_search: the wrapper below takes its place, with the
+-- same signature, in this same transaction.
 alter function public.hybrid_search(text, extensions.vector, integer, integer,
   double precision, double precision, integer, jsonb)
+  -- squawk-ignore ban-set-schema
   set schema private;
 
 create function public.hybrid_search(
