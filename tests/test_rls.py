@@ -30,6 +30,7 @@ TABLES = [
     "embedding_models",
     "api_keys",
     "import_jobs",
+    "workspace_invitations",
 ]
 
 
