@@ -355,7 +355,8 @@ def dev(settings: Settings, port: int) -> None:
         click.echo(f"knitter {__version__}: local stack in {settings.home}")
         if applied:
             click.echo(f"applied {len(applied)} migration(s)")
-        click.echo(f"database: {url}")
+        shown = server.display_url(server.running_port() or 0)
+        click.echo(f"database: {shown}  (password in {server.password_file})")
         click.echo(f"origin:   {origin}  (API docs: {origin}/docs)")
         click.echo(f"anon key: {keys.anon_key}")
         built = (DIST / "index.html").is_file()

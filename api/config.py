@@ -47,11 +47,21 @@ class Settings(BaseSettings):
     supabase_service_role_key: SecretStr | None = Field(
         default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY"
     )
+    supabase_secret_key: SecretStr | None = Field(
+        default=None, validation_alias="SUPABASE_SECRET_KEY"
+    )
+    """A secret API key (sb_secret_…), Supabase's successor of the service-role key."""
     supabase_jwt_secret: SecretStr | None = Field(
         default=None, validation_alias="SUPABASE_JWT_SECRET"
     )
     supabase_jwks_url: str | None = Field(default=None, validation_alias="SUPABASE_JWKS_URL")
     """Default: <SUPABASE_URL>/auth/v1/.well-known/jwks.json when SUPABASE_URL is set."""
+
+    def secret_api_keys(self) -> tuple[str, ...]:
+        """The sb_secret_… keys set (either variable may hold one)."""
+        keys = (self.supabase_secret_key, self.supabase_service_role_key)
+        values = (k.get_secret_value() for k in keys if k is not None)
+        return tuple(v for v in values if v.startswith("sb_secret_"))
 
     # Server-wide provider keys, used when a user has not stored their own.
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")

@@ -23,7 +23,7 @@ def test_start_reuse_stop_and_keep_data(tmp_path: Path) -> None:
     first = EmbeddedPostgres(tmp_path / "pgdata", port=port)
     url = first.start()
     try:
-        assert url == f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        assert url == f"postgresql://postgres:{first.password()}@127.0.0.1:{port}/postgres"
         assert first.started_here
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("create table kept (x int)")

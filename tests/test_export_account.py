@@ -21,6 +21,7 @@ from api.http.app import create_app
 from api.importers.model import Conversation, Message
 from api.pipeline.ingest import write_conversation
 from api.search import history
+from tests.membership import add_member
 from tests.test_api import auth, make_settings
 from tests.test_rls import unit_vector
 
@@ -71,9 +72,9 @@ def populate(conn: Connection, client: TestClient, caller: Caller, word: str) ->
             " where workspace_id = %s limit 1",
             [unit_vector(0), personal],
         )
-    with transaction_as(conn, caller):
+    with transaction_as(conn, caller.as_writer()):
         conn.execute("insert into public.import_jobs (workspace_id) values (%s)", [personal])
-    with transaction_as(conn, caller):
+        # A summary is the API's to store: its writer role.
         conn.execute(
             "with t as (insert into public.topic_threads (workspace_id, title, title_source)"
             " values (%s, %s, 'user') returning id)"
@@ -99,12 +100,7 @@ def test_export_holds_everything_the_caller_owns_and_nothing_else(
     alice = populate(conn, client, make_user(), "marmalade")
     bob = populate(conn, client, make_user(), "tangerine")
     # Alice is a member of Bob's team workspace: she reads it, but it is Bob's to export.
-    with transaction_as(conn, bob.caller):
-        conn.execute(
-            "insert into public.workspace_members (workspace_id, user_id, role)"
-            " values (%s, %s, 'viewer')",
-            [bob.team, alice.caller.user_id],
-        )
+    add_member(conn, bob.caller, bob.team, alice.caller, "viewer")
 
     response = client.get("/v1/export", params={"format": "json"}, headers=auth(alice.caller))
     assert response.status_code == 200, response.text
@@ -163,12 +159,7 @@ def test_deleting_the_account_removes_every_row_of_the_user(
 ) -> None:
     alice = populate(conn, client, make_user(), "quince")
     bob = populate(conn, client, make_user(), "medlar")
-    with transaction_as(conn, bob.caller):
-        conn.execute(
-            "insert into public.workspace_members (workspace_id, user_id, role)"
-            " values (%s, %s, 'editor')",
-            [bob.team, alice.caller.user_id],
-        )
+    add_member(conn, bob.caller, bob.team, alice.caller, "editor")
     uid = str(alice.caller.user_id)
     marks = [uid, str(alice.personal), str(alice.team)]
     tables = [

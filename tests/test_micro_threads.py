@@ -22,6 +22,7 @@ from api.http.app import create_app
 from api.importers.model import Conversation, Message
 from api.pipeline.ingest import write_conversation
 from tests.conftest import FIXTURES
+from tests.membership import add_member
 from tests.test_api import auth, make_settings
 
 TEXTS = [
@@ -62,12 +63,8 @@ def team(conn: Connection, make_user: Callable[[], Caller]) -> Team:
         kind="text", platform="chatgpt", title="Sourdough", messages=messages
     )
     write_conversation(conn, owner, ws, conversation)
+    add_member(conn, owner, ws, viewer, "viewer")
     with transaction_as(conn, owner):
-        conn.execute(
-            "insert into public.workspace_members (workspace_id, user_id, role)"
-            " values (%s, %s, 'viewer')",
-            [ws, viewer.user_id],
-        )
         rows = conn.execute(
             "select id from public.chunks where workspace_id = %s"
             " order by message_index, chunk_index",

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from api.db.embedded import EmbeddedPostgres
-from api.db.migrate import MIGRATIONS_DIR, apply_shim, migrate, migrations, pending
+from api.db.migrate import MIGRATIONS_DIR, apply_shim, is_supabase, migrate, migrations, pending
 from api.db.session import Connection, connect
 
 PG15_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -117,23 +117,37 @@ def test_migrations_use_no_postgres18_only_or_pgcrypto_features() -> None:
 
 
 def test_shim_is_not_applied_to_a_supabase_database(tmp_path: Path) -> None:
-    """On Supabase, `auth` and the roles belong to Supabase: migrate must not touch them."""
+    """On Supabase, `auth` and the roles belong to Supabase: migrate must not touch them.
+    Whether a database is a Supabase project is read from that database, never from the
+    server's roles: a plain database beside it still gets the shim."""
     server = EmbeddedPostgres(tmp_path / "pgdata")
     url = server.start()
     try:
         with connect(url) as conn:
             conn.autocommit = True
-            # What a Supabase database already has: its admin role, auth, extensions.
+            # Server-wide traces of Supabase, which say nothing about this database.
             conn.execute("create role supabase_admin")
+            conn.execute("create database supabase_project")
+            conn.execute("create database plain")
+        with connect(url.rsplit("/", 1)[0] + "/supabase_project") as conn:
+            conn.autocommit = True
+            # What a Supabase database already has: auth (GoTrue's), the roles, extensions.
             apply_shim(conn)
             conn.execute("comment on schema auth is 'owned by Supabase'")
             conn.execute(
                 "create or replace function auth.uid() returns uuid language sql"
                 " stable set search_path = '' as $$ select null::uuid $$"
             )
+            assert is_supabase(conn)
             migrate(conn)
             comment = conn.execute("select obj_description('auth'::regnamespace) as c").fetchone()
             assert comment and comment["c"] == "owned by Supabase"
+            assert pending(conn) == []
+        with connect(url.rsplit("/", 1)[0] + "/plain") as conn:
+            conn.autocommit = True
+            assert not is_supabase(conn)
+            migrate(conn)
+            assert is_supabase(conn) is False  # the shim's own auth schema
             assert pending(conn) == []
     finally:
         server.stop()

@@ -18,6 +18,7 @@ from api.db.session import Caller, Connection, transaction_as
 from api.importers.model import Conversation, Message
 from api.pipeline.embedding_queue import vector_literal
 from api.pipeline.ingest import write_conversation
+from tests.membership import add_member
 
 TABLES = [
     "workspaces",
@@ -29,6 +30,7 @@ TABLES = [
     "embedding_models",
     "api_keys",
     "import_jobs",
+    "workspace_invitations",
 ]
 
 
@@ -50,8 +52,12 @@ def rows(conn: Connection, caller: Caller, sql: str, params: Any = None) -> list
 
 
 def affected(conn: Connection, caller: Caller, sql: str, params: Any = None) -> int:
-    with transaction_as(conn, caller):
-        return conn.execute(sql, params).rowcount
+    """Rows changed; 0 when the caller holds no privilege for the statement at all."""
+    try:
+        with transaction_as(conn, caller):
+            return conn.execute(sql, params).rowcount
+    except psycopg.errors.InsufficientPrivilege:
+        return 0
 
 
 def setup_owner(conn: Connection, caller: Caller, word: str) -> Owner:
@@ -208,16 +214,10 @@ def test_shared_workspace_roles(conn: Connection, pair: tuple[Owner, Owner]) -> 
     """The membership helper: a viewer reads, an editor writes, only the owner manages."""
     owner, guest = pair
     with transaction_as(conn, owner.caller):
-        team = conn.execute(
-            "insert into public.workspaces (name, owner_id) values ('Team', auth.uid())"
-            " returning id"
-        ).fetchone()
+        team = conn.execute("select public.create_workspace('Team') as id").fetchone()
         assert team is not None
-        conn.execute(
-            "insert into public.workspace_members (workspace_id, user_id, role)"
-            " values (%s, %s, 'viewer')",
-            [team["id"], guest.caller.user_id],
-        )
+    add_member(conn, owner.caller, team["id"], guest.caller, "viewer")
+    with transaction_as(conn, owner.caller.as_writer()):
         conn.execute(
             "insert into public.sources (workspace_id, kind, platform, content_hash)"
             " values (%s, 'text', 'notes', repeat('b', 64))",
@@ -244,9 +244,7 @@ def test_shared_workspace_roles(conn: Connection, pair: tuple[Owner, Owner]) -> 
     )
     with transaction_as(conn, owner.caller):
         conn.execute(
-            "update public.workspace_members set role = 'editor' where workspace_id = %s"
-            " and user_id = %s",
-            [team["id"], guest.caller.user_id],
+            "select public.set_member_role(%s, %s, 'editor')", [team["id"], guest.caller.user_id]
         )
     assert (
         affected(
@@ -257,7 +255,7 @@ def test_shared_workspace_roles(conn: Connection, pair: tuple[Owner, Owner]) -> 
     # Removed from the team, the guest sees none of it.
     with transaction_as(conn, owner.caller):
         conn.execute(
-            "delete from public.workspace_members where user_id = %s", [guest.caller.user_id]
+            "select public.remove_workspace_member(%s, %s)", [team["id"], guest.caller.user_id]
         )
     assert rows(conn, guest.caller, "select id from public.workspaces") == [{"id": guest.workspace}]
 

@@ -21,6 +21,7 @@ from api.importers.model import Conversation, Message
 from api.pipeline.ingest import write_conversation
 from api.topics import terms
 from tests.conftest import FIXTURES
+from tests.membership import add_member
 from tests.test_api import auth, make_settings
 
 OPENAI_URL = "https://api.openai.com/v1/chat/completions"
@@ -151,12 +152,7 @@ def test_only_editors_summarise_and_strangers_see_nothing(
 ) -> None:
     owner, viewer, stranger = make_user(), make_user(), make_user()
     ws, source = make_source(conn, owner)
-    with transaction_as(conn, owner):
-        conn.execute(
-            "insert into public.workspace_members (workspace_id, user_id, role)"
-            " values (%s, %s, 'viewer')",
-            [ws, viewer.user_id],
-        )
+    add_member(conn, owner, ws, viewer, "viewer")
     url = f"/v1/sources/{source}/summary"
     denied = client.post(url, json={}, headers=auth(viewer))
     assert denied.status_code == 403

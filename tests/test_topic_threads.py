@@ -29,6 +29,7 @@ from api.pipeline.worker import thread_new_conversations
 from api.providers.chat import chat_model
 from api.topics import grouping
 from tests.conftest import FIXTURES
+from tests.membership import add_member
 from tests.test_api import auth, make_settings
 
 CORPUS = json.loads((FIXTURES / "topic_corpus.json").read_text())["topics"]
@@ -373,12 +374,7 @@ def test_threads_follow_workspace_membership(
     conn = module_conn
     owner, viewer, stranger = corpus.owner, make_user(), make_user()
     grouping.regroup(conn, owner, corpus.workspace, 0.3)
-    with transaction_as(conn, owner):
-        conn.execute(
-            "insert into public.workspace_members (workspace_id, user_id, role)"
-            " values (%s, %s, 'viewer')",
-            [corpus.workspace, viewer.user_id],
-        )
+    add_member(conn, owner, corpus.workspace, viewer, "viewer")
     threads = sorted({t for t in assignment(conn, corpus).values() if t})
     pair = [threads[0], threads[1]]
 

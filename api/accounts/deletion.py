@@ -22,7 +22,7 @@ def delete_user(conn: Connection, settings: Settings, user_id: UUID) -> bool:
     (SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY set) through Supabase Auth's admin API, which
     also ends their sessions; elsewhere (the local stack, plain PostgreSQL) the auth.users
     row directly."""
-    key = settings.supabase_service_role_key
+    key = settings.supabase_secret_key or settings.supabase_service_role_key
     if settings.supabase_url and key is not None:
         return _delete_through_auth(settings.supabase_url, key.get_secret_value(), user_id)
     return delete_auth_row(conn, user_id)
@@ -37,7 +37,9 @@ def delete_auth_row(conn: Connection, user_id: UUID | str) -> bool:
 
 def _delete_through_auth(supabase_url: str, service_key: str, user_id: UUID) -> bool:
     url = f"{supabase_url.rstrip('/')}/auth/v1/admin/users/{user_id}"
-    headers = {"apikey": service_key, "Authorization": f"Bearer {service_key}"}
+    headers = {"apikey": service_key}
+    if not service_key.startswith("sb_secret_"):  # a secret key is no JWT: apikey alone
+        headers["Authorization"] = f"Bearer {service_key}"
     try:
         response = httpx.delete(url, headers=headers, timeout=ADMIN_TIMEOUT_SECONDS)
     except httpx.HTTPError as exc:

@@ -67,9 +67,6 @@ def ensure_workspace(conn: Connection, caller: Caller, name: str) -> UUID:
     except KnitterError:
         pass
     with transaction_as(conn, caller):
-        row = conn.execute(
-            "insert into public.workspaces (name, owner_id) values (%s, auth.uid()) returning id",
-            [name],
-        ).fetchone()
+        row = conn.execute("select public.create_workspace(%s) as id", [name]).fetchone()
     assert row is not None
     return UUID(str(row["id"]))

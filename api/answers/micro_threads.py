@@ -58,8 +58,9 @@ def store(
     model: str | None,
     citations: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """Saves the thread as the caller (RLS: they must be able to read the passage)."""
-    with transaction_as(conn, caller):
+    """Saves the thread as the caller (RLS: they must be able to read the passage), in the
+    API's writer role: only the API stores answers attributed to a model."""
+    with transaction_as(conn, caller.as_writer()):
         row = conn.execute(
             """
             insert into public.micro_threads

@@ -72,7 +72,8 @@ def _store(
 ) -> Summary:
     """Writes the summary of the text and stores it in the row, as the caller."""
     summary, topics, model = write(text, chat)
-    with transaction_as(conn, caller):
+    # Summaries name the model that wrote them: the API's writer role alone stores them.
+    with transaction_as(conn, caller.as_writer()):
         row = conn.execute(
             sql.SQL(
                 "update {} set summary = %s, key_topics = %s, summary_model = %s,"

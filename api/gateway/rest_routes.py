@@ -22,6 +22,10 @@ from api.gateway.tokens import InvalidToken, TokenIssuer
 # Query parameters PostgREST reads itself; on GET every other one is an argument.
 RESERVED = {"select", "limit", "offset", "order", "columns", "on_conflict"}
 SINGLE_OBJECT = "application/vnd.pgrst.object+json"
+# Supabase sets these on the roles (`alter role anon set statement_timeout = '3s'`) and
+# PostgREST applies the role's settings in each transaction: nothing may pass locally that
+# Supabase would cancel. The service role has none.
+STATEMENT_TIMEOUTS = {"anon": "3s", "authenticated": "8s"}
 JSON_TYPE = "application/json; charset=utf-8"
 
 
@@ -99,6 +103,11 @@ def rest_router(pool: ConnectionPool[Connection], issuer: TokenIssuer) -> APIRou
                 )
             try:
                 with transaction_as(conn, caller):
+                    if caller.role in STATEMENT_TIMEOUTS:
+                        conn.execute(
+                            "select set_config('statement_timeout', %s, true)",
+                            [STATEMENT_TIMEOUTS[caller.role]],
+                        )
                     if function.read_only:  # GET never reaches here otherwise
                         conn.execute("set transaction read only")
                     conn.execute(

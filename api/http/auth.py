@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,6 +16,9 @@ from api.db.session import Caller
 
 AUDIENCE = "authenticated"
 ASYMMETRIC = {"ES256", "RS256", "EdDSA"}
+# Supabase's newer API keys are opaque strings, not JWTs: `sb_secret_…` replaces the
+# service-role key, `sb_publishable_…` the anon key.
+SECRET_KEY_PREFIX = "sb_secret_"  # noqa: S105 (a prefix, not a secret)
 # An unknown key id refetches the JWKS (key rotation), but not more often than this.
 JWKS_REFRESH_SECONDS = 60.0
 
@@ -27,6 +31,8 @@ class AuthError(Exception):
 class TokenVerifier:
     jwt_secret: str | None = field(default=None, repr=False)
     jwks_url: str | None = None
+    # The project's secret API keys (sb_secret_…), accepted where the service role is.
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=5.0))
     leeway_seconds: int = 10
     _keys: dict[str, jwt.PyJWK] = field(default_factory=dict, repr=False)
@@ -41,7 +47,11 @@ class TokenVerifier:
 
     def service(self, token: str) -> Caller:
         """The caller of an operator endpoint: the project's service-role key (or any token
-        with that role, such as a Database Webhook's)."""
+        with that role, such as a Database Webhook's), or one of its secret API keys."""
+        if token.startswith(SECRET_KEY_PREFIX):
+            if any(hmac.compare_digest(token.encode(), k.encode()) for k in self.secret_keys):
+                return Caller("service_role", {"role": "service_role"})
+            raise AuthError("this endpoint needs the service role")
         claims = self.verify(token, audience=None)
         if claims.get("role") != "service_role":
             raise AuthError("this endpoint needs the service role")

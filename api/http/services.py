@@ -81,7 +81,9 @@ class Services:
                 raise KnitterError(f"production needs {', '.join(missing)}")
         secret = settings.supabase_jwt_secret
         verifier = TokenVerifier(
-            jwt_secret=secret.get_secret_value() if secret else None, jwks_url=settings.jwks_url
+            jwt_secret=secret.get_secret_value() if secret else None,
+            jwks_url=settings.jwks_url,
+            secret_keys=settings.secret_api_keys(),
         )
         limiter = Limiter(
             key_func=rate_key,

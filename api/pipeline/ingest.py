@@ -84,7 +84,8 @@ def write_conversation(
     passages = passages_of(conversation)
     content_hash = conversation.content_hash()
     outcome: Outcome = "added"
-    with transaction_as(conn, caller):
+    # The API's writer role: passages are written only by the importers, within the limits.
+    with transaction_as(conn, caller.as_writer()):
         # Not waiting for the WAL flush of every source makes imports ~1.7x faster
         # (docs/PERFORMANCE.md); a crash can lose only the last sources, and re-importing
         # the same file adds exactly those.

@@ -39,7 +39,8 @@ def upload_inputs(name: str, data: bytes, limits: Limits) -> list[Input | ItemEr
 
 
 def create(conn: Connection, caller: Caller, workspace_id: UUID, items: int) -> dict[str, Any]:
-    with transaction_as(conn, caller):
+    # Job states are the API's to write (its writer role); RLS still checks the workspace.
+    with transaction_as(conn, caller.as_writer()):
         row = conn.execute(
             f"insert into public.import_jobs (workspace_id, items_total) values (%s, %s)"
             f" returning {JOB_COLUMNS}",
@@ -63,7 +64,7 @@ def get(conn: Connection, caller: Caller, job_id: UUID) -> dict[str, Any] | None
 def _save(
     conn: Connection, caller: Caller, job_id: UUID, report: ImportReport, done: int, status: str
 ) -> None:
-    with transaction_as(conn, caller):
+    with transaction_as(conn, caller.as_writer()):
         conn.execute(
             """
             update public.import_jobs set

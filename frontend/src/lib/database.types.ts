@@ -473,6 +473,50 @@ export type Database = {
           },
         ]
       }
+      workspace_invitations: {
+        Row: {
+          created_at: string
+          email: string | null
+          id: string
+          invited_by: string | null
+          responded_at: string | null
+          role: Database["public"]["Enums"]["workspace_role"]
+          status: string
+          user_id: string | null
+          workspace_id: string
+        }
+        Insert: {
+          created_at?: string
+          email?: string | null
+          id?: string
+          invited_by?: string | null
+          responded_at?: string | null
+          role?: Database["public"]["Enums"]["workspace_role"]
+          status?: string
+          user_id?: string | null
+          workspace_id: string
+        }
+        Update: {
+          created_at?: string
+          email?: string | null
+          id?: string
+          invited_by?: string | null
+          responded_at?: string | null
+          role?: Database["public"]["Enums"]["workspace_role"]
+          status?: string
+          user_id?: string | null
+          workspace_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "workspace_invitations_workspace_id_fkey"
+            columns: ["workspace_id"]
+            isOneToOne: false
+            referencedRelation: "workspaces"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       workspace_members: {
         Row: {
           created_at: string
@@ -545,9 +589,27 @@ export type Database = {
       [_ in never]: never
     }
     Functions: {
+      accept_invitation: {
+        Args: {
+          invitation_id: string
+        }
+        Returns: string
+      }
       clear_search_history: {
         Args: never
         Returns: number
+      }
+      create_workspace: {
+        Args: {
+          name: string
+        }
+        Returns: string
+      }
+      decline_invitation: {
+        Args: {
+          invitation_id: string
+        }
+        Returns: boolean
       }
       delete_source: {
         Args: {
@@ -588,6 +650,21 @@ export type Database = {
           semantic_score: number | null
         }[]
       }
+      invite_to_workspace: {
+        Args: {
+          workspace_id: string
+          email?: string | null
+          invitee_id?: string | null
+          role?: Database["public"]["Enums"]["workspace_role"]
+        }
+        Returns: string
+      }
+      leave_workspace: {
+        Args: {
+          workspace_id: string
+        }
+        Returns: boolean
+      }
       list_embedding_models: {
         Args: never
         Returns: {
@@ -596,6 +673,17 @@ export type Database = {
           name: string | null
           dims: number | null
           is_default: boolean | null
+        }[]
+      }
+      list_my_invitations: {
+        Args: never
+        Returns: {
+          id: string | null
+          workspace_id: string | null
+          workspace_name: string | null
+          role: Database["public"]["Enums"]["workspace_role"] | null
+          invited_by_email: string | null
+          created_at: string | null
         }[]
       }
       list_sources: {
@@ -637,6 +725,29 @@ export type Database = {
           summarized_at: string | null
         }[]
       }
+      list_workspace_invitations: {
+        Args: {
+          workspace_id: string
+        }
+        Returns: {
+          id: string | null
+          user_id: string | null
+          email: string | null
+          role: Database["public"]["Enums"]["workspace_role"] | null
+          created_at: string | null
+        }[]
+      }
+      list_workspace_members: {
+        Args: {
+          workspace_id: string
+        }
+        Returns: {
+          user_id: string | null
+          email: string | null
+          role: Database["public"]["Enums"]["workspace_role"] | null
+          joined_at: string | null
+        }[]
+      }
       list_workspaces: {
         Args: never
         Returns: {
@@ -654,10 +765,30 @@ export type Database = {
         }
         Returns: string
       }
+      remove_workspace_member: {
+        Args: {
+          workspace_id: string
+          member_id: string
+        }
+        Returns: boolean
+      }
       rename_topic_thread: {
         Args: {
           thread_id: string
           title: string
+        }
+        Returns: boolean
+      }
+      rename_workspace: {
+        Args: {
+          workspace_id: string
+          name: string
+        }
+        Returns: boolean
+      }
+      revoke_invitation: {
+        Args: {
+          invitation_id: string
         }
         Returns: boolean
       }
@@ -671,6 +802,14 @@ export type Database = {
           kind: string | null
           score: number | null
         }[]
+      }
+      set_member_role: {
+        Args: {
+          workspace_id: string
+          member_id: string
+          role: Database["public"]["Enums"]["workspace_role"]
+        }
+        Returns: boolean
       }
       set_thread_similarity: {
         Args: {

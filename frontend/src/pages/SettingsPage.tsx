@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useSession } from "../auth";
+import { WorkspacesSection } from "../components/WorkspacesSection";
 import { forgetKey, storedKey, storeKey, testKey, type Provider } from "../lib/api";
 import { formatWhen } from "../lib/format";
 import { useWorkspaces } from "../lib/queries";
@@ -154,6 +155,7 @@ export function SettingsPage() {
           </ul>
         )}
       </section>
+      <WorkspacesSection />
       <section className="card" aria-labelledby="models-title">
         <h2 id="models-title">Embedding model per workspace</h2>
         {workspaces.isError && <p role="alert" className="error">{workspaces.error.message}</p>}

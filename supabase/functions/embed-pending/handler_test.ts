@@ -5,12 +5,18 @@ import { type Fetch, handler } from "./handler.ts";
 const env = {
   KNITTER_API_URL: "https://api.knitter.test/",
   SUPABASE_SERVICE_ROLE_KEY: "service-key",
+  EMBED_WEBHOOK_SECRET: "webhook-secret",
 };
 
-function webhook(body: unknown, method = "POST"): Request {
+function webhook(
+  body: unknown,
+  method = "POST",
+  token: string | null = "webhook-secret",
+): Request {
   return new Request("http://localhost/embed-pending", {
     method,
     body: method === "POST" ? JSON.stringify(body) : undefined,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
   });
 }
 
@@ -92,4 +98,47 @@ Deno.test("API failures become 502 and configuration errors 500", async () => {
     Promise.reject(new TypeError("connection refused"));
   assertEquals((await handler(webhook(insert), env, unreachable)).status, 502);
   assertEquals((await handler(webhook(insert), {}, failing.fetch)).status, 500);
+});
+
+Deno.test("only the webhook's secret or the service key get through", async () => {
+  const api = replay(200, { embedded: 0, pending: 0, threaded: 0 });
+  for (const token of [null, "anon-key-jwt", "webhook-secre", "webhook-secret2"]) {
+    const response = await handler(webhook(insert, "POST", token), env, api.fetch);
+    assertEquals(response.status, 401);
+  }
+  assertEquals(api.calls.length, 0);
+  for (const token of ["webhook-secret", "service-key"]) {
+    const response = await handler(webhook(insert, "POST", token), env, api.fetch);
+    assertEquals(response.status, 200);
+  }
+  assertEquals(api.calls.length, 2);
+});
+
+Deno.test("a burst of inserts drains once, and once more for what came meanwhile", async () => {
+  const calls: string[] = [];
+  let release: () => void = () => {};
+  const slow: Fetch = (url) => {
+    calls.push(url);
+    return new Promise((resolve) => {
+      release = () =>
+        resolve(new Response(JSON.stringify({ embedded: 5, pending: 0, threaded: 0 })));
+    });
+  };
+  const first = handler(webhook(insert), env, slow);
+  await new Promise((r) => setTimeout(r, 0));
+  const joined = await Promise.all(
+    Array.from({ length: 20 }, () => handler(webhook(insert), env, slow)),
+  );
+  assertEquals(joined.map((r) => r.status), Array(20).fill(202));
+  assertEquals(calls.length, 1);
+  release();
+  await new Promise((r) => setTimeout(r, 0));
+  assertEquals(calls.length, 2); // one more round for the rows of the burst
+  release();
+  assertEquals((await first).status, 200);
+  assertEquals(calls.length, 2);
+  // Quiet again: the next insert starts a new drain.
+  const api = replay(200, { embedded: 1, pending: 0, threaded: 0 });
+  assertEquals((await handler(webhook(insert), env, api.fetch)).status, 200);
+  assertEquals(api.calls.length, 1);
 });
