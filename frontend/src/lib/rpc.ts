@@ -12,7 +12,7 @@ export type RpcRow<F extends RpcName> = RpcReturns<F> extends readonly (infer Ro
 /** PostgreSQL records no nullability for the columns of `returns table (...)`, so the
  * generated rows type each one as nullable; these name the columns the query never leaves
  * null (a renamed column fails the type check here). */
-type Present<Row, K extends keyof Row> = {
+export type Present<Row, K extends keyof Row> = {
   [P in keyof Row]: P extends K ? NonNullable<Row[P]> : Row[P];
 };
 
@@ -49,7 +49,7 @@ export type TopicThreadSettingsRow = Present<RpcRow<"topic_thread_settings">, "s
 export type ThreadSourceRow = Present<RpcRow<"topic_thread_sources">, SourceColumns | "key_topics">;
 
 /** Calls an RPC with the arguments its signature takes; T narrows the result (see Present). */
-async function call<F extends RpcName, T = RpcReturns<F>>(fn: F, args?: RpcArgs<F>): Promise<T> {
+export async function call<F extends RpcName, T = RpcReturns<F>>(fn: F, args?: RpcArgs<F>): Promise<T> {
   const { data, error } = await supabase().rpc(fn, args);
   if (error) throw new Error(error.message || `${fn} failed`);
   return data as T;
