@@ -16,6 +16,7 @@ from api.config import Settings
 from api.db.embedded import EmbeddedPostgres
 from api.db.session import Caller, Connection
 from api.embeddings.cache import EmbeddingCache
+from api.embeddings.catalog import register_server_models
 from api.errors import KnitterError
 from api.http.auth import TokenVerifier
 from api.pipeline.worker import EmbeddingWorker
@@ -110,6 +111,8 @@ class Services:
                 migrate(conn)
         self.pool = connection_pool(url, settings, "knitter")
         self.pool.open(wait=True)
+        with self.pool.connection() as conn:  # what the server can embed with, offered
+            register_server_models(conn, settings)
         if settings.database_read_url:
             self.read_pool = connection_pool(settings.database_read_url, settings, "knitter-read")
             self.read_pool.open(wait=True)
