@@ -18,6 +18,7 @@ import pytest
 import respx
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api.cli import cli
 from api.config import Settings
@@ -92,8 +93,8 @@ def keyed(db_url: str, conn: Connection) -> Settings:
     settings = Settings(
         environment="test",
         database_url=db_url,
-        openai_api_key=OPENAI_KEY,
-        gemini_api_key=GEMINI_KEY,
+        openai_api_key=SecretStr(OPENAI_KEY),
+        gemini_api_key=SecretStr(GEMINI_KEY),
     )
     catalog.register_server_models(conn, settings)
     return settings
