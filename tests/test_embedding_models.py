@@ -30,6 +30,7 @@ from api.http.app import create_app
 from api.pipeline.embedding_queue import ModelUnavailable, drain, embed_batch, pending_count
 from api.pipeline.ingest import import_paths
 from api.search.hybrid import SearchRequest, embed_query, search
+from api.topics import grouping
 from tests.conftest import FIXTURES
 from tests.test_api import auth, make_settings
 
@@ -256,6 +257,7 @@ def test_switching_re_embeds_in_the_background_and_search_moves_when_complete(
     local, openai = model_id(conn, "local"), model_id(conn, "openai")
     used, found = semantic_search(conn, me, ws, "feeding a starter")
     assert used == local and found[0]["source_title"] == "Sourdough"
+    assert grouping.assign_new(conn, me, ws) == len(NOTES)
 
     done = catalog.switch(conn, me, keyed, ws, openai)
     assert (done.model.id, done.next_model and done.next_model.id) == (local, openai)
@@ -278,6 +280,13 @@ def test_switching_re_embeds_in_the_background_and_search_moves_when_complete(
     used, found = semantic_search(conn, me, ws, NOTES["tides.md"])
     assert used == openai and len(found) == len(NOTES)
     assert found[0]["source_title"] == "Tides"  # the same text, the same fake vector
+    # The topic threads moved to the new model's space with it.
+    threads = conn.execute(
+        "select model_id, extensions.vector_dims(centroid) as dims from public.topic_threads"
+        " where workspace_id = %s",
+        [ws],
+    ).fetchall()
+    assert threads and {(t["model_id"], t["dims"]) for t in threads} == {(openai, 1536)}
 
 
 def test_switching_back_mid_way_cancels_and_keeps_what_was_made(

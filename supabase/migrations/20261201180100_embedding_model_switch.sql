@@ -2,8 +2,9 @@
 -- next_embedding_model_id and queues every passage without a vector of that model; new
 -- passages are queued for both models meanwhile; search keeps embedding_model_id, whose
 -- vectors are complete. When the worker deletes the workspace's last queue row of the new
--- model (in the transaction that stores its vector), the models swap. Switching back, or
--- to a third model, mid-way drops the queue rows of the one given up.
+-- model (in the transaction that stores its vector), the models swap and the workspace's
+-- topic threads get centroids in the new model's space. Switching back, or to a third
+-- model, mid-way drops the queue rows of the one given up.
 set local lock_timeout = '5s';
 
 -- New passages are queued for the workspace's model and, during a switch, the next one.
@@ -52,6 +53,10 @@ begin
       -- Passages still waiting for the old model are not needed any more.
       delete from public.embedding_queue q
       where q.workspace_id = ws.id and q.model_id = ws.old_model;
+      -- Topic threads move to the new model's space, so new conversations still join them.
+      perform private.refresh_thread_centroids(array(
+        select t.id from public.topic_threads t where t.workspace_id = ws.id
+      ));
     end if;
   end loop;
 end
