@@ -8,6 +8,8 @@ to a path); OpenAI and Gemini are replayed with respx from their fixtures' shape
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -470,3 +472,77 @@ def test_the_cli_lists_models_and_switches(
     assert unknown.output.startswith("Error: no embedding model 'no-such-model'; registered:")
     refused = runner.invoke(cli, [*switch, "gemini-embedding-001"])
     assert refused.exit_code == 1 and "needs the server's gemini key" in refused.output
+
+
+def test_two_workers_finishing_at_once_still_switch(
+    conn: Connection, db_url: str, make_user: Callable[[], Caller]
+) -> None:
+    """Two workers each delete one of the last two queue rows in overlapping transactions:
+    neither sees the other's delete before it commits, so without the workspace lock in
+    finish_embedding_switches the switch would never complete."""
+    me = make_user()
+    ws = workspace_of(conn, me)
+    with transaction_as(conn, Caller.service()):
+        target = conn.execute(
+            "insert into public.embedding_models (provider, name, dims)"
+            " values ('test', %s, 3) returning id",
+            [f"race-{uuid.uuid4().hex[:8]}"],
+        ).fetchone()
+        source = conn.execute(
+            "insert into public.sources (workspace_id, created_by, kind, platform, title,"
+            " content_hash) values (%s, %s, 'text', 'notes', 'race', %s) returning id",
+            [ws, me.user_id, uuid.uuid4().hex * 2],
+        ).fetchone()
+        assert target is not None and source is not None
+        chunks = [
+            conn.execute(
+                "insert into public.chunks (source_id, workspace_id, message_index, chunk_index,"
+                " role, content, token_count) values (%s, %s, 0, %s, 'document', %s, 2)"
+                " returning id",
+                [source["id"], ws, n, f"passage {n}"],
+            ).fetchone()["id"]  # type: ignore[index]
+            for n in range(2)
+        ]
+    with transaction_as(conn, me):
+        conn.execute("select public.set_workspace_embedding_model(%s, %s)", [ws, target["id"]])
+
+    def worker_delete(c: Connection, chunk: int) -> None:
+        c.execute("set local role service_role")
+        c.execute(
+            "insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
+            " values (%s, %s, %s, '[1,0,0]')",
+            [chunk, target["id"], ws],
+        )
+        c.execute(
+            "delete from public.embedding_queue where chunk_id = %s and model_id = %s",
+            [chunk, target["id"]],
+        )
+
+    with connect(db_url) as first, connect(db_url) as second:
+        worker_delete(first, chunks[0])  # its transaction stays open
+        second_pid = second.info.backend_pid
+
+        def second_worker() -> None:
+            worker_delete(second, chunks[1])
+            second.commit()
+
+        done = threading.Thread(target=second_worker)
+        done.start()
+        # The second waits for the workspace row the first locked; then the first commits.
+        for _ in range(600):
+            waiting = conn.execute(
+                "select wait_event_type from pg_stat_activity where pid = %s", [second_pid]
+            ).fetchone()
+            if waiting and waiting["wait_event_type"] == "Lock":
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the second worker never waited for the first")
+        first.commit()
+        done.join(timeout=60)
+        assert not done.is_alive()
+    row = conn.execute(
+        "select embedding_model_id, next_embedding_model_id from public.workspaces where id = %s",
+        [ws],
+    ).fetchone()
+    assert row == {"embedding_model_id": target["id"], "next_embedding_model_id": None}
