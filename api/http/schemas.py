@@ -164,7 +164,9 @@ class ImportJob(BaseModel):
     passages: int
     errors: list[ImportError_]
     embedding_pending: int = Field(
-        default=0, description="Passages of the workspace still waiting for an embedding."
+        default=0,
+        description="Passages of the workspace still waiting for an embedding with the model "
+        "search uses (re-embedding for a switch of model under way is not counted).",
     )
     created_at: datetime
     started_at: datetime | None

@@ -10,7 +10,7 @@ from slowapi import Limiter
 
 from api.config import Settings
 from api.embeddings import catalog
-from api.http.dependencies import CallerDep, DbDep
+from api.http.dependencies import CallerDep, DbDep, ServicesDep
 from api.http.schemas import (
     EmbeddingModelBody,
     EmbeddingModelResponse,
@@ -32,12 +32,13 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
     )
     @limiter.limit(settings.rate_limit)
     def list_models(
-        request: Request, caller: CallerDep, conn: DbDep
+        request: Request, caller: CallerDep, conn: DbDep, svc: ServicesDep
     ) -> list[EmbeddingModelResponse]:
         """Every registered model (the server registers the local default, the
         `KNITTER_LOCAL_MODEL` one, and OpenAI's text-embedding-3-small and Gemini's
         gemini-embedding-001 at 768 dimensions when it has their keys), the default of new
         workspaces first, each marked `available` when this server can embed with it now."""
+        svc.register_models(conn)
         return [
             EmbeddingModelResponse.model_validate(asdict(m))
             for m in catalog.list_models(conn, caller, settings)
@@ -68,6 +69,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         body: EmbeddingModelBody,
         caller: CallerDep,
         conn: DbDep,
+        svc: ServicesDep,
     ) -> EmbeddingStatusResponse:
         """Queues the workspace's passages for the model; the embedding worker embeds them
         in the background (follow it with GET). Search keeps the current model until every
@@ -75,6 +77,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         model cancels a switch under way; vectors already made are kept, so switching back
         to a model re-embeds only what it lacks. Editors and owners only (403 for viewers,
         404 for non-members); `400` for a model this server cannot embed with."""
+        svc.register_models(conn)
         return _status(catalog.switch(conn, caller, settings, workspace_id, body.model_id))
 
     return api
