@@ -34,7 +34,7 @@ from api.pipeline.ingest import import_paths
 from api.search.hybrid import SearchRequest, embed_query, search
 from api.topics import grouping
 from tests.conftest import FIXTURES
-from tests.test_api import auth, make_settings
+from tests.test_api import auth, make_settings, upload
 
 OPENAI_KEY = "sk-test-knitter-0123456789abcdef"
 GEMINI_KEY = "AIza-test-knitter-0123456789abcdef"
@@ -436,6 +436,30 @@ def test_the_api_lists_models_and_switches_a_workspace(
         assert client.get(path, headers=auth(viewer)).json() == status
         back = client.put(path, json={"model_id": status["model"]["id"]}, headers=auth(owner))
         assert back.json()["next_model"] is None
+
+        # Switched through the RPC to a model no server can embed with, the passages wait
+        # for it; an import job counts only what the model search uses still lacks.
+        with transaction_as(conn, Caller.service()):
+            stuck = conn.execute(
+                "insert into public.embedding_models (provider, name, dims)"
+                " values ('test', %s, 3) returning id",
+                [f"stuck-{uuid.uuid4().hex[:8]}"],
+            ).fetchone()
+        assert stuck is not None
+        with transaction_as(conn, owner):
+            conn.execute("select public.set_workspace_embedding_model(%s, %s)", [ws, stuck["id"]])
+        note = tmp_path / "late.md"
+        note.write_text("# Lanterns\n\nA paper lantern needs a steady candle.")
+        job = upload(client, owner, note)
+        for _ in range(300):
+            job = client.get(f"/v1/imports/{job['id']}", headers=auth(owner)).json()
+            if job["status"] == "succeeded" and job["embedding_pending"] == 0:
+                break
+            time.sleep(0.1)
+        assert (job["status"], job["embedding_pending"]) == ("succeeded", 0)
+        waiting = client.get(path, headers=auth(owner)).json()
+        assert waiting["next_model"]["id"] == stuck["id"]
+        assert (waiting["embedded"], waiting["passages"]) == (0, len(NOTES) + 1)
 
 
 def test_the_cli_lists_models_and_switches(
