@@ -570,3 +570,62 @@ def test_two_workers_finishing_at_once_still_switch(
         [ws],
     ).fetchone()
     assert row == {"embedding_model_id": target["id"], "next_embedding_model_id": None}
+
+
+def test_a_switch_waits_for_an_import_in_flight_and_queues_its_passages(
+    conn: Connection, db_url: str, make_user: Callable[[], Caller]
+) -> None:
+    """An import writes its source (whose foreign key locks the workspace row, KEY SHARE)
+    and passages in one transaction; the switch locks the row FOR UPDATE, so it waits for
+    the import and then sees its passages: none is left without the new model."""
+    me = make_user()
+    ws = workspace_of(conn, me)
+    with transaction_as(conn, Caller.service()):
+        target = conn.execute(
+            "insert into public.embedding_models (provider, name, dims)"
+            " values ('test', %s, 3) returning id",
+            [f"inflight-{uuid.uuid4().hex[:8]}"],
+        ).fetchone()
+    assert target is not None
+    with connect(db_url) as importing, connect(db_url) as switching:
+        importing.execute("set local role service_role")
+        source = importing.execute(
+            "insert into public.sources (workspace_id, created_by, kind, platform, title,"
+            " content_hash) values (%s, %s, 'text', 'notes', 'in flight', %s) returning id",
+            [ws, me.user_id, uuid.uuid4().hex * 2],
+        ).fetchone()
+        assert source is not None
+        chunk = importing.execute(
+            "insert into public.chunks (source_id, workspace_id, message_index, chunk_index,"
+            " role, content, token_count) values (%s, %s, 0, 0, 'document', 'late', 1)"
+            " returning id",
+            [source["id"], ws],
+        ).fetchone()
+        assert chunk is not None
+        switcher_pid = switching.info.backend_pid
+
+        def switch() -> None:
+            with transaction_as(switching, me):
+                switching.execute(
+                    "select public.set_workspace_embedding_model(%s, %s)", [ws, target["id"]]
+                )
+
+        done = threading.Thread(target=switch)
+        done.start()
+        for _ in range(600):
+            waiting = conn.execute(
+                "select wait_event_type from pg_stat_activity where pid = %s", [switcher_pid]
+            ).fetchone()
+            if waiting and waiting["wait_event_type"] == "Lock":
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the switch did not wait for the import in flight")
+        importing.commit()
+        done.join(timeout=60)
+        assert not done.is_alive()
+    queued = conn.execute(
+        "select model_id from public.embedding_queue where chunk_id = %s order by model_id",
+        [chunk["id"]],
+    ).fetchall()
+    assert {"model_id": target["id"]} in queued
