@@ -106,6 +106,9 @@ begin
   if not exists (select from public.embedding_models m where m.id = target) then
     raise exception 'embedding model % does not exist', target using errcode = '22023';
   end if;
+  -- For update: waits for imports in flight (their source's foreign key holds a key-share
+  -- lock on this row), so the queueing below sees their passages, and later ones see the
+  -- next model when their passages are queued.
   select w.embedding_model_id as current_model, w.next_embedding_model_id as next_model
   into ws
   from public.workspaces w where w.id = ws_id
