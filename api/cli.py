@@ -21,7 +21,8 @@ from api.answers import answering
 from api.config import Settings
 from api.db.local import database, embedded_server, local_encryption_key
 from api.db.migrate import migrate as apply_migrations
-from api.db.session import Connection, transaction_as
+from api.db.session import Caller, Connection, transaction_as
+from api.embeddings import catalog
 from api.errors import KnitterError
 from api.pipeline.embedding_queue import KeyFor, drain, pending_count
 from api.pipeline.ingest import ImportReport, import_paths
@@ -96,6 +97,7 @@ def import_(
     item failed; the others are imported.
     """
     with database(settings) as conn:
+        catalog.register_server_models(conn, settings)  # new workspaces get KNITTER_LOCAL_MODEL
         caller = caller_for(conn, email, create=True)
         ws = ensure_workspace(conn, caller, workspace) if workspace else workspace_id(conn, caller)
         report = import_paths(conn, caller, ws, paths, on_progress=_import_progress)
@@ -302,6 +304,74 @@ def threads_command(
         click.echo(
             click.style(row["title"] or "Untitled", bold=True)
             + click.style(f"  [{stats}]", dim=True)
+        )
+
+
+@cli.command("models")
+@click.option("--json", "as_json", is_flag=True, help="Print the models as a JSON array.")
+@click.pass_obj
+def models_command(settings: Settings, as_json: bool) -> None:
+    """List the embedding models a workspace can use.
+
+    Registers the models this configuration can embed with first: the local default
+    (all-MiniLM-L6-v2), the KNITTER_LOCAL_MODEL one (the default of new workspaces), and
+    OpenAI's text-embedding-3-small and Gemini's gemini-embedding-001 (768 dimensions)
+    when OPENAI_API_KEY or GEMINI_API_KEY is set.
+    """
+    with database(settings) as conn:
+        catalog.register_server_models(conn, settings)
+        models = catalog.list_models(conn, Caller.service(), settings)
+    if as_json:
+        click.echo(json.dumps([{**vars(m), "label": m.label} for m in models], indent=2))
+        return
+    for m in models:
+        notes = [n for n, on in (("default", m.is_default), ("unavailable", not m.available)) if on]
+        click.echo(
+            f"{m.id:>4}  {m.provider}:{m.name}  {m.dims}d"
+            + (f"  ({', '.join(notes)})" if notes else "")
+        )
+
+
+@cli.group("workspace")
+def workspace_group() -> None:
+    """A workspace's settings."""
+
+
+@workspace_group.command("model")
+@click.argument("name", required=False)
+@click.option("--user", "email", required=True, help="As this user (email).")
+@click.option("--workspace", help="Workspace name; default: personal.")
+@click.option("--wait", is_flag=True, help="Re-embed here and now, with a progress bar.")
+@click.pass_obj
+def workspace_model(
+    settings: Settings, name: str | None, email: str, workspace: str | None, wait: bool
+) -> None:
+    """Show the workspace's embedding model, or switch it to NAME (an id, a name, or
+    provider:name from `knitter models`).
+
+    Switching queues every passage for the new model; the embedding worker (`knitter dev`,
+    the API) re-embeds them in the background, or --wait does it here. Search keeps the
+    current model until every passage has a vector of the new one. The current model's
+    name cancels a switch under way. Editors and owners only.
+    """
+    with database(settings) as conn:
+        catalog.register_server_models(conn, settings)
+        caller = caller_for(conn, email)
+        ws = workspace_id(conn, caller, workspace)
+        if name is not None:
+            model = catalog.find_model(catalog.list_models(conn, caller, settings), name)
+            catalog.switch(conn, caller, settings, ws, model.id)
+            if wait:
+                keyring = Keyring.from_settings(settings)
+                _embed_pending(
+                    conn, ws, lambda p: resolve(conn, keyring, settings, caller.user_id, p)
+                )
+        done = catalog.status(conn, caller, settings, ws)
+    click.echo(f"model: {done.model.label}")
+    if done.next_model is not None:
+        click.echo(
+            f"re-embedding {done.embedded} / {done.passages} with {done.next_model.label};"
+            " search uses the model above until every passage is done"
         )
 
 

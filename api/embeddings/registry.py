@@ -88,9 +88,12 @@ def get_model(
     return factory(ModelSpec(provider, name, dims), api_key)
 
 
-def register_model(conn: Connection, model: EmbeddingModel) -> int:
+def register_model(conn: Connection, model: EmbeddingModel | ModelSpec) -> int:
     """The model's id in `embedding_models`, registering it (and so creating its HNSW
-    index) the first time."""
+    index) the first time. A spec must give its dims. Runs in its own transaction, as the
+    service role."""
+    if model.dims is None:
+        raise KnitterError(f"registering {model.name} needs its number of dimensions")
     with transaction_as(conn, Caller.service()):
         row = conn.execute(
             """

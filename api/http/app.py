@@ -25,6 +25,7 @@ from api.http.routes import (
     account,
     ask,
     embed,
+    embedding_models,
     health,
     history,
     imports,
@@ -117,7 +118,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _error_handlers(app)
     app.include_router(health.api)
     app.include_router(queue.api)
-    for module in (imports, search, embed, keys, history, account, ask, micro_threads, threads):
+    for module in (
+        imports,
+        search,
+        embed,
+        embedding_models,
+        keys,
+        history,
+        account,
+        ask,
+        micro_threads,
+        threads,
+    ):
         app.include_router(module.router(svc.limiter, settings))
     return app
 

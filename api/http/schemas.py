@@ -164,7 +164,9 @@ class ImportJob(BaseModel):
     passages: int
     errors: list[ImportError_]
     embedding_pending: int = Field(
-        default=0, description="Passages of the workspace still waiting for an embedding."
+        default=0,
+        description="Passages of the workspace still waiting for an embedding with the model "
+        "search uses (re-embedding for a switch of model under way is not counted).",
     )
     created_at: datetime
     started_at: datetime | None
@@ -364,3 +366,35 @@ class RegroupResponse(BaseModel):
     conversations: int = Field(description="Conversations now in a thread.")
     similarity: float
     unthreaded: int = Field(description="Conversations still waiting for their embeddings.")
+
+
+class EmbeddingModelResponse(BaseModel):
+    id: int
+    provider: str = Field(examples=["local"])
+    name: str = Field(examples=["all-MiniLM-L6-v2"])
+    dims: int = Field(examples=[384])
+    is_default: bool = Field(description="The model new workspaces start with.")
+    available: bool = Field(
+        description="This server can embed with it now: a local model it has, or a remote "
+        "one it holds the provider's key for (OPENAI_API_KEY, GEMINI_API_KEY)."
+    )
+
+
+class EmbeddingModelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_id: int = Field(description="An id from GET /v1/embedding-models.")
+
+
+class EmbeddingStatusResponse(BaseModel):
+    workspace_id: UUID
+    model: EmbeddingModelResponse = Field(description="The model search uses now.")
+    next_model: EmbeddingModelResponse | None = Field(
+        description="The model the workspace is switching to; search moves to it once every "
+        "passage has its vector. Null when no switch is under way."
+    )
+    passages: int = Field(description="The workspace's passages.")
+    embedded: int = Field(
+        description="How many have a vector of next_model (of model when no switch is under "
+        "way): re-embedding `embedded` / `passages`."
+    )

@@ -3,8 +3,10 @@ verifier, the keyring and the rate limiter. Built once per app, closed on shutdo
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
+import psycopg
 import redis
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -16,9 +18,12 @@ from api.config import Settings
 from api.db.embedded import EmbeddedPostgres
 from api.db.session import Caller, Connection
 from api.embeddings.cache import EmbeddingCache
+from api.embeddings.catalog import register_server_models
 from api.errors import KnitterError
 from api.http.auth import TokenVerifier
 from api.pipeline.worker import EmbeddingWorker
+
+log = logging.getLogger("knitter.api")
 
 
 def rate_key(request: Request) -> str:
@@ -59,6 +64,7 @@ class Services:
     embedded: EmbeddedPostgres | None = None
     worker: EmbeddingWorker | None = None
     cache: EmbeddingCache = field(init=False)
+    models_registered: bool = field(default=False, init=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -112,6 +118,11 @@ class Services:
                 migrate(conn)
         self.pool = connection_pool(url, settings, "knitter")
         self.pool.open(wait=True)
+        try:
+            with self.pool.connection() as conn:
+                self.register_models(conn)
+        except psycopg.Error as exc:  # serve anyway: /health reports the database
+            log.warning("embedding models not registered yet: %s", exc)
         if settings.database_read_url:
             self.read_pool = connection_pool(settings.database_read_url, settings, "knitter-read")
             self.read_pool.open(wait=True)
@@ -121,6 +132,13 @@ class Services:
         if settings.embed_worker:
             self.worker = EmbeddingWorker(self.pool, settings)
             self.worker.start()
+
+    def register_models(self, conn: Connection) -> None:
+        """Offers every model this server can embed with (once per process; again after a
+        start without the database)."""
+        if not self.models_registered:
+            register_server_models(conn, self.settings)
+            self.models_registered = True
 
     def close(self) -> None:
         if self.worker is not None:

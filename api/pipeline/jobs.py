@@ -53,8 +53,11 @@ def create(conn: Connection, caller: Caller, workspace_id: UUID, items: int) -> 
 def get(conn: Connection, caller: Caller, job_id: UUID) -> dict[str, Any] | None:
     with transaction_as(conn, caller):
         row = conn.execute(
+            # Waiting for the model search uses: a switch of model under way is not counted.
             f"select {JOB_COLUMNS}, (select count(*) from public.embedding_queue q"
-            "  where q.workspace_id = j.workspace_id) as embedding_pending"
+            "  join public.workspaces w on w.id = q.workspace_id"
+            "  where q.workspace_id = j.workspace_id and q.model_id = w.embedding_model_id)"
+            " as embedding_pending"
             " from public.import_jobs j where j.id = %s",
             [job_id],
         ).fetchone()

@@ -116,7 +116,8 @@ def _centroids(conn: Connection, source_ids: Sequence[UUID]) -> tuple[list[UUID]
 
 def _embedded_sources(conn: Connection, workspace_id: UUID, *, unthreaded: bool) -> list[UUID]:
     """The workspace's conversations with every passage embedded under its model, newest
-    first (those still queued get their thread once embedded)."""
+    first (those still queued get their thread once embedded; a switch of model under way
+    holds none back)."""
     rows = conn.execute(
         """
         select s.id
@@ -132,7 +133,8 @@ def _embedded_sources(conn: Connection, workspace_id: UUID, *, unthreaded: bool)
           )
           and not exists (
             select from public.chunks c
-            join public.embedding_queue q on q.chunk_id = c.id
+            join public.embedding_queue q
+              on q.chunk_id = c.id and q.model_id = w.embedding_model_id
             where c.source_id = s.id
           )
         order by coalesce(s.started_at, s.imported_at) desc, s.id

@@ -132,6 +132,28 @@ export function testKey(provider: Provider): Promise<KeyTest> {
   return apiFetch<KeyTest>(`/v1/keys/${provider}/test`, { method: "POST" });
 }
 
+// --- embedding models -----------------------------------------------------------------
+
+/** `available`: the server can embed with it now (a local model it has, a remote one it has a key for). */
+export type EmbeddingModel = Schemas["EmbeddingModelResponse"];
+/** `model` is what search uses now; `next_model` what the workspace is switching to. */
+export type EmbeddingStatus = Schemas["EmbeddingStatusResponse"];
+
+export function listEmbeddingModels(): Promise<EmbeddingModel[]> {
+  return apiFetch<EmbeddingModel[]>("/v1/embedding-models");
+}
+
+export function embeddingStatus(workspaceId: string): Promise<EmbeddingStatus> {
+  return apiFetch<EmbeddingStatus>(`/v1/workspaces/${encodeURIComponent(workspaceId)}/embedding-model`);
+}
+
+export function switchEmbeddingModel(workspaceId: string, modelId: number): Promise<EmbeddingStatus> {
+  return apiFetch<EmbeddingStatus>(`/v1/workspaces/${encodeURIComponent(workspaceId)}/embedding-model`, {
+    method: "PUT",
+    body: JSON.stringify({ model_id: modelId } satisfies Schemas["EmbeddingModelBody"]),
+  });
+}
+
 // --- answers --------------------------------------------------------------------------
 
 /** A numbered passage an answer may cite as "[n]". */

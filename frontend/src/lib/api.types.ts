@@ -105,6 +105,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/embedding-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the embedding models
+         * @description Every registered model (the server registers the local default, the
+         *     `KNITTER_LOCAL_MODEL` one, and OpenAI's text-embedding-3-small and Gemini's
+         *     gemini-embedding-001 at 768 dimensions when it has their keys), the default of new
+         *     workspaces first, each marked `available` when this server can embed with it now.
+         */
+        get: operations["list_models_v1_embedding_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/export": {
         parameters: {
             query?: never;
@@ -345,6 +368,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workspaces/{workspace_id}/embedding-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A workspace's embedding model and re-embedding progress
+         * @description The model search uses, the one the workspace is switching to (if any) and how
+         *     many of its passages have that model's vector. Members only (404 otherwise).
+         */
+        get: operations["get_status_v1_workspaces__workspace_id__embedding_model_get"];
+        /**
+         * Switch a workspace's embedding model
+         * @description Queues the workspace's passages for the model; the embedding worker embeds them
+         *     in the background (follow it with GET). Search keeps the current model until every
+         *     passage has a vector of the new one, then uses the new one. Naming the current
+         *     model cancels a switch under way; vectors already made are kept, so switching back
+         *     to a model re-embeds only what it lacks. Editors and owners only (403 for viewers,
+         *     404 for non-members); `400` for a model this server cannot embed with.
+         */
+        put: operations["switch_v1_workspaces__workspace_id__embedding_model_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/workspaces/{workspace_id}/threads/regroup": {
         parameters: {
             query?: never;
@@ -527,6 +580,66 @@ export interface components {
             /** Provider */
             provider: string;
         };
+        /** EmbeddingModelBody */
+        EmbeddingModelBody: {
+            /**
+             * Model Id
+             * @description An id from GET /v1/embedding-models.
+             */
+            model_id: number;
+        };
+        /** EmbeddingModelResponse */
+        EmbeddingModelResponse: {
+            /**
+             * Available
+             * @description This server can embed with it now: a local model it has, or a remote one it holds the provider's key for (OPENAI_API_KEY, GEMINI_API_KEY).
+             */
+            available: boolean;
+            /**
+             * Dims
+             * @example 384
+             */
+            dims: number;
+            /** Id */
+            id: number;
+            /**
+             * Is Default
+             * @description The model new workspaces start with.
+             */
+            is_default: boolean;
+            /**
+             * Name
+             * @example all-MiniLM-L6-v2
+             */
+            name: string;
+            /**
+             * Provider
+             * @example local
+             */
+            provider: string;
+        };
+        /** EmbeddingStatusResponse */
+        EmbeddingStatusResponse: {
+            /**
+             * Embedded
+             * @description How many have a vector of next_model (of model when no switch is under way): re-embedding `embedded` / `passages`.
+             */
+            embedded: number;
+            /** @description The model search uses now. */
+            model: components["schemas"]["EmbeddingModelResponse"];
+            /** @description The model the workspace is switching to; search moves to it once every passage has its vector. Null when no switch is under way. */
+            next_model: components["schemas"]["EmbeddingModelResponse"] | null;
+            /**
+             * Passages
+             * @description The workspace's passages.
+             */
+            passages: number;
+            /**
+             * Workspace Id
+             * Format: uuid
+             */
+            workspace_id: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -594,7 +707,7 @@ export interface components {
             created_at: string;
             /**
              * Embedding Pending
-             * @description Passages of the workspace still waiting for an embedding.
+             * @description Passages of the workspace still waiting for an embedding with the model search uses (re-embedding for a switch of model under way is not counted).
              * @default 0
              */
             embedding_pending: number;
@@ -1110,6 +1223,26 @@ export interface operations {
             };
         };
     };
+    list_models_v1_embedding_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingModelResponse"][];
+                };
+            };
+        };
+    };
     export_route_v1_export_get: {
         parameters: {
             query?: {
@@ -1620,6 +1753,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SummaryResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_status_v1_workspaces__workspace_id__embedding_model_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingStatusResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    switch_v1_workspaces__workspace_id__embedding_model_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbeddingModelBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingStatusResponse"];
                 };
             };
             /** @description Validation Error */

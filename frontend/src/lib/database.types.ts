@@ -553,6 +553,7 @@ export type Database = {
           id: string
           is_personal: boolean
           name: string
+          next_embedding_model_id: number | null
           owner_id: string
           thread_similarity: number
         }
@@ -562,6 +563,7 @@ export type Database = {
           id?: string
           is_personal?: boolean
           name: string
+          next_embedding_model_id?: number | null
           owner_id: string
           thread_similarity?: number
         }
@@ -571,6 +573,7 @@ export type Database = {
           id?: string
           is_personal?: boolean
           name?: string
+          next_embedding_model_id?: number | null
           owner_id?: string
           thread_similarity?: number
         }
@@ -578,6 +581,13 @@ export type Database = {
           {
             foreignKeyName: "workspaces_embedding_model_id_fkey"
             columns: ["embedding_model_id"]
+            isOneToOne: false
+            referencedRelation: "embedding_models"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "workspaces_next_embedding_model_fk"
+            columns: ["next_embedding_model_id"]
             isOneToOne: false
             referencedRelation: "embedding_models"
             referencedColumns: ["id"]
@@ -887,6 +897,17 @@ export type Database = {
           passages: number | null
           summary: string | null
           key_topics: string[] | null
+        }[]
+      }
+      workspace_embedding_status: {
+        Args: {
+          workspace_id: string
+        }
+        Returns: {
+          model_id: number | null
+          next_model_id: number | null
+          passages: number | null
+          embedded: number | null
         }[]
       }
     }

@@ -26,10 +26,6 @@ export type WorkspaceRow = Present<
   RpcRow<"list_workspaces">,
   "id" | "name" | "is_personal" | "role" | "created_at"
 >;
-export type EmbeddingModelRow = Present<
-  RpcRow<"list_embedding_models">,
-  "id" | "provider" | "name" | "dims" | "is_default"
->;
 export type SourceDetailsRow = Present<RpcRow<"source_details">, "key_topics">;
 /** title_source: "pending" until knitter titles it, "terms"/"llm" when it did, "user" when renamed. */
 export type TopicThreadRow = Present<
@@ -69,14 +65,6 @@ export const deleteSource = (sourceId: string) =>
   call("delete_source", { source_id: sourceId });
 
 export const listWorkspaces = () => call<"list_workspaces", WorkspaceRow[]>("list_workspaces");
-
-export const listEmbeddingModels = () => call<"list_embedding_models", EmbeddingModelRow[]>("list_embedding_models");
-
-export const setWorkspaceModel = (workspaceId: string, modelId: number) =>
-  call("set_workspace_embedding_model", {
-    workspace_id: workspaceId,
-    model_id: modelId,
-  });
 
 /** One row or null: PostgREST returns set-returning functions as arrays. */
 async function callOne<F extends RpcName, T>(fn: F, args: RpcArgs<F>): Promise<T | null> {

@@ -2,11 +2,23 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useSession } from "../auth";
 import { WorkspacesSection } from "../components/WorkspacesSection";
-import { forgetKey, storedKey, storeKey, testKey, type Provider } from "../lib/api";
+import {
+  embeddingStatus,
+  forgetKey,
+  listEmbeddingModels,
+  storedKey,
+  storeKey,
+  switchEmbeddingModel,
+  testKey,
+  type EmbeddingModel,
+  type Provider,
+} from "../lib/api";
 import { formatWhen } from "../lib/format";
 import { useWorkspaces } from "../lib/queries";
-import { listEmbeddingModels, setWorkspaceModel, type WorkspaceRow } from "../lib/rpc";
+import { type WorkspaceRow } from "../lib/rpc";
 import { applyTheme, storedTheme, storeTheme, type ThemeChoice } from "../lib/theme";
+
+const REEMBED_POLL_MS = 2000;
 
 const PROVIDERS: { id: Provider; name: string }[] = [
   { id: "openai", name: "OpenAI" },
@@ -81,17 +93,33 @@ function ApiKeyRow({ provider, name }: { provider: Provider; name: string }) {
   );
 }
 
+const label = (m: EmbeddingModel) => `${m.provider} · ${m.name} (${m.dims}d)`;
+
+/** Search keeps the current model while the passages are re-embedded: show how far it is. */
 function WorkspaceModelRow({ workspace }: { workspace: WorkspaceRow }) {
+  const userId = useSession().user.id;
   const queryClient = useQueryClient();
-  const models = useQuery({ queryKey: ["embedding-models"], queryFn: listEmbeddingModels, staleTime: Infinity });
+  const models = useQuery({ queryKey: ["embedding-models", userId], queryFn: listEmbeddingModels });
+  const statusKey = ["embedding-status", userId, workspace.id];
+  const status = useQuery({
+    queryKey: statusKey,
+    queryFn: () => embeddingStatus(workspace.id),
+    refetchInterval: (query) => (query.state.data?.next_model ? REEMBED_POLL_MS : false),
+  });
   const change = useMutation({
-    mutationFn: (modelId: number) => setWorkspaceModel(workspace.id, modelId),
-    onSuccess: async (changed) => {
-      if (!changed) throw new Error("Only the workspace's owner can change its model.");
+    mutationFn: (modelId: number) => switchEmbeddingModel(workspace.id, modelId),
+    onSuccess: async (data) => {
+      queryClient.setQueryData(statusKey, data);
       await queryClient.invalidateQueries({ queryKey: ["workspaces"] });
     },
   });
+  const current = status.data?.model;
+  const next = status.data?.next_model ?? null;
+  // Models this server can embed with, and the workspace's own even when it cannot.
+  const offered = models.data?.filter((m) => m.available || m.id === current?.id || m.id === next?.id);
+  const canChange = workspace.role !== "viewer";
   const id = `model-${workspace.id}`;
+  const error = models.error ?? status.error ?? change.error;
   return (
     <li className="workspace-row">
       <label htmlFor={id}>
@@ -100,18 +128,30 @@ function WorkspaceModelRow({ workspace }: { workspace: WorkspaceRow }) {
       </label>
       <select
         id={id}
-        value={workspace.embedding_model_id ?? ""}
-        disabled={workspace.role !== "owner" || change.isPending || !models.data}
+        value={next?.id ?? current?.id ?? ""}
+        disabled={!canChange || change.isPending || !offered || !status.data}
         onChange={(e) => change.mutate(Number(e.target.value))}
       >
-        {models.data?.map((m) => (
+        {offered?.map((m) => (
           <option key={m.id} value={m.id}>
-            {m.provider} · {m.name} ({m.dims}d)
+            {label(m)}
+            {m.available ? "" : " (unavailable on this server)"}
           </option>
         ))}
       </select>
-      {change.isError && <p role="alert" className="error small">{change.error.message}</p>}
-      {change.isSuccess && <p role="status" className="small muted">Saved; passages are re-embedded in the background.</p>}
+      {!canChange && <p className="small muted">Only editors and owners can change the model.</p>}
+      {next && current && status.data && (
+        <p role="status" className="small muted reembedding">
+          <progress max={Math.max(status.data.passages, 1)} value={status.data.embedded} />
+          Re-embedding {status.data.embedded} / {status.data.passages} with {label(next)}; search
+          uses {label(current)} until every passage is done.
+        </p>
+      )}
+      {error && (
+        <p role="alert" className="error small">
+          {error.message}
+        </p>
+      )}
     </li>
   );
 }
