@@ -193,7 +193,14 @@ RPCS: dict[str, tuple[tuple[str, ...], str]] = {
     "delete_source": (SIGNED_IN, "RLS: editors"),
     "list_workspaces": (SIGNED_IN, "the caller's memberships"),
     "list_embedding_models": (SIGNED_IN, "anyone signed in"),
-    "set_workspace_embedding_model": (SIGNED_IN, "RLS: owners"),
+    "set_workspace_embedding_model": (
+        SIGNED_IN,
+        "editors and owners (checked inside); re-embeds before search switches",
+    ),
+    "workspace_embedding_status": (
+        SIGNED_IN,
+        "members: the model search uses and a switch's progress",
+    ),
     "clear_search_history": (SIGNED_IN, "the caller's own history"),
     "search_suggestions": (SIGNED_IN, "RLS: own queries, readable titles"),
     "list_topic_threads": (SIGNED_IN, "RLS"),

@@ -15,6 +15,6 @@ create index workspaces_next_embedding_model_id_idx
   on public.workspaces (next_embedding_model_id);
 
 -- Models change only through set_workspace_embedding_model, which re-embeds before search
--- switches: owners may still update the other columns their policy allows.
+-- switches, and the similarity only through set_thread_similarity: owners may still rename.
 revoke update on table public.workspaces from authenticated;
-grant update (name, thread_similarity) on table public.workspaces to authenticated;
+grant update (name) on table public.workspaces to authenticated;
