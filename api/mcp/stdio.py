@@ -20,7 +20,8 @@ from api.accounts.users import caller_for
 from api.config import Settings
 from api.db.local import database
 from api.db.session import Connection
-from api.http.auth import TokenVerifier
+from api.errors import KnitterError
+from api.http.auth import AuthError, TokenVerifier
 from api.mcp.auth import Authenticator
 from api.mcp.server import create_server
 from api.mcp.tools import Backend
@@ -46,7 +47,10 @@ def serve(settings: Settings, *, token: SecretStr | None, email: str | None) -> 
             )
             authenticator = Authenticator(backend, verifier)
             plain = token.get_secret_value()
-            authenticator.principal(plain)  # refuses a bad token now
+            try:
+                authenticator.principal(plain)  # refuses a bad token now
+            except AuthError as exc:
+                raise KnitterError(f"KNITTER_TOKEN: {exc}") from None
 
             def principal_of(_: object) -> Principal:
                 return authenticator.principal(plain)
