@@ -338,9 +338,9 @@ def sign_up(dev: DevStack) -> str:
     return access
 
 
-def rpc(dev: DevStack, jwt: str, name: str, **args: Any) -> Any:
+def rpc(dev: DevStack, jwt: str, function: str, **args: Any) -> Any:
     response = httpx.post(
-        f"{dev.origin}/rest/v1/rpc/{name}",
+        f"{dev.origin}/rest/v1/rpc/{function}",
         headers={"apikey": dev.anon_key, "Authorization": f"Bearer {jwt}"},
         json=args,
         timeout=30,

@@ -112,7 +112,12 @@ class _Builder:
             assert source is not None
             self.cited.append(source)
         n = self.cited.index(source) + 1 if source is not None else None
-        lines.append(f"{text} [{n}]" if n else text)
+        if n is None:
+            lines.append(text)
+        elif text.startswith("```"):  # a citation after a fence would sit on a line alone
+            lines.append(f"From [{n}]:\n{text}")
+        else:
+            lines.append(f"{text} [{n}]")
         if self.tokens() <= self.budget:
             return True
         lines.pop()
@@ -165,7 +170,7 @@ def _code(passages: Sequence[PackPassage]) -> list[tuple[str, PackPassage]]:
             if len(lines) > MAX_CODE_LINES:
                 lines = [*lines[:MAX_CODE_LINES], "# … (cut)"]
             body = "\n".join(lines).replace("```", "'''")
-            found.append((f"```{match[1]}\n{body}\n```\n", p))
+            found.append((f"```{match[1]}\n{body}\n```", p))
     return found[::-1]
 
 
@@ -188,7 +193,10 @@ def _fill(
             builder.add(heading, f"- {text}" if heading != "Code" else text, source)
     # Whatever budget is left: the latest exchange, as it was said.
     for p in [p for p in passages if p.role in ("user", "assistant")][-4:]:
-        builder.add("Latest exchange", f"- **{p.role}**: {_clip(p.content, 400)}", p)
+        if goal is not None and p is goal[1]:
+            continue  # already quoted as the goal
+        said = _clip(_CODE.sub(" (code) ", p.content), 400)
+        builder.add("Latest exchange", f"- **{p.role}**: {said}", p)
     return builder.pack()
 
 

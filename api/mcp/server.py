@@ -86,6 +86,7 @@ def create_server(backend: Backend, principal_of: PrincipalOf) -> MCPServer:
         instructions=INSTRUCTIONS,
         version=__version__,
         website_url=backend.settings.app_url,
+        log_level="WARNING",
     )
 
     async def run(ctx: Context, fn: Callable[[Principal], T], *, limited: bool = True) -> T:
