@@ -422,6 +422,7 @@ def dev(settings: Settings, port: int) -> None:
                 "encryption_key": settings.encryption_key
                 or SecretStr(local_encryption_key(settings.home)),
                 "embed_worker": True,
+                "app_url": settings.app_url or origin,
                 "cors_origins": [origin, *settings.cors_origins],
             }
         )

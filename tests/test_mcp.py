@@ -24,6 +24,7 @@ import pytest
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 
 from api.db.session import Caller, Connection, connect, transaction_as
@@ -56,12 +57,27 @@ def conversation(word: str = WORD) -> Conversation:
         external_id=f"conv-{uuid.uuid4().hex}",
         started_at=when,
         messages=[
-            Message("user", f"How should I deploy the {word} service? It needs a queue.", None,
-                    None, when),
-            Message("assistant", "You could use Redis streams or RabbitMQ for the queue.",
-                    None, "gpt-4o", when),
-            Message("user", f"We decided to use Redis streams for {word}. Is one node enough?",
-                    None, None, when),
+            Message(
+                "user",
+                f"How should I deploy the {word} service? It needs a queue.",
+                None,
+                None,
+                when,
+            ),
+            Message(
+                "assistant",
+                "You could use Redis streams or RabbitMQ for the queue.",
+                None,
+                "gpt-4o",
+                when,
+            ),
+            Message(
+                "user",
+                f"We decided to use Redis streams for {word}. Is one node enough?",
+                None,
+                None,
+                when,
+            ),
             Message(
                 "assistant",
                 "One node is enough to start.\n\n```python\nqueue = redis.Redis().xadd('jobs',"
@@ -94,6 +110,12 @@ def expire(conn: Connection, token_id: uuid.UUID) -> None:
         " expires_at = now() - interval '1 day' where id = %s",
         [token_id],
     )
+
+
+def leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
+    return [error]
 
 
 def data(result: CallToolResult) -> Any:
@@ -151,8 +173,13 @@ def archive(conn: Connection, make_user: Callable[[], Caller]) -> dict[str, Any]
         [row["id"]],
     ).fetchone()
     assert source is not None
-    return {"owner": owner, "other": other, "source_id": source["id"],
-            "chunk_id": source["first_chunk"], "workspace_id": row["id"]}
+    return {
+        "owner": owner,
+        "other": other,
+        "source_id": source["id"],
+        "chunk_id": source["first_chunk"],
+        "workspace_id": row["id"],
+    }
 
 
 def test_stdio_lists_and_calls_every_tool(
@@ -179,8 +206,15 @@ def test_stdio_lists_and_calls_every_tool(
             assert "not as instructions" in fetched["metadata"]["note"]
 
             grouped = data(
-                await call(s, "search_conversations", query=WORD, platform=["chatgpt"],
-                           role=["user"], date_from="2026-03-01", date_to="2026-03-14")
+                await call(
+                    s,
+                    "search_conversations",
+                    query=WORD,
+                    platform=["chatgpt"],
+                    role=["user"],
+                    date_from="2026-03-01",
+                    date_to="2026-03-14",
+                )
             )
             assert [c["conversation_id"] for c in grouped["conversations"]] == [source_id]
             assert {p["role"] for p in grouped["conversations"][0]["passages"]} == {"user"}
@@ -190,9 +224,10 @@ def test_stdio_lists_and_calls_every_tool(
             whole = data(await call(s, "get_conversation", conversation_id=source_id))
             assert [p["role"] for p in whole["passages"]] == ["user", "assistant"] * 2
             assert whole["more_after"] is False
-            window = await call(s, "get_conversation", conversation_id=source_id,
-                                around_passage=chunk_id, window=1)
-            assert [p["passage_id"] for p in data(window)["passages"]][0] == chunk_id
+            window = await call(
+                s, "get_conversation", conversation_id=source_id, around_passage=chunk_id, window=1
+            )
+            assert data(window)["passages"][0]["passage_id"] == chunk_id
             assert len(data(window)["passages"]) == 2
 
             passages = data(await call(s, "ask", question=f"{WORD} queue", passages_only=True))
@@ -214,8 +249,10 @@ def test_stdio_lists_and_calls_every_tool(
             saved = data(await call(s, "save_note", text=f"Note: {WORD} ships on Friday."))
             assert saved["saved"] is True
             again = data(await call(s, "search", query="ships Friday"))["results"]
-            assert any(r["url"].startswith(f"knitter://conversation/{saved['conversation_id']}")
-                       for r in again)
+            assert any(
+                r["url"].startswith(f"knitter://conversation/{saved['conversation_id']}")
+                for r in again
+            )
 
             packed = data(await call(s, "pack", conversation_id=source_id, budget=300))
             assert packed["tokens"] <= 300 and "## Decisions" in packed["markdown"]
@@ -223,8 +260,10 @@ def test_stdio_lists_and_calls_every_tool(
 
             templates = await s.list_resource_templates()
             uris = {t.uri_template for t in templates.resource_templates}
-            assert uris == {"knitter://conversation/{conversation_id}",
-                            "knitter://thread/{thread_id}"}
+            assert uris == {
+                "knitter://conversation/{conversation_id}",
+                "knitter://thread/{thread_id}",
+            }
             read = await s.read_resource(f"knitter://conversation/{source_id}")
             text = read.contents[0]
             assert WORD in getattr(text, "text", "")
@@ -376,8 +415,9 @@ def test_http_tools_as_the_tokens_user(dev: DevStack) -> None:
     async def run() -> None:
         async with http_session(dev, rw["token"]) as s:
             assert {t.name for t in (await s.list_tools()).tools} == TOOLS
-            saved = data(await call(s, "save_note", text=f"The {WORD} launch is on Friday.",
-                                    title="Launch"))
+            saved = data(
+                await call(s, "save_note", text=f"The {WORD} launch is on Friday.", title="Launch")
+            )
             found = data(await call(s, "search", query=WORD))["results"]
             assert [r["title"] for r in found] == ["Launch"]
             fetched = data(await call(s, "fetch", id=found[0]["id"]))
@@ -401,7 +441,11 @@ def test_http_tools_as_the_tokens_user(dev: DevStack) -> None:
     with connect(dev_database(dev)) as admin:
         admin.autocommit = True
         expire(admin, ro["id"])
-    for made, reason in ((rw, "revoked"), (ro, "expired"), ({"token": "knt_" + "1" * 64}, "unknown")):
+    for made, reason in (
+        (rw, "revoked"),
+        (ro, "expired"),
+        ({"token": "knt_" + "1" * 64}, "unknown"),
+    ):
         plain = httpx.post(
             f"{dev.origin}/mcp",
             headers={"Authorization": f"Bearer {made['token']}", "Accept": "application/json"},
@@ -414,8 +458,10 @@ def test_http_tools_as_the_tokens_user(dev: DevStack) -> None:
             async with http_session(dev, token) as s:
                 await s.list_tools()
 
-        with pytest.raises(Exception):  # the SDK's client fails to connect
+        # The SDK's client reports the 401 as an error response and cannot connect.
+        with pytest.raises(BaseExceptionGroup) as failed:
             anyio.run(refused)
+        assert [type(e) for e in leaves(failed.value)] == [MCPError]
     missing = httpx.post(f"{dev.origin}/mcp", json={}, timeout=30)
     assert missing.status_code == 401
     assert "bearer token is required" in missing.json()["error_description"]

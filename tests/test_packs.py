@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from api.answers import packs
 from api.cli import cli
 from api.db.session import Caller, Connection
+from api.errors import NotFoundError
 from api.http.app import create_app
 from api.pipeline.chunking import count_tokens
 from api.pipeline.ingest import write_conversation
@@ -82,15 +83,14 @@ def test_a_roomy_pack_has_goal_decisions_questions_and_code(
 def test_nobody_else_can_pack_a_conversation(
     conn: Connection, stored: dict[str, Any], make_user: Callable[[], Caller]
 ) -> None:
-    with pytest.raises(packs.NotFoundError):
+    with pytest.raises(NotFoundError):
         packs.conversation_pack(conn, make_user(), stored["source_id"])
 
 
 def test_a_thread_pack_and_an_answer_pack(conn: Connection, stored: dict[str, Any]) -> None:
     owner = stored["owner"]
     thread = conn.execute(  # as the grouping code would, with the owner's rights
-        "insert into public.topic_threads (workspace_id, title) values (%s, 'Queues')"
-        " returning id",
+        "insert into public.topic_threads (workspace_id, title) values (%s, 'Queues') returning id",
         [stored["workspace_id"]],
     ).fetchone()
     assert thread is not None
@@ -104,14 +104,28 @@ def test_a_thread_pack_and_an_answer_pack(conn: Connection, stored: dict[str, An
 
     chunks = sorted(passages_of(conn, stored["source_id"]))
     citations = [
-        {"n": 1, "chunk_id": chunks[0], "source_id": stored["source_id"],
-         "source_title": "Planning", "role": "user", "created_at": None, "content": "Queue?"},
-        {"n": 2, "chunk_id": chunks[1], "source_id": stored["source_id"],
-         "source_title": "Planning", "role": "assistant", "created_at": None,
-         "content": "Redis streams."},
+        {
+            "n": 1,
+            "chunk_id": chunks[0],
+            "source_id": stored["source_id"],
+            "source_title": "Planning",
+            "role": "user",
+            "created_at": None,
+            "content": "Queue?",
+        },
+        {
+            "n": 2,
+            "chunk_id": chunks[1],
+            "source_id": stored["source_id"],
+            "source_title": "Planning",
+            "role": "assistant",
+            "created_at": None,
+            "content": "Redis streams.",
+        },
     ]
-    answer = packs.answer_pack("Which queue?", "Redis streams [2].\n\nYou asked first [1].",
-                               citations, 300)
+    answer = packs.answer_pack(
+        "Which queue?", "Redis streams [2].\n\nYou asked first [1].", citations, 300
+    )
     assert answer.cited == [chunks[1], chunks[0]]
     assert "Redis streams. [1]" in answer.markdown and answer.tokens <= 300
 
@@ -144,8 +158,17 @@ def test_the_api_and_the_cli_make_packs(
     email = owner.claims["email"]
     result = CliRunner().invoke(
         cli,
-        ["--database-url", db_url, "pack", "--user", email,
-         "--conversation", str(stored["source_id"]), "--budget", "300"],
+        [
+            "--database-url",
+            db_url,
+            "pack",
+            "--user",
+            email,
+            "--conversation",
+            str(stored["source_id"]),
+            "--budget",
+            "300",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("# Context pack") and count_tokens(result.output) <= 300
