@@ -143,9 +143,16 @@ language sql volatile security definer
 set search_path = ''
 as $$
   with found as (
-    update public.access_tokens t set last_used_at = now()
+    select t.id, t.user_id, t.scope, t.expires_at, t.revoked_at, t.last_used_at
+    from public.access_tokens t
     where t.token_hash = sha256(convert_to(resolve_access_token.token, 'UTF8'))
-    returning t.id, t.user_id, t.scope, t.expires_at, t.revoked_at
+  ),
+  -- Last use to the minute: a busy agent does not rewrite the row on every request.
+  touched as (
+    update public.access_tokens t set last_used_at = now()
+    from found f
+    where t.id = f.id and (f.last_used_at is null or f.last_used_at < now() - interval '1 minute')
+    returning t.id
   )
   select f.id, f.user_id, u.email::text, coalesce(u.is_anonymous, false), f.scope,
          f.expires_at, f.revoked_at
@@ -154,7 +161,8 @@ as $$
 $$;
 
 comment on function public.resolve_access_token is
-  'For the API (service role): the owner, scope and state of a presented token.';
+  'For the API (service role): the owner, scope and state of a presented token; stamps'
+  ' its last use (to the minute).';
 
 revoke all on function public.create_access_token(text, text, integer) from public, anon;
 revoke all on function public.list_access_tokens() from public, anon;
