@@ -187,6 +187,7 @@ def test_stdio_lists_and_calls_every_tool(
 ) -> None:
     token = make_token(conn, archive["owner"], "read-write")["token"]
     source_id, chunk_id = str(archive["source_id"]), archive["chunk_id"]
+    notes: list[str] = []
 
     async def run() -> None:
         async with stdio_session(db_url, token) as s:
@@ -248,6 +249,7 @@ def test_stdio_lists_and_calls_every_tool(
 
             saved = data(await call(s, "save_note", text=f"Note: {WORD} ships on Friday."))
             assert saved["saved"] is True
+            notes.append(saved["conversation_id"])
             again = data(await call(s, "search", query="ships Friday"))["results"]
             assert any(
                 r["url"].startswith(f"knitter://conversation/{saved['conversation_id']}")
@@ -277,6 +279,14 @@ def test_stdio_lists_and_calls_every_tool(
             assert isinstance(content, TextContent) and "# Context pack" in content.text
 
     anyio.run(run)
+    # No worker runs beside stdio: the note was embedded before save_note returned.
+    embedded = conn.execute(
+        "select count(e.chunk_id) as done, count(q.chunk_id) as queued from public.chunks c"
+        " left join public.chunk_embeddings e on e.chunk_id = c.id"
+        " left join public.embedding_queue q on q.chunk_id = c.id where c.source_id = %s",
+        [notes[0]],
+    ).fetchone()
+    assert embedded == {"done": 1, "queued": 0}
 
 
 def test_stdio_a_second_user_sees_none_of_the_first_users_data(

@@ -42,12 +42,14 @@ _MARK = re.compile(r"</?mark>")
 
 @dataclass
 class Backend:
-    """What the tools need: settings, a connection per call, the keyring and the cache."""
+    """What the tools need: settings, a connection per call, the keyring and the cache;
+    after_write embeds a workspace's new passages where no worker does (stdio)."""
 
     settings: Settings
     connection: Callable[[], AbstractContextManager[Connection]]
     keyring: Keyring | None = None
     cache: EmbeddingCache | None = None
+    after_write: Callable[[Connection, UUID, UUID | None], None] | None = None
 
 
 def _clip(text: str, limit: int) -> str:
@@ -532,7 +534,8 @@ def save_note(
     workspace: str | None = None,
 ) -> dict[str, Any]:
     """Stores a note (or a decision) as a source of the workspace, through the import
-    pipeline: keyword-searchable at once, semantically once its passages are embedded."""
+    pipeline: keyword-searchable at once, semantically once its passages are embedded (by
+    the API's worker or queue webhook; over stdio, before this returns)."""
     if not principal.can_write:
         raise NotAllowedError("this token is read-only: save_note needs a read-write token")
     text = text.strip()
@@ -551,6 +554,8 @@ def save_note(
     with backend.connection() as conn:
         ws = _workspace(conn, principal, workspace)
         outcome, passages = write_conversation(conn, principal.caller, ws, note)
+        if backend.after_write is not None and outcome == "added":
+            backend.after_write(conn, ws, principal.caller.user_id)
         with transaction_as(conn, principal.caller):
             row = conn.execute(
                 "select id from public.sources where workspace_id = %s and content_hash = %s",

@@ -107,4 +107,3 @@ def test_access_tokens_and_context_packs(dev: DevStack, browser: Browser) -> Non
     assert refused.status_code == 401
     assert "revoked" in refused.json()["error_description"]
     assert errors == []
-
