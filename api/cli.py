@@ -353,21 +353,16 @@ def pack_command(
     """A context pack: Markdown with the goal, decisions, open questions, code and links to
     the cited passages of a conversation, a topic thread or an answer, within a token
     budget. Give exactly one of --conversation, --thread, --question."""
-    from contextlib import nullcontext
-
-    from api.accounts.access_tokens import Principal
-    from api.mcp import tools
+    from api.answers import packs
 
     if sum(v is not None for v in (conversation_id, thread_id, question)) != 1:
         raise click.UsageError("give exactly one of --conversation, --thread or --question")
     with database(settings) as conn:
-        caller = caller_for(conn, email)
-        backend = tools.Backend(
-            settings, lambda: nullcontext(conn), Keyring.from_settings(settings)
-        )
-        made = tools.pack(
-            backend,
-            Principal(caller, "read"),
+        made = packs.make(
+            conn,
+            caller_for(conn, email),
+            settings,
+            Keyring.from_settings(settings),
             conversation_id=conversation_id,
             thread_id=thread_id,
             question=question,

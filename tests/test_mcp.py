@@ -140,7 +140,12 @@ async def call(session: ClientSession, name: str, **arguments: Any) -> CallToolR
 
 
 def stdio_env(token: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KNITTER_TOKEN")}
+    # No remote provider's key: nothing may reach the network, answers are extractive.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "KNITTER_TOKEN") and not k.endswith("_API_KEY")
+    }
     return {**env, "KNITTER_TOKEN": token, "PYTHONPATH": str(ROOT), **extra}
 
 
@@ -369,7 +374,9 @@ def test_stdio_refuses_revoked_and_expired_tokens(
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {
+        k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.endswith("_API_KEY")
+    }
     stack = start_dev(tmp_path_factory.mktemp("mcp-dev"), env={**env, "PYTHONPATH": str(ROOT)})
     yield stack
     stack.stop()

@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from api.answers import packs
+from api.answers import answering, packs
 from api.cli import cli
+from api.config import Settings
 from api.db.session import Caller, Connection
 from api.errors import NotFoundError
 from api.http.app import create_app
@@ -103,31 +104,33 @@ def test_a_thread_pack_and_an_answer_pack(conn: Connection, stored: dict[str, An
     assert set(made.cited) <= passages_of(conn, stored["source_id"])
 
     chunks = sorted(passages_of(conn, stored["source_id"]))
+
+    def passage(n: int, chunk_id: int, role: str, content: str) -> answering.Passage:
+        return answering.Passage(
+            n, chunk_id, stored["source_id"], "Planning", "chatgpt", None, role, None, content
+        )
+
     citations = [
-        {
-            "n": 1,
-            "chunk_id": chunks[0],
-            "source_id": stored["source_id"],
-            "source_title": "Planning",
-            "role": "user",
-            "created_at": None,
-            "content": "Queue?",
-        },
-        {
-            "n": 2,
-            "chunk_id": chunks[1],
-            "source_id": stored["source_id"],
-            "source_title": "Planning",
-            "role": "assistant",
-            "created_at": None,
-            "content": "Redis streams.",
-        },
+        passage(1, chunks[0], "user", "Queue?"),
+        passage(2, chunks[1], "assistant", "Redis streams."),
     ]
     answer = packs.answer_pack(
         "Which queue?", "Redis streams [2].\n\nYou asked first [1].", citations, 300
     )
     assert answer.cited == [chunks[1], chunks[0]]
     assert "Redis streams. [1]" in answer.markdown and answer.tokens <= 300
+
+    # The pack of a question: answered (extractively here: no key) from the archive.
+    asked = packs.make(
+        conn,
+        owner,
+        Settings(openai_api_key=None, gemini_api_key=None),
+        question="Which queue for relayboard?",
+        budget=400,
+    )
+    assert asked.tokens <= 400 and asked.cited
+    assert set(asked.cited) <= passages_of(conn, stored["source_id"])
+    assert "## Question" in asked.markdown
 
 
 def test_the_api_and_the_cli_make_packs(

@@ -14,11 +14,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
+from api.accounts.keyring import Keyring
+from api.accounts.users import workspace_id
+from api.answers import answering
+from api.config import Settings
 from api.db.session import Caller, Connection, transaction_as
-from api.errors import NotFoundError
+from api.embeddings.cache import EmbeddingCache
+from api.errors import KnitterError, NotFoundError
 from api.pipeline.chunking import count_tokens
 from api.topics import terms
 
@@ -275,7 +279,7 @@ def thread_pack(
 def answer_pack(
     question: str,
     answer: str,
-    citations: Sequence[dict[str, Any]],
+    passages: Sequence[answering.Passage],
     budget: int = DEFAULT_BUDGET,
     app_url: str | None = None,
 ) -> Pack:
@@ -283,15 +287,8 @@ def answer_pack(
     pack's own numbering, the first passage it cited) and the other passages found."""
     builder = _Builder(_clip(question, 120), "", _budget(budget), app_url)
     by_n = {
-        c["n"]: PackPassage(
-            c["chunk_id"],
-            c["source_id"],
-            c["source_title"],
-            c["role"],
-            c["created_at"],
-            c["content"],
-        )
-        for c in citations
+        p.n: PackPassage(p.chunk_id, p.source_id, p.source_title, p.role, p.created_at, p.content)
+        for p in passages
     }
     builder.add("Question", _clip(question), None)
     for paragraph in [p for p in answer.split("\n") if p.strip()]:
@@ -301,8 +298,46 @@ def answer_pack(
         # A paragraph cites its first passage here; the others follow as further passages.
         if not builder.add("Answer", _clip(text, 1200), sources[0] if sources else None):
             break
-    for c in citations:
-        p = by_n[c["n"]]
-        if p not in builder.cited:
-            builder.add("Further passages", f"- {_clip(p.content, 300)}", p)
+    for found in by_n.values():
+        if found not in builder.cited:
+            builder.add("Further passages", f"- {_clip(found.content, 300)}", found)
     return builder.pack()
+
+
+def make(
+    conn: Connection,
+    caller: Caller,
+    settings: Settings,
+    keyring: Keyring | None = None,
+    cache: EmbeddingCache | None = None,
+    *,
+    conversation_id: UUID | None = None,
+    thread_id: UUID | None = None,
+    question: str | None = None,
+    budget: int = DEFAULT_BUDGET,
+) -> Pack:
+    """The pack of exactly one of: a conversation, a topic thread, or the answer to a
+    question (answered as `knitter ask` answers, from the caller's personal workspace's
+    model): what the API, the CLI and MCP all call."""
+    if sum(v is not None for v in (conversation_id, thread_id, question)) != 1:
+        raise KnitterError("give exactly one of conversation_id, thread_id or question")
+    app_url = settings.app_url
+    if conversation_id is not None:
+        return conversation_pack(conn, caller, conversation_id, budget, app_url)
+    if thread_id is not None:
+        return thread_pack(conn, caller, thread_id, budget, app_url)
+    assert question is not None
+    question = question.strip()
+    if not question or len(question) > 1000:
+        raise KnitterError("the question must be 1 to 1000 characters")
+    answered = answering.ask(
+        conn,
+        caller,
+        question,
+        settings,
+        keyring,
+        workspace_id=workspace_id(conn, caller),
+        cache=cache,
+    )
+    text = "".join(answered.pieces)
+    return answer_pack(question, text, answered.passages, budget, app_url)

@@ -583,28 +583,15 @@ def pack(
 ) -> packs.Pack:
     """A context pack of exactly one of: a conversation, a topic thread, or the answer to
     a question."""
-    given = [v for v in (conversation_id, thread_id, question) if v is not None]
-    if len(given) != 1:
-        raise KnitterError("give exactly one of conversation_id, thread_id or question")
-    app_url = backend.settings.app_url
-    if conversation_id is not None:
-        with backend.connection() as conn:
-            return packs.conversation_pack(conn, principal.caller, conversation_id, budget, app_url)
-    if thread_id is not None:
-        with backend.connection() as conn:
-            return packs.thread_pack(conn, principal.caller, thread_id, budget, app_url)
-    assert question is not None
-    answered = ask(backend, principal, question)
-    citations = [
-        {
-            "n": p["n"],
-            "chunk_id": p["passage_id"],
-            "source_id": UUID(p["conversation_id"]),
-            "source_title": p["title"],
-            "role": p["role"],
-            "created_at": datetime.fromisoformat(p["created_at"]) if p["created_at"] else None,
-            "content": p["content"],
-        }
-        for p in answered["passages"]
-    ]
-    return packs.answer_pack(question, answered["answer"] or "", citations, budget, app_url)
+    with backend.connection() as conn:
+        return packs.make(
+            conn,
+            principal.caller,
+            backend.settings,
+            backend.keyring,
+            backend.cache,
+            conversation_id=conversation_id,
+            thread_id=thread_id,
+            question=question,
+            budget=budget,
+        )
