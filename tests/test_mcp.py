@@ -12,7 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,11 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 
+from api.accounts.access_tokens import Principal
+from api.config import Settings
 from api.db.session import Caller, Connection, connect, transaction_as
 from api.importers.model import Conversation, Message
+from api.mcp import tools
 from api.pipeline.ingest import write_conversation
 from tests.conftest import DevStack, start_dev
 
@@ -482,3 +485,44 @@ def test_http_tools_as_the_tokens_user(dev: DevStack) -> None:
     missing = httpx.post(f"{dev.origin}/mcp", json={}, timeout=30)
     assert missing.status_code == 401
     assert "bearer token is required" in missing.json()["error_description"]
+
+
+def test_get_conversation_is_bounded_and_pages_on(
+    conn: Connection, make_user: Callable[[], Caller]
+) -> None:
+    """In process (the tool's function itself): a long conversation comes in pages of at
+    most MAX_RESULT_CHARS of text, and paging on reaches its end."""
+    owner = make_user()
+    ws = conn.execute(
+        "select id from public.workspaces where owner_id = %s", [owner.user_id]
+    ).fetchone()
+    assert ws is not None
+    paragraph = "The relay clicks when the coil warms up and the contacts bounce. " * 15
+    long = Conversation(
+        kind="chatgpt_export",
+        platform="chatgpt",
+        title="Long",
+        external_id=f"long-{uuid.uuid4().hex}",
+        messages=[Message("user" if i % 2 else "assistant", paragraph * 4) for i in range(30)],
+    )
+    write_conversation(conn, owner, ws["id"], long)
+    source = conn.execute(
+        "select id from public.sources where workspace_id = %s", [ws["id"]]
+    ).fetchone()
+    assert source is not None
+    backend = tools.Backend(Settings(), lambda: nullcontext(conn))
+    principal = Principal(owner, "read")
+    seen: list[int] = []
+    offset, pages = 0, 0
+    while True:
+        pages += 1
+        page = tools.get_conversation(
+            backend, principal, source["id"], offset=offset, max_passages=100
+        )
+        assert sum(len(p["content"]) for p in page["passages"]) <= tools.MAX_RESULT_CHARS
+        seen += [p["passage_id"] for p in page["passages"]]
+        if not page["more_after"]:
+            break
+        offset = page["last_position"] + 1
+    assert len(seen) == page["total_passages"] == len(set(seen)) > 20
+    assert pages >= 2

@@ -174,7 +174,8 @@ def create_server(backend: Backend, principal_of: PrincipalOf) -> MCPServer:
         description=(
             "A conversation's passages in reading order (the branch the user last saw):"
             " from `offset`, or `window` passages either side of `around_passage`."
-            " `more_after` says whether to page on."
+            " At most 60,000 characters; `more_after` says whether to page on (offset ="
+            " last_position + 1)."
         ),
         annotations=READ,
     )

@@ -37,6 +37,7 @@ DATA_NOTE = (
 MAX_PASSAGE_CHARS = 4000
 MAX_SNIPPET_CHARS = 300
 MAX_NOTE_CHARS = 50_000
+MAX_RESULT_CHARS = 60_000  # of passage text in one get_conversation result
 _MARK = re.compile(r"</?mark>")
 
 
@@ -319,7 +320,8 @@ def get_conversation(
     max_passages: int = 40,
 ) -> dict[str, Any]:
     """A conversation in reading order (its current branch: importers keep only the branch
-    the user last saw), from `offset`, or `window` passages either side of a passage."""
+    the user last saw), from `offset`, or `window` passages either side of a passage; at
+    most MAX_RESULT_CHARS of text, `more_after` saying whether to page on."""
     with backend.connection() as conn:
         with transaction_as(conn, principal.caller):
             source = conn.execute(
@@ -336,7 +338,15 @@ def get_conversation(
             rows = _window(conn, principal, conversation_id, center, window, window)
         else:
             rows = _window(conn, principal, conversation_id, offset, 0, max_passages - 1)
-    shown = [r["position"] for r in rows]
+    # Bounded in characters too: page on with offset = last position + 1.
+    kept: list[dict[str, Any]] = []
+    size = 0
+    for r in rows:
+        size += min(len(r["content"]), MAX_PASSAGE_CHARS)
+        if kept and size > MAX_RESULT_CHARS:
+            break
+        kept.append(r)
+    shown = [r["position"] for r in kept]
     return {
         "note": DATA_NOTE,
         "conversation_id": str(source["id"]),
@@ -351,7 +361,8 @@ def get_conversation(
         "total_passages": source["passages"],
         "first_position": shown[0] if shown else None,
         "more_after": bool(shown) and shown[-1] + 1 < source["passages"],
-        "passages": [_passage_out(r) for r in rows],
+        "last_position": shown[-1] if shown else None,
+        "passages": [_passage_out(r) for r in kept],
     }
 
 
