@@ -375,6 +375,76 @@ def workspace_model(
         )
 
 
+@cli.command("mcp")
+@click.option("--user", "email", help="Act as this user (email), read-write; else KNITTER_TOKEN.")
+@click.pass_obj
+def mcp_command(settings: Settings, email: str | None) -> None:
+    """The MCP server over stdio, for Claude Desktop, Claude Code, Cursor and other clients.
+
+    It acts for the personal access token in the KNITTER_TOKEN environment variable
+    (read or read-write, as made in Settings; checked on every call) or, with --user, for
+    that user of this database. stdout carries the MCP protocol only.
+    """
+    import os
+
+    from pydantic import SecretStr
+
+    from api.mcp.stdio import serve
+
+    token = os.environ.get("KNITTER_TOKEN", "").strip()
+    if bool(token) == bool(email):
+        raise click.UsageError("give either --user EMAIL or a token in KNITTER_TOKEN")
+    serve(settings, token=SecretStr(token) if token else None, email=email)
+
+
+@cli.command("pack")
+@click.option("--user", "email", required=True, help="As this user (email).")
+@click.option("--conversation", "conversation_id", type=click.UUID, help="A conversation id.")
+@click.option("--thread", "thread_id", type=click.UUID, help="A topic thread id.")
+@click.option("--question", help="Pack the answer to this question.")
+@click.option(
+    "--budget",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(200, 32000),
+    help="The most tokens the pack may take.",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.pass_obj
+def pack_command(
+    settings: Settings,
+    email: str,
+    conversation_id: UUID | None,
+    thread_id: UUID | None,
+    question: str | None,
+    budget: int,
+    output: Path | None,
+) -> None:
+    """A context pack: Markdown with the goal, decisions, open questions, code and links to
+    the cited passages of a conversation, a topic thread or an answer, within a token
+    budget. Give exactly one of --conversation, --thread, --question."""
+    from api.answers import packs
+
+    if sum(v is not None for v in (conversation_id, thread_id, question)) != 1:
+        raise click.UsageError("give exactly one of --conversation, --thread or --question")
+    with database(settings) as conn:
+        made = packs.make(
+            conn,
+            caller_for(conn, email),
+            settings,
+            Keyring.from_settings(settings),
+            conversation_id=conversation_id,
+            thread_id=thread_id,
+            question=question,
+            budget=budget,
+        )
+    if output is not None:
+        output.write_text(made.markdown, encoding="utf-8")
+        click.echo(f"wrote {output}: {made.tokens} tokens, {len(made.cited)} passages cited")
+    else:
+        click.echo(made.markdown, nl=False)
+
+
 @cli.command()
 @click.option(
     "--port",
@@ -417,6 +487,7 @@ def dev(settings: Settings, port: int) -> None:
                 "encryption_key": settings.encryption_key
                 or SecretStr(local_encryption_key(settings.home)),
                 "embed_worker": True,
+                "app_url": settings.app_url or origin,
                 "cors_origins": [origin, *settings.cors_origins],
             }
         )

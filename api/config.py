@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         default=None, validation_alias="ENCRYPTION_KEYS_PREVIOUS"
     )
 
+    app_url: str | None = Field(default=None, validation_alias="APP_URL")
+    """The web app's origin, for links back to passages (MCP results, context packs)."""
+
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     sentry_dsn: SecretStr | None = Field(default=None, validation_alias="SENTRY_DSN")
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -85,6 +88,8 @@ class Settings(BaseSettings):
     # Limits.
     rate_limit: str = Field(default="120/minute", validation_alias="RATE_LIMIT")
     search_rate_limit: str = Field(default="60/minute", validation_alias="SEARCH_RATE_LIMIT")
+    mcp_rate_limit: str = Field(default="60/minute", validation_alias="MCP_RATE_LIMIT")
+    """Tool calls per token (or per signed-in user) of the MCP server."""
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, validation_alias="MAX_UPLOAD_BYTES")
     guest_max_upload_bytes: int = Field(
         default=5 * 1024 * 1024, validation_alias="GUEST_MAX_UPLOAD_BYTES"

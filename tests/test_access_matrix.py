@@ -93,6 +93,15 @@ PROBES: dict[tuple[str, str], str] = {
     ("api_keys", "update"): "update public.api_keys set last_four = 'zzzz'"
     " where user_id = %(owner)s",
     ("api_keys", "delete"): "delete from public.api_keys where user_id = %(owner)s",
+    ("access_tokens", "select"): "select name from public.access_tokens where id = %(token)s",
+    ("access_tokens", "select(token_hash)"): "select token_hash from public.access_tokens"
+    " where id = %(token)s",
+    ("access_tokens", "insert"): "insert into public.access_tokens"
+    " (user_id, name, token_prefix, token_hash, scope, expires_at) values (%(owner)s, 'planted',"
+    " 'knt_planted0', sha256('planted'::bytea), 'read-write', now() + interval '1 year')",
+    ("access_tokens", "update"): "update public.access_tokens set revoked_at = null,"
+    " expires_at = now() + interval '10 years' where id = %(token)s",
+    ("access_tokens", "delete"): "delete from public.access_tokens where id = %(token)s",
     ("import_jobs", "select"): "select 1 from public.import_jobs where id = %(job)s",
     ("import_jobs", "insert"): "insert into public.import_jobs (workspace_id, user_id)"
     " values (%(ws)s, %(owner)s)",
@@ -220,6 +229,11 @@ def world(db_url: str) -> World:
             "select public.invite_to_workspace(%s, invitee_id => %s) as v",
             [ws, nonmember.user_id],
         )
+        token = one(
+            conn,
+            owner,
+            "select id as v from public.create_access_token('matrix', 'read', 30)",
+        )
         personal = workspace_id(conn, owner)
     callers = {
         "anonymous": Caller.anon(),
@@ -242,6 +256,7 @@ def world(db_url: str) -> World:
         "micro": micro,
         "history": history,
         "invitation": invitation,
+        "token": token,
         "owner": owner.user_id,
         "viewer": viewer.user_id,
         "nonmember": nonmember.user_id,

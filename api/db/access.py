@@ -141,6 +141,17 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "access_tokens",
+        "personal access tokens for agents (MCP), stored as their SHA-256 hash",
+        (
+            op("select", ("owner", "service"), "the token's user; never token_hash"),
+            op("select(token_hash)", SERVICE, "the API resolves a token (resolve_access_token)"),
+            op("insert", SERVICE, "through create_access_token() (plaintext shown once)"),
+            op("update", SERVICE, "through revoke_access_token(); last use by the API"),
+            op("delete", SERVICE, "with the user's account"),
+        ),
+    ),
+    Table(
         "import_jobs",
         "imports submitted to the API",
         (
@@ -193,6 +204,10 @@ RPCS: dict[str, tuple[tuple[str, ...], str]] = {
     "delete_source": (SIGNED_IN, "RLS: editors"),
     "list_workspaces": (SIGNED_IN, "the caller's memberships"),
     "list_embedding_models": (SIGNED_IN, "anyone signed in"),
+    "create_access_token": (SIGNED_IN, "the caller's own token; not guests; at most 50 active"),
+    "list_access_tokens": (SIGNED_IN, "the caller's own tokens, never their hash"),
+    "revoke_access_token": (SIGNED_IN, "the caller's own token"),
+    "resolve_access_token": (("service_role",), "the API checks a bearer token"),
     "set_workspace_embedding_model": (
         SIGNED_IN,
         "editors and owners (checked inside); re-embeds before search switches",

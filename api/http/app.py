@@ -7,18 +7,22 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 
 import psycopg
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from mcp.server.mcpserver import MCPServer
 from slowapi.errors import RateLimitExceeded
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from api import __version__
 from api.accounts.keyring import KeyringError
 from api.accounts.keys import MissingKeyError
 from api.config import Settings
+from api.db.session import Connection
 from api.errors import KnitterError, NotAllowedError, NotFoundError, ProviderError
 from api.http.observability import LATENCY, REQUESTS, init_sentry
 from api.http.routes import (
@@ -31,11 +35,16 @@ from api.http.routes import (
     imports,
     keys,
     micro_threads,
+    packs,
     queue,
     search,
     threads,
 )
 from api.http.services import Services
+from api.mcp.auth import Authenticator
+from api.mcp.http import PATH as MCP_PATH
+from api.mcp.http import create_http_app
+from api.mcp.tools import Backend
 
 log = logging.getLogger("knitter.api")
 
@@ -57,11 +66,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.sentry_dsn is not None:
         init_sentry(settings.sentry_dsn.get_secret_value(), settings.environment, __version__)
 
+    mcp_backend, mcp_server, mcp_app = mcp_endpoint(svc)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.open()
+        mcp_backend.cache = svc.cache  # made by open(), in Redis when configured
         try:
-            yield
+            async with mcp_server.session_manager.run():
+                yield
         finally:
             svc.close()
 
@@ -131,7 +144,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         threads,
     ):
         app.include_router(module.router(svc.limiter, settings))
+    app.include_router(packs.router(svc.limiter, settings))
+    # The MCP server (Streamable HTTP): an ASGI app of its own, with its own bearer check.
+    app.router.routes.append(Route(MCP_PATH, mcp_app, methods=["GET", "POST", "DELETE"]))
     return app
+
+
+def mcp_endpoint(svc: Services) -> tuple[Backend, MCPServer, ASGIApp]:
+    def connection() -> AbstractContextManager[Connection]:
+        assert svc.pool is not None, "the API is not started"
+        return svc.pool.connection()
+
+    backend = Backend(svc.settings, connection, svc.keyring)
+    return backend, *create_http_app(backend, Authenticator(backend, svc.verifier))
 
 
 def _error_handlers(app: FastAPI) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 # PostgreSQL text cannot hold NUL characters: refuse them at the door.
 NO_NUL = r"^[^\x00]*$"
@@ -398,3 +398,36 @@ class EmbeddingStatusResponse(BaseModel):
         description="How many have a vector of next_model (of model when no switch is under "
         "way): re-embedding `embedded` / `passages`."
     )
+
+
+class PackBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"conversation_id": "6f1c9c4e-0000-4000-8000-000000000000", "budget": 1500}
+            ]
+        },
+    )
+
+    conversation_id: UUID | None = Field(default=None, description="Pack this conversation.")
+    thread_id: UUID | None = Field(default=None, description="Pack this topic thread.")
+    question: Query | None = Field(default=None, description="Pack the answer to this question.")
+    budget: int = Field(
+        default=2000, ge=200, le=32000, description="The most tokens the pack may take."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PackBody:
+        if sum(v is not None for v in (self.conversation_id, self.thread_id, self.question)) != 1:
+            raise ValueError("give exactly one of conversation_id, thread_id or question")
+        return self
+
+
+class PackResponse(BaseModel):
+    title: str
+    markdown: str = Field(description="The pack; each [n] cites a passage listed at its end.")
+    tokens: int
+    budget: int
+    truncated: bool = Field(description="Whether something was left out to fit the budget.")
+    cited: list[int] = Field(description="The chunk ids of the cited passages, as numbered.")

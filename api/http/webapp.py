@@ -22,7 +22,7 @@ DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 # What `with_webapp` sends to the API; every other path belongs to the web app.
-API_PATHS = ("/health", "/metrics", "/docs", "/redoc", "/openapi.json")
+API_PATHS = ("/health", "/metrics", "/docs", "/redoc", "/openapi.json", "/mcp")
 API_PREFIXES = ("/v1/", "/docs/")
 
 

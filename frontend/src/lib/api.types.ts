@@ -244,6 +244,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/packs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a context pack
+         * @description Compact Markdown to carry a conversation, a topic thread or the answer to a
+         *     question into another assistant: the goal, the decisions, the open questions, the
+         *     code, and links back to each cited passage, within `budget` tokens (counted as
+         *     passages count them). Extracted from the archive, never written by a model (an
+         *     answer's own text is the model's, as `POST /v1/ask` gives it); exactly one of
+         *     `conversation_id`, `thread_id`, `question`.
+         */
+        post: operations["make_pack_v1_packs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/passages/{chunk_id}/threads": {
         parameters: {
             query?: never;
@@ -839,6 +864,60 @@ export interface components {
         MicroThreadsResponse: {
             /** Threads */
             threads: components["schemas"]["MicroThread"][];
+        };
+        /**
+         * PackBody
+         * @example {
+         *       "budget": 1500,
+         *       "conversation_id": "6f1c9c4e-0000-4000-8000-000000000000"
+         *     }
+         */
+        PackBody: {
+            /**
+             * Budget
+             * @description The most tokens the pack may take.
+             * @default 2000
+             */
+            budget?: number;
+            /**
+             * Conversation Id
+             * @description Pack this conversation.
+             */
+            conversation_id?: string | null;
+            /**
+             * Question
+             * @description Pack the answer to this question.
+             */
+            question?: string | null;
+            /**
+             * Thread Id
+             * @description Pack this topic thread.
+             */
+            thread_id?: string | null;
+        };
+        /** PackResponse */
+        PackResponse: {
+            /** Budget */
+            budget: number;
+            /**
+             * Cited
+             * @description The chunk ids of the cited passages, as numbered.
+             */
+            cited: number[];
+            /**
+             * Markdown
+             * @description The pack; each [n] cites a passage listed at its end.
+             */
+            markdown: string;
+            /** Title */
+            title: string;
+            /** Tokens */
+            tokens: number;
+            /**
+             * Truncated
+             * @description Whether something was left out to fit the budget.
+             */
+            truncated: boolean;
         };
         /**
          * RegroupBody
@@ -1519,6 +1598,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["KeyTestResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    make_pack_v1_packs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackResponse"];
                 };
             };
             /** @description Validation Error */

@@ -12,6 +12,45 @@ export type Json =
 export type Database = {
   public: {
     Tables: {
+      access_tokens: {
+        Row: {
+          created_at: string
+          expires_at: string
+          id: string
+          last_used_at: string | null
+          name: string
+          revoked_at: string | null
+          scope: string
+          token_hash: string
+          token_prefix: string
+          user_id: string
+        }
+        Insert: {
+          created_at?: string
+          expires_at: string
+          id?: string
+          last_used_at?: string | null
+          name: string
+          revoked_at?: string | null
+          scope: string
+          token_hash: string
+          token_prefix: string
+          user_id: string
+        }
+        Update: {
+          created_at?: string
+          expires_at?: string
+          id?: string
+          last_used_at?: string | null
+          name?: string
+          revoked_at?: string | null
+          scope?: string
+          token_hash?: string
+          token_prefix?: string
+          user_id?: string
+        }
+        Relationships: []
+      }
       api_keys: {
         Row: {
           ciphertext: string
@@ -609,6 +648,19 @@ export type Database = {
         Args: never
         Returns: number
       }
+      create_access_token: {
+        Args: {
+          name: string
+          scope?: string
+          expires_in_days?: number
+        }
+        Returns: {
+          id: string | null
+          token: string | null
+          token_prefix: string | null
+          expires_at: string | null
+        }[]
+      }
       create_workspace: {
         Args: {
           name: string
@@ -674,6 +726,19 @@ export type Database = {
           workspace_id: string
         }
         Returns: boolean
+      }
+      list_access_tokens: {
+        Args: never
+        Returns: {
+          id: string | null
+          name: string | null
+          token_prefix: string | null
+          scope: string | null
+          created_at: string | null
+          expires_at: string | null
+          revoked_at: string | null
+          last_used_at: string | null
+        }[]
       }
       list_embedding_models: {
         Args: never
@@ -793,6 +858,26 @@ export type Database = {
         Args: {
           workspace_id: string
           name: string
+        }
+        Returns: boolean
+      }
+      resolve_access_token: {
+        Args: {
+          token: string
+        }
+        Returns: {
+          id: string | null
+          user_id: string | null
+          email: string | null
+          is_anonymous: boolean | null
+          scope: string | null
+          expires_at: string | null
+          revoked_at: string | null
+        }[]
+      }
+      revoke_access_token: {
+        Args: {
+          token_id: string
         }
         Returns: boolean
       }

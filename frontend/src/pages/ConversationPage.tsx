@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { useSession } from "../auth";
+import { PackActions } from "../components/PackActions";
 import { PassageThreads } from "../components/PassageThreads";
 import { PlatformIcon, platformName } from "../components/PlatformIcon";
 import { SummaryCard } from "../components/SummaryCard";
@@ -104,6 +105,7 @@ export function ConversationPage() {
             </p>
           )}
           <ThreadLink sourceId={sourceId} />
+          <PackActions conversationId={sourceId} />
         </div>
       </header>
       <SourceSummary sourceId={sourceId} />

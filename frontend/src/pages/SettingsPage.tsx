@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useSession } from "../auth";
+import { AccessTokens } from "../components/AccessTokens";
 import { WorkspacesSection } from "../components/WorkspacesSection";
 import {
   embeddingStatus,
@@ -202,6 +203,10 @@ export function SettingsPage() {
         <ul className="plain">
           {workspaces.data?.map((w) => <WorkspaceModelRow key={w.id} workspace={w} />)}
         </ul>
+      </section>
+      <section className="card" aria-labelledby="tokens-title">
+        <h2 id="tokens-title">Access tokens for agents</h2>
+        <AccessTokens />
       </section>
       <section className="card" aria-labelledby="look-title">
         <h2 id="look-title">Appearance</h2>
