@@ -1,47 +1,26 @@
 /** Personal access tokens (Supabase RPCs) and context packs (the API), for agents. */
 import { apiFetch } from "./api";
-import { supabase } from "./supabase";
+import type { components } from "./api.types";
+import { call, type Present, type RpcRow } from "./rpc";
 
 export type TokenScope = "read" | "read-write";
 
-export interface AccessTokenRow {
-  id: string;
-  name: string;
-  token_prefix: string;
-  scope: TokenScope;
-  created_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-  last_used_at: string | null;
-}
+type ApiSchemas = components["schemas"];
+
+export type AccessTokenRow = Omit<
+  Present<RpcRow<"list_access_tokens">, "id" | "name" | "token_prefix" | "created_at" | "expires_at">,
+  "scope"
+> & { scope: TokenScope };
 
 /** What create_access_token returns: the plaintext token, shown once and never again. */
-export interface CreatedToken {
-  id: string;
-  token: string;
-  token_prefix: string;
-  expires_at: string;
-}
+export type CreatedToken = Present<RpcRow<"create_access_token">, "id" | "token" | "token_prefix" | "expires_at">;
 
-export interface Pack {
-  title: string;
-  markdown: string;
-  tokens: number;
-  budget: number;
-  truncated: boolean;
-  cited: number[];
-}
+export type Pack = ApiSchemas["PackResponse"];
 
-async function rpc<T>(fn: string, args?: Record<string, unknown>): Promise<T> {
-  const { data, error } = await supabase().rpc(fn, args);
-  if (error) throw new Error(error.message || `${fn} failed`);
-  return data as T;
-}
-
-export const listAccessTokens = () => rpc<AccessTokenRow[]>("list_access_tokens");
+export const listAccessTokens = () => call<"list_access_tokens", AccessTokenRow[]>("list_access_tokens");
 
 export async function createAccessToken(name: string, scope: TokenScope, days: number): Promise<CreatedToken> {
-  const rows = await rpc<CreatedToken[]>("create_access_token", {
+  const rows = await call<"create_access_token", CreatedToken[]>("create_access_token", {
     name,
     scope,
     expires_in_days: days,
@@ -51,7 +30,8 @@ export async function createAccessToken(name: string, scope: TokenScope, days: n
   return made;
 }
 
-export const revokeAccessToken = (id: string) => rpc<boolean>("revoke_access_token", { token_id: id });
+export const revokeAccessToken = (id: string) =>
+  call<"revoke_access_token", boolean>("revoke_access_token", { token_id: id });
 
 export type TokenState = "active" | "revoked" | "expired";
 
