@@ -43,10 +43,11 @@ from _bench_common import (
 
 from api.accounts.users import caller_for, workspace_id
 from api.db.session import connect, transaction_as
+from api.db.vectors import vector_literal
 from api.embeddings.registry import model_for_id
 from api.importers.inputs import DEFAULT_LIMITS, collect
 from api.importers.model import Parsed
-from api.pipeline.embedding_queue import embed_batch, pending_count, vector_literal
+from api.pipeline.embedding_queue import embed_batch, pending_count
 from api.pipeline.ingest import ImportReport, import_conversations, parsed
 
 FIRST_MARKER = "quillfeatherfirst"

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from api.accounts.users import caller_for, ensure_workspace
 from api.db.session import Caller, Connection, connect, transaction_as
+from api.db.vectors import parse_vector
 from api.embeddings.registry import EmbeddingModel
 from api.http.app import create_app
 from api.importers.model import Conversation, Message
@@ -89,7 +90,7 @@ def centroid_agreement(conn: Connection, caller: Caller, thread_id: UUID) -> flo
             "select centroid::text as c from public.topic_threads where id = %s", [thread_id]
         ).fetchone()
         assert row is not None
-        return grouping.parse_vector(row["c"])
+        return parse_vector(row["c"])
 
     with transaction_as(conn, caller):
         stored = centroid()

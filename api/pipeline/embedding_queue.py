@@ -7,20 +7,16 @@ embeddings: concurrent workers share the work, and a crash puts the rows back.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from uuid import UUID
 
 from api.db.session import Caller, Connection, transaction_as
+from api.db.vectors import vector_literal
 from api.embeddings.registry import model_for_id
 from api.errors import KnitterError
 from api.http.observability import EMBEDDED_TEXTS
 
 BATCH_SIZE = 256
-
-
-def vector_literal(values: Sequence[float]) -> str:
-    """pgvector's text form."""
-    return "[" + ",".join(repr(float(v)) for v in values) + "]"
 
 
 def pending_count(conn: Connection, workspace_id: UUID | None = None) -> int:

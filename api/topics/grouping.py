@@ -12,7 +12,6 @@ Titles: a chat model's when one is available, else the thread's most distinctive
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
@@ -20,18 +19,15 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 import numpy as np
-import numpy.typing as npt
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from api.db.session import Caller, Connection, transaction_as
+from api.db.vectors import Vectors, parse_vector, vector_literal
 from api.errors import NotFoundError, ProviderError
-from api.pipeline.embedding_queue import vector_literal
 from api.providers.chat import ChatModel
 from api.topics import terms
 
 log = logging.getLogger("knitter.threads")
-
-Vectors = npt.NDArray[np.float64]
 
 # Average linkage needs all pairwise distances: n² / 2 floats. Beyond this many the
 # newest conversations are clustered and the older ones join their nearest thread.
@@ -58,11 +54,6 @@ class Regrouped:
     conversations: int
     similarity: float
     unthreaded: int
-
-
-def parse_vector(text: str) -> Vectors:
-    """pgvector's text form, '[0.1,0.2,…]'."""
-    return np.asarray(json.loads(text), dtype=np.float64)
 
 
 def _normalised(vectors: Vectors) -> Vectors:
