@@ -19,7 +19,7 @@ from api.accounts.keys import resolve
 from api.accounts.users import caller_for, ensure_workspace, workspace_id
 from api.answers import answering
 from api.config import Settings
-from api.db.local import database, embedded_server, local_encryption_key
+from api.db.local import database, local_encryption_key, start_embedded
 from api.db.migrate import migrate as apply_migrations
 from api.db.session import Connection, transaction_as
 from api.errors import KnitterError
@@ -331,11 +331,9 @@ def dev(settings: Settings, port: int) -> None:
 
     if settings.database_url:
         raise KnitterError("knitter dev runs the embedded database; unset DATABASE_URL")
-    server = embedded_server(settings)
-    url = server.start()
+    started = start_embedded(settings)
+    server, url, applied = started.server, started.url, started.applied
     try:
-        with database(settings, current_schema=False) as conn:
-            applied = apply_migrations(conn)
         keys = local_secrets(settings.home)
         origin = f"http://127.0.0.1:{port}"
         local = settings.model_copy(
