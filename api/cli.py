@@ -15,7 +15,6 @@ import click
 
 from api import __version__
 from api.accounts.keyring import Keyring
-from api.accounts.keys import resolve
 from api.accounts.users import caller_for, ensure_workspace, workspace_id
 from api.answers import answering
 from api.config import Settings
@@ -23,8 +22,10 @@ from api.db.local import database, local_encryption_key, start_embedded
 from api.db.migrate import migrate as apply_migrations
 from api.db.session import Connection, transaction_as
 from api.errors import KnitterError
-from api.pipeline.embedding_queue import KeyFor, drain, pending_count
+from api.pipeline.after_embedding import place_in_topic_threads
+from api.pipeline.embedding_queue import drain, pending_count
 from api.pipeline.ingest import ImportReport, import_paths
+from api.providers.choice import KeyFor, key_for, pick_chat_model
 from api.search.hybrid import SearchRequest, embed_query, search
 from api.topics import grouping
 
@@ -103,10 +104,8 @@ def import_(
         _print_report(report)
         if not no_embed:
             keyring = Keyring.from_settings(settings)
-            _embed_pending(conn, ws, lambda p: resolve(conn, keyring, settings, caller.user_id, p))
-            # Titles by terms here; `knitter threads` or the web app can have a model write them.
-            grouping.assign_new(conn, caller, ws)
-            grouping.retitle(conn, caller, ws)
+            _embed_pending(conn, ws, key_for(conn, keyring, settings, caller.user_id))
+            place_in_topic_threads(conn, settings, caller, ws)
     if report.failed:
         sys.exit(1)
 
@@ -155,7 +154,7 @@ def search_command(
                     caller,
                     ws,
                     query,
-                    api_key=lambda p: resolve(conn, keyring, settings, caller.user_id, p),
+                    api_key=key_for(conn, keyring, settings, caller.user_id),
                 )
             except KnitterError as exc:
                 click.echo(f"warning: keyword results only ({exc})", err=True)
@@ -279,7 +278,7 @@ def threads_command(
     with database(settings) as conn:
         caller = caller_for(conn, email)
         ws = workspace_id(conn, caller, workspace)
-        chat = answering.pick_model(
+        chat = pick_chat_model(
             conn, Keyring.from_settings(settings), settings, caller.user_id, provider
         )
         if regroup:

@@ -187,6 +187,25 @@ def test_import_then_search_round_trip(client: TestClient, user: Callable[[], Ca
     assert "<mark>" in body["results"][0]["snippet"] or body["results"][0]["semantic_rank"]
 
 
+def test_an_import_jobs_conversations_join_topic_threads(
+    client: TestClient, user: Callable[[], Caller], conn: Connection
+) -> None:
+    """The step after embedding runs for API imports as for the CLI and the worker (no
+    worker runs here): every imported conversation is in a titled topic thread."""
+    me = user()
+    job = upload(client, me, EXPORT)
+    done = client.get(f"/v1/imports/{job['id']}", headers=auth(me)).json()
+    assert done["status"] == "succeeded" and done["embedding_pending"] == 0
+    rows = conn.execute(
+        "select s.thread_id, t.title, t.title_source from public.sources s"
+        " left join public.topic_threads t on t.id = s.thread_id where s.workspace_id = %s",
+        [job["workspace_id"]],
+    ).fetchall()
+    assert len(rows) == 3
+    assert all(r["thread_id"] is not None for r in rows)
+    assert all(r["title"] and r["title_source"] == "terms" for r in rows)
+
+
 def test_no_user_reaches_another_users_data(client: TestClient, user: Callable[[], Caller]) -> None:
     owner, other = user(), user()
     job = upload(client, owner, EXPORT)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 import respx
 
-from api.db.session import Connection
+from api.db.session import Caller, Connection
 from api.embeddings.registry import get_model, model_for_id, register_model
 from api.errors import KnitterError, ProviderError
 from api.providers.gemini_embeddings import GeminiModel
@@ -404,7 +404,7 @@ def test_registering_openai_1536_creates_a_vector_hnsw_index(
 
     # The worker's way back from the row: the stored size is asked for explicitly.
     route = router.post(OPENAI_URL).mock(side_effect=openai_echo)
-    model = model_for_id(conn, model_id, OPENAI_KEY)
+    model = model_for_id(conn, Caller.service(), model_id, OPENAI_KEY)
     assert isinstance(model, OpenAIModel) and model.dims == 1536
     [vector] = model.embed(["t3"])
     assert body(route.calls.last)["dimensions"] == 1536 and len(vector) == 1536

@@ -24,9 +24,9 @@ from api.db.vectors import parse_vector
 from api.embeddings.registry import EmbeddingModel
 from api.http.app import create_app
 from api.importers.model import Conversation, Message
+from api.pipeline.after_embedding import place_all_in_topic_threads
 from api.pipeline.embedding_queue import drain
 from api.pipeline.ingest import write_conversation
-from api.pipeline.worker import thread_new_conversations
 from api.providers.chat import chat_model
 from api.topics import grouping
 from tests.conftest import FIXTURES
@@ -171,7 +171,7 @@ def test_conversations_join_threads_one_by_one(
     corpus = load_corpus(conn, make_user(), "one by one")
     with transaction_as(conn, corpus.owner):
         conn.execute("select public.set_thread_similarity(%s, 0.3)", [corpus.workspace])
-    placed = thread_new_conversations(conn, make_settings("unused"))
+    placed = place_all_in_topic_threads(conn, make_settings("unused"))
     assert placed >= 30
     assigned = assignment(conn, corpus)
     assert None not in assigned.values()

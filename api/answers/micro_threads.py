@@ -7,14 +7,14 @@ import json
 from typing import Any
 from uuid import UUID
 
-from api.answers.answering import Passage
+from api.answers.answering import CitedPassage
 from api.db.session import Caller, Connection, transaction_as
 
 # Passages either side of the one asked about that the answer may draw on.
 NEIGHBOURS = 2
 
 
-def context(conn: Connection, caller: Caller, chunk_id: int) -> list[Passage] | None:
+def context(conn: Connection, caller: Caller, chunk_id: int) -> list[CitedPassage] | None:
     """The passage as [1], then its neighbours in reading order as [2]…; None when the
     caller cannot read it."""
     with transaction_as(conn, caller):
@@ -38,7 +38,7 @@ def context(conn: Connection, caller: Caller, chunk_id: int) -> list[Passage] | 
             """,
             {"chunk": chunk_id, "around": NEIGHBOURS},
         ).fetchall()
-    return Passage.from_rows(rows) if rows else None
+    return CitedPassage.from_rows(rows) if rows else None
 
 
 def workspace_of(conn: Connection, caller: Caller, chunk_id: int) -> UUID | None:
@@ -74,7 +74,7 @@ def store(
     return row
 
 
-def threads(conn: Connection, caller: Caller, chunk_id: int) -> list[dict[str, Any]]:
+def of_passage(conn: Connection, caller: Caller, chunk_id: int) -> list[dict[str, Any]]:
     """The passage's threads, oldest first, as far as the caller may read them."""
     with transaction_as(conn, caller):
         return conn.execute(

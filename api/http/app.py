@@ -17,7 +17,6 @@ from slowapi.errors import RateLimitExceeded
 
 from api import __version__
 from api.accounts.keyring import KeyringError
-from api.accounts.keys import MissingKeyError
 from api.config import Settings
 from api.errors import KnitterError, NotAllowedError, NotFoundError, ProviderError
 from api.http.observability import LATENCY, REQUESTS, init_sentry
@@ -32,9 +31,10 @@ from api.http.routes import (
     micro_threads,
     queue,
     search,
-    threads,
+    topic_threads,
 )
 from api.http.services import Services
+from api.providers.choice import MissingKeyError
 
 log = logging.getLogger("knitter.api")
 
@@ -115,9 +115,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     _error_handlers(app)
-    app.include_router(health.api)
-    app.include_router(queue.api)
-    for module in (imports, search, embed, keys, history, account, ask, micro_threads, threads):
+    app.include_router(health.routes)
+    app.include_router(queue.routes)
+    for module in (
+        imports,
+        search,
+        embed,
+        keys,
+        history,
+        account,
+        ask,
+        micro_threads,
+        topic_threads,
+    ):
         app.include_router(module.router(svc.limiter, settings))
     return app
 

@@ -246,7 +246,7 @@ class AccountDeleteBody(BaseModel):
 # --- answers with citations --------------------------------------------------------------
 
 
-# Who answers or summarises: see answers.pick_model.
+# Who answers or summarises: see providers.choice.pick_chat_model.
 ProviderChoice = Literal["auto", "openai", "gemini", "extractive"]
 
 

@@ -21,9 +21,9 @@ from api.http.schemas import AskBody, AskResponse, Citation
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["ask"])
+    routes = APIRouter(prefix="/v1", tags=["ask"])
 
-    @api.post(
+    @routes.post(
         "/ask",
         summary="Answer a question from the caller's conversations, with citations",
         response_model=AskResponse,
@@ -97,7 +97,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    return api
+    return routes
 
 
 def _wants_json(request: Request) -> bool:

@@ -11,7 +11,6 @@ from slowapi import Limiter
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.accounts import keys
 from api.accounts.users import workspace_id as personal_workspace
 from api.config import Settings
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
@@ -19,6 +18,7 @@ from api.http.schemas import ImportJob, ImportUrls
 from api.importers.inputs import Input, Limits, UrlItem
 from api.importers.model import ItemError
 from api.pipeline import jobs
+from api.providers import choice
 
 UPLOAD_SCHEMA = {
     "requestBody": {
@@ -45,9 +45,9 @@ UPLOAD_SCHEMA = {
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1/imports", tags=["imports"])
+    routes = APIRouter(prefix="/v1/imports", tags=["imports"])
 
-    @api.post(
+    @routes.post(
         "",
         status_code=status.HTTP_202_ACCEPTED,
         response_model=ImportJob,
@@ -94,12 +94,14 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
 
         def key_for(provider: str) -> str:
             with pool.connection() as conn:
-                return keys.resolve(conn, svc.keyring, settings, caller.user_id, provider)
+                return choice.api_key(conn, svc.keyring, settings, caller.user_id, provider)
 
-        background.add_task(jobs.run, pool, caller, job["id"], job["workspace_id"], inputs, key_for)
+        background.add_task(
+            jobs.run, pool, caller, job["id"], job["workspace_id"], inputs, settings, key_for
+        )
         return ImportJob.model_validate(job)
 
-    @api.get("/{job_id}", response_model=ImportJob, summary="An import's status and progress")
+    @routes.get("/{job_id}", response_model=ImportJob, summary="An import's status and progress")
     @limiter.limit(settings.rate_limit)
     def get_import(request: Request, job_id: UUID, caller: CallerDep, conn: DbDep) -> ImportJob:
         job = jobs.get(conn, caller, job_id)
@@ -107,7 +109,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             raise HTTPException(404, "no such import")
         return ImportJob.model_validate(job)
 
-    return api
+    return routes
 
 
 async def _uploads(

@@ -13,12 +13,13 @@ from api.config import Settings
 from api.embeddings.registry import get_model
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
 from api.http.schemas import Citation, MicroThread, MicroThreadBody, MicroThreadsResponse
+from api.providers.choice import pick_chat_model
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1/passages", tags=["micro-threads"])
+    routes = APIRouter(prefix="/v1/passages", tags=["micro-threads"])
 
-    @api.post(
+    @routes.post(
         "/{chunk_id}/threads",
         status_code=201,
         response_model=MicroThread,
@@ -38,7 +39,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         passages = micro_threads.context(conn, caller, chunk_id)
         if passages is None:
             raise HTTPException(404, "no such passage")
-        model = answering.pick_model(
+        model = pick_chat_model(
             conn, svc.keyring, settings, caller.user_id, body.provider, body.model
         )
         if model is None:
@@ -51,7 +52,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         row = micro_threads.store(conn, caller, chunk_id, body.question, answer, used, citations)
         return MicroThread.model_validate(row)
 
-    @api.get(
+    @routes.get(
         "/{chunk_id}/threads", response_model=MicroThreadsResponse, summary="A passage's threads"
     )
     @limiter.limit(settings.rate_limit)
@@ -60,7 +61,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
     ) -> MicroThreadsResponse:
         if micro_threads.workspace_of(conn, caller, chunk_id) is None:
             raise HTTPException(404, "no such passage")
-        rows = micro_threads.threads(conn, caller, chunk_id)
+        rows = micro_threads.of_passage(conn, caller, chunk_id)
         return MicroThreadsResponse(threads=[MicroThread.model_validate(r) for r in rows])
 
-    return api
+    return routes
