@@ -1,13 +1,17 @@
-"""What the OpenAI embedding and chat models share: one httpx client per process, the
-`error` object of OpenAI's error JSON, and how it becomes a ProviderError without the key."""
+"""What the OpenAI embedding and chat models share: the official SDK's client, made per key
+over one httpx pool per process (httpx underneath, so respx replays it in tests), and how
+the SDK's errors become ProviderErrors without the key."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
 import httpx
+import openai
 
 from api.errors import ProviderError, ProviderErrorKind
 
@@ -17,20 +21,22 @@ _KEY_LIKE = re.compile(r"\bsk-[\w*.-]+")
 
 @cache
 def http() -> httpx.Client:
-    """One connection pool per process: models are made per key and per request."""
-    return httpx.Client()
+    """One connection pool per process (with the SDK's own limits and redirects): models
+    are made per key and per request."""
+    return openai.DefaultHttpxClient()
 
 
-def error_body(response: httpx.Response) -> dict[str, Any]:
-    """The `error` object of OpenAI's error JSON ({"error": {"message", "type", "param",
-    "code"}}); proxies in front of it may send HTML instead."""
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        return {"message": response.reason_phrase}
-    if isinstance(error, dict):
-        return error
-    return {"message": str(error) if error else response.reason_phrase}
+def client(api_key: str, base_url: str | None, timeout: float, retries: int) -> openai.OpenAI:
+    """The SDK's client for the key. The SDK retries 408, 409, 429, 5xx, timeouts and
+    dropped connections with exponential backoff and jitter, honouring `retry-after-ms` and
+    `Retry-After`; base_url None means OPENAI_BASE_URL, else OpenAI's own."""
+    return openai.OpenAI(
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=retries,
+        http_client=http(),
+    )
 
 
 def fail(
@@ -40,8 +46,12 @@ def fail(
     return ProviderError("openai", kind, message, status)
 
 
-def http_error(status: int, error: dict[str, Any], model: str, api_key: str) -> ProviderError:
-    detail = str(error.get("message") or f"HTTP {status}")
+def status_error(exc: openai.APIStatusError, model: str, api_key: str) -> ProviderError:
+    """An error response ({"error": {"message", "type", "param", "code"}}, or the HTML of a
+    proxy in front of OpenAI) as a ProviderError."""
+    status = exc.status_code
+    error: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
+    detail = str(error.get("message") or exc.response.reason_phrase or f"HTTP {status}")
     kind: ProviderErrorKind
     # A 403 "invalid_request_error" is a model the key may not use, not a bad key.
     if status == 401 or (status == 403 and error.get("type") != "invalid_request_error"):
@@ -53,3 +63,21 @@ def http_error(status: int, error: dict[str, Any], model: str, api_key: str) -> 
     else:
         kind, text = "bad_request", f"OpenAI rejected the request for {model}"
     return fail(kind, f"{text} (HTTP {status}): {detail}", api_key, status)
+
+
+@contextmanager
+def provider_errors(model: str, api_key: str) -> Iterator[None]:
+    """Turns what the SDK raises into ProviderErrors (without the key)."""
+    try:
+        yield
+    except openai.APIStatusError as exc:
+        raise status_error(exc, model, api_key) from None
+    except openai.APITimeoutError:
+        raise fail("unavailable", "OpenAI did not answer in time", api_key) from None
+    except openai.APIConnectionError as exc:
+        cause = type(exc.__cause__ or exc).__name__
+        raise fail("unavailable", f"cannot reach OpenAI: {cause}", api_key) from None
+    except openai.APIResponseValidationError as exc:
+        raise fail("unavailable", f"OpenAI sent an unusable response: {exc}", api_key) from None
+    except openai.APIError as exc:  # an error event in the middle of a stream
+        raise fail("unavailable", f"OpenAI failed mid-answer: {exc.message}", api_key) from None
