@@ -25,11 +25,10 @@ from api.accounts.users import caller_for
 from api.config import Settings
 from api.db.session import Caller, Connection
 from api.http.app import create_app
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, redis_url
 
 SECRET = "test-jwt-secret-with-at-least-32-characters!"
 JWKS_URL = "https://project.supabase.co/auth/v1/.well-known/jwks.json"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 EXPORT = FIXTURES / "chatgpt" / "conversations.json"
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -75,7 +74,7 @@ def make_settings(db_url: str, **overrides: Any) -> Settings:
         "supabase_jwt_secret": SECRET,
         "supabase_jwks_url": JWKS_URL,
         "encryption_key": new_key(),
-        "redis_url": REDIS_URL,
+        "redis_url": redis_url(),
         "rate_limit": "1000/minute",
         "search_rate_limit": "1000/minute",
         **overrides,
@@ -380,7 +379,7 @@ def test_rate_limit_429_then_reset(db_url: str, user: Callable[[], Caller]) -> N
         assert c.post("/v1/search", json=body, headers=me).status_code == 200
         # Another user has their own budget.
         assert c.post("/v1/search", json=body, headers=auth(user())).status_code == 200
-    keys = redis.Redis.from_url(REDIS_URL).keys("knitter*")
+    keys = redis.Redis.from_url(redis_url()).keys("knitter*")
     assert keys, "the limits live in Redis"
 
 
@@ -481,7 +480,7 @@ def test_query_embeddings_are_cached_in_redis(
     client: TestClient, user: Callable[[], Caller]
 ) -> None:
     query = f"cache me {uuid.uuid4().hex}"
-    r = redis.Redis.from_url(REDIS_URL)
+    r = redis.Redis.from_url(redis_url())
     before = set(r.keys("knitter:qemb:*"))
     assert client.post("/v1/search", json={"query": query}, headers=auth(user())).status_code == 200
     added = set(r.keys("knitter:qemb:*")) - before
