@@ -22,6 +22,7 @@ from api.db.local import database, local_encryption_key, start_embedded
 from api.db.migrate import migrate as apply_migrations
 from api.db.session import Connection, transaction_as
 from api.errors import KnitterError
+from api.importers.options import DEFAULT_OPTIONS, LANGUAGE_CODE, ImportOptions
 from api.pipeline.after_embedding import place_in_topic_threads
 from api.pipeline.embedding_queue import drain, pending_count
 from api.pipeline.ingest import ImportReport, import_paths
@@ -87,19 +88,39 @@ def migrate(settings: Settings) -> None:
 @click.option("--user", "email", required=True, help="Whose data this is (email).")
 @click.option("--workspace", help="Workspace name (created if missing); default: personal.")
 @click.option("--no-embed", is_flag=True, help="Only store passages; embed them later.")
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    metavar="CODE",
+    help="YouTube transcript language, in order of preference (repeatable; default: en).",
+)
 @click.pass_obj
 def import_(
-    settings: Settings, paths: tuple[str, ...], email: str, workspace: str | None, no_embed: bool
+    settings: Settings,
+    paths: tuple[str, ...],
+    email: str,
+    workspace: str | None,
+    no_embed: bool,
+    languages: tuple[str, ...],
 ) -> None:
     """Import files, folders, zips and links (PATHS may be URLs).
 
     Formats are detected by content (and links by their address). Exit status 1 if any
     item failed; the others are imported.
     """
+    for code in languages:
+        if not re.fullmatch(LANGUAGE_CODE, code):
+            raise click.BadParameter(
+                f"{code!r} is not a language code such as de or pt-BR", param_hint="--language"
+            )
     with database(settings) as conn:
         caller = caller_for(conn, email, create=True)
         ws = ensure_workspace(conn, caller, workspace) if workspace else workspace_id(conn, caller)
-        report = import_paths(conn, caller, ws, paths, on_progress=_import_progress)
+        options = ImportOptions(youtube_languages=languages or DEFAULT_OPTIONS.youtube_languages)
+        report = import_paths(
+            conn, caller, ws, paths, on_progress=_import_progress, options=options
+        )
         _clear_progress()
         _print_report(report)
         if not no_embed:

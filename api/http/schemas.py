@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.importers.options import LANGUAGE_CODE
+
 # PostgreSQL text cannot hold NUL characters: refuse them at the door.
 NO_NUL = r"^[^\x00]*$"
 Query = Annotated[
@@ -141,6 +143,14 @@ class ImportUrls(BaseModel):
         ]
     ] = Field(min_length=1, max_length=20)
     workspace_id: UUID | None = None
+    languages: list[Annotated[str, StringConstraints(pattern=LANGUAGE_CODE)]] = Field(
+        default=["en"],
+        min_length=1,
+        max_length=10,
+        description="YouTube videos: transcript languages in order of preference (codes"
+        " such as de, en, pt-BR). A manual transcript in one of them is taken first, then an"
+        " auto-generated one, then any transcript the video has.",
+    )
 
 
 class ImportError_(BaseModel):

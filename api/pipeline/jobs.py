@@ -21,6 +21,7 @@ from api.http.observability import IMPORTED_PASSAGES, IMPORTED_SOURCES
 from api.importers.detect import parse
 from api.importers.inputs import ZIP_MAGIC, Input, Limits, UrlItem, from_zip
 from api.importers.model import ItemError, Parsed
+from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 from api.pipeline.after_embedding import place_in_topic_threads
 from api.pipeline.embedding_queue import drain
 from api.pipeline.ingest import ImportReport, import_conversations
@@ -100,6 +101,7 @@ def run(
     inputs: Sequence[Input | UrlItem | ItemError],
     settings: Settings,
     key_for: KeyFor | None = None,
+    options: ImportOptions = DEFAULT_OPTIONS,
 ) -> None:
     """Import everything, embed the workspace's new passages (a remote model with the key
     key_for gives), then run the step after embedding (topic threads). Never raises: the
@@ -109,7 +111,7 @@ def run(
     def items() -> Iterator[Parsed]:
         nonlocal done
         for item in inputs:
-            yield from [item] if isinstance(item, ItemError) else parse(item)
+            yield from [item] if isinstance(item, ItemError) else parse(item, options)
             done += 1
 
     last = 0.0

@@ -17,6 +17,7 @@ from api.http.dependencies import CallerDep, DbDep, ServicesDep
 from api.http.schemas import ImportJob, ImportUrls
 from api.importers.inputs import Input, Limits, UrlItem
 from api.importers.model import ItemError
+from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 from api.pipeline import jobs
 from api.providers import choice
 
@@ -68,6 +69,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             raise HTTPException(413, f"the upload is larger than {cap} bytes")
         content_type = request.headers.get("content-type", "")
         limits = Limits(max_file_bytes=cap, max_zip_total_bytes=cap * 20)
+        options = DEFAULT_OPTIONS
         if content_type.startswith("multipart/form-data"):
             inputs: list[Input | UrlItem | ItemError]
             inputs, workspace = await _uploads(request, settings, cap, limits)
@@ -77,6 +79,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             except ValidationError as exc:
                 raise HTTPException(422, exc.errors(include_url=False)) from None
             workspace = body.workspace_id
+            options = ImportOptions(youtube_languages=tuple(body.languages))
             # UrlItems directly, not collect(): a string from a client is never a local path.
             inputs = [UrlItem(url) for url in body.urls]
         else:
@@ -97,7 +100,15 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
                 return choice.api_key(conn, svc.keyring, settings, caller.user_id, provider)
 
         background.add_task(
-            jobs.run, pool, caller, job["id"], job["workspace_id"], inputs, settings, key_for
+            jobs.run,
+            pool,
+            caller,
+            job["id"],
+            job["workspace_id"],
+            inputs,
+            settings,
+            key_for,
+            options,
         )
         return ImportJob.model_validate(job)
 
