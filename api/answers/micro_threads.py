@@ -9,6 +9,7 @@ from uuid import UUID
 
 from api.answers.answering import CitedPassage
 from api.db.session import Caller, Connection, transaction_as
+from api.errors import NotAllowedError, NotFoundError
 
 # Passages either side of the one asked about that the answer may draw on.
 NEIGHBOURS = 2
@@ -81,3 +82,19 @@ def of_passage(conn: Connection, caller: Caller, chunk_id: int) -> list[dict[str
             "select * from public.micro_threads where chunk_id = %s order by created_at, id",
             [chunk_id],
         ).fetchall()
+
+
+def delete(conn: Connection, caller: Caller, chunk_id: int, thread_id: UUID) -> None:
+    """Deletes the caller's own thread on the passage, as the caller (RLS: only the asker
+    may). A thread the caller cannot see is a NotFoundError, another member's a
+    NotAllowedError."""
+    with transaction_as(conn, caller):
+        row = conn.execute(
+            "select user_id from public.micro_threads where id = %s and chunk_id = %s",
+            [thread_id, chunk_id],
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("no such micro-thread")
+        if row["user_id"] != caller.user_id:
+            raise NotAllowedError("only the member who asked deletes a micro-thread")
+        conn.execute("delete from public.micro_threads where id = %s", [thread_id])

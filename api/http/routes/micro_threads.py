@@ -1,11 +1,13 @@
 """/v1/passages/{chunk_id}/threads: questions asked about one passage, answered from it
-and its neighbours (as /v1/ask answers, with citations), kept with the passage."""
+and its neighbours (as /v1/ask answers, with citations), kept with the passage until the
+member who asked deletes them."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from slowapi import Limiter
 
 from api.answers import answering, micro_threads
@@ -63,5 +65,22 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             raise HTTPException(404, "no such passage")
         rows = micro_threads.of_passage(conn, caller, chunk_id)
         return MicroThreadsResponse(threads=[MicroThread.model_validate(r) for r in rows])
+
+    @routes.delete(
+        "/{chunk_id}/threads/{thread_id}",
+        status_code=204,
+        summary="Delete one's own micro-thread",
+        responses={
+            403: {"description": "Asked by another member"},
+            404: {"description": "No such micro-thread"},
+        },
+    )
+    @limiter.limit(settings.rate_limit)
+    def delete_micro_thread(
+        request: Request, chunk_id: int, thread_id: UUID, caller: CallerDep, conn: DbDep
+    ) -> Response:
+        """The member who asked deletes it; the workspace's other members cannot."""
+        micro_threads.delete(conn, caller, chunk_id, thread_id)
+        return Response(status_code=204)
 
     return routes
