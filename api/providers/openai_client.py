@@ -4,7 +4,6 @@ the SDK's errors become ProviderErrors without the key."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -14,9 +13,7 @@ import httpx
 import openai
 
 from api.errors import ProviderError, ProviderErrorKind
-
-# OpenAI echoes a masked key ("sk-proj-abcd****wxyz") in some messages.
-_KEY_LIKE = re.compile(r"\bsk-[\w*.-]+")
+from api.providers import failures
 
 
 @cache
@@ -42,8 +39,7 @@ def client(api_key: str, base_url: str | None, timeout: float, retries: int) -> 
 def fail(
     kind: ProviderErrorKind, message: str, api_key: str, status: int | None = None
 ) -> ProviderError:
-    message = _KEY_LIKE.sub("sk-…", message.replace(api_key, "…"))
-    return ProviderError("openai", kind, message, status)
+    return failures.fail("openai", kind, message, api_key, status)
 
 
 def status_error(exc: openai.APIStatusError, model: str, api_key: str) -> ProviderError:
@@ -52,17 +48,11 @@ def status_error(exc: openai.APIStatusError, model: str, api_key: str) -> Provid
     status = exc.status_code
     error: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
     detail = str(error.get("message") or exc.response.reason_phrase or f"HTTP {status}")
-    kind: ProviderErrorKind
     # A 403 "invalid_request_error" is a model the key may not use, not a bad key.
-    if status == 401 or (status == 403 and error.get("type") != "invalid_request_error"):
-        kind, text = "auth", "OpenAI refused the API key"
-    elif status == 429:
-        kind, text = "rate_limit", "OpenAI's rate limit or quota is exhausted"
-    elif status >= 500 or status in (408, 409):
-        kind, text = "unavailable", "OpenAI is unavailable"
-    else:
-        kind, text = "bad_request", f"OpenAI rejected the request for {model}"
-    return fail(kind, f"{text} (HTTP {status}): {detail}", api_key, status)
+    refused = status == 401 or (status == 403 and error.get("type") != "invalid_request_error")
+    return failures.status_failure(
+        "openai", status, refused_key=refused, model=model, detail=detail, api_key=api_key
+    )
 
 
 @contextmanager
