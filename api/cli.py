@@ -132,7 +132,7 @@ def import_(
 
 
 @cli.command("search")
-@click.argument("query")
+@click.argument("query", callback=lambda _c, _p, v: _asked(v))
 @click.option("--user", "email", required=True, help="Search as this user (email).")
 @click.option("--workspace", help="Only this workspace (name).")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 50))
@@ -153,9 +153,6 @@ def search_command(
     as_json: bool,
 ) -> None:
     """Hybrid (keyword + semantic) search, run as the user under row-level security."""
-    query = query.strip()
-    if not query or len(query) > 1000:
-        raise click.BadParameter("must be 1 to 1000 characters", param_hint="QUERY")
     with database(settings) as conn:
         caller = caller_for(conn, email)
         ws = workspace_id(conn, caller, workspace)
@@ -196,7 +193,7 @@ def search_command(
 
 
 @cli.command("ask")
-@click.argument("question")
+@click.argument("question", callback=lambda _c, _p, v: _asked(v))
 @click.option("--user", "email", required=True, help="Ask as this user (email).")
 @click.option("--workspace", help="Only this workspace (name).")
 @click.option("--limit", default=6, show_default=True, type=click.IntRange(1, 20))
@@ -221,9 +218,6 @@ def ask_command(
     as_json: bool,
 ) -> None:
     """Answer a question from the user's own passages, citing them as [1], [2]…"""
-    question = question.strip()
-    if not question or len(question) > 1000:
-        raise click.BadParameter("must be 1 to 1000 characters", param_hint="QUESTION")
     with database(settings) as conn:
         caller = caller_for(conn, email)
         ws = workspace_id(conn, caller, workspace)
@@ -387,6 +381,14 @@ def dev(settings: Settings, port: int) -> None:
         if server.started_here:
             server.stop()
             click.echo("stopped")
+
+
+def _asked(text: str) -> str:
+    """A query or question as the API takes it: 1 to 1000 characters once trimmed."""
+    text = text.strip()
+    if not text or len(text) > 1000:
+        raise click.BadParameter("must be 1 to 1000 characters")
+    return text
 
 
 def _import_progress(report: ImportReport) -> None:
