@@ -19,6 +19,7 @@ import respx
 from fastapi.testclient import TestClient
 
 from api.accounts.users import caller_for, ensure_workspace
+from api.answers import summaries
 from api.db.session import Caller, Connection, connect, transaction_as
 from api.db.vectors import parse_vector
 from api.embeddings.registry import EmbeddingModel
@@ -392,6 +393,13 @@ def test_threads_follow_workspace_membership(
 
     assert count(owner) == len(threads) and count(viewer) == len(threads)
     assert count(stranger) == 0
+    # The texts titles and summaries are written from are read as the caller, whatever
+    # role the connection has (it is a superuser's here).
+    assert set(grouping.thread_texts(conn, viewer, corpus.workspace)) == set(threads)
+    assert grouping.thread_texts(conn, stranger, corpus.workspace) == {}
+    some_source = next(iter(corpus.topic_of))
+    assert summaries.source_text(conn, viewer, some_source)
+    assert summaries.source_text(conn, stranger, some_source) is None
     assert rpc(conn, stranger, "select count(*) from public.topic_threads") == 0
     assert (
         rpc(conn, stranger, "select count(*) from public.topic_thread_sources(%s)", threads[0]) == 0
