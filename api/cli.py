@@ -242,7 +242,7 @@ def ask_command(
     if as_json:
         body = {
             "answer": text,
-            "citations": [vars(p) for p in passages],
+            "citations": [p.model_dump(mode="json") for p in passages],
             "cited": answering.cited(text, passages),
             "extractive": result.extractive,
             "provider": result.provider,

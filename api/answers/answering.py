@@ -9,8 +9,11 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.accounts.keyring import Keyring
 from api.config import Settings
@@ -42,36 +45,25 @@ EXTRACTIVE_SENTENCES = 3
 _CITE = re.compile(r"\[(\d{1,3})\]")
 
 
-@dataclass(frozen=True)
-class CitedPassage:
-    """A search result as the answer cites it: number n is "[n]" in the answer."""
+class CitedPassage(BaseModel):
+    """A search result as the answer cites it: number n is "[n]" in the answer. The API's
+    citations are these (http.schemas.Citation)."""
 
-    n: int
+    model_config = ConfigDict(frozen=True)
+
+    n: int = Field(description='The number the answer cites as "[n]".')
     chunk_id: int
     source_id: UUID
     source_title: str
     platform: str
     url: str | None
     role: str
-    created_at: Any
+    created_at: datetime | None
     content: str
 
     @classmethod
     def from_rows(cls, rows: Sequence[dict[str, Any]]) -> list[CitedPassage]:
-        return [
-            cls(
-                n=i,
-                chunk_id=r["chunk_id"],
-                source_id=r["source_id"],
-                source_title=r["source_title"],
-                platform=r["platform"],
-                url=r["url"],
-                role=r["role"],
-                created_at=r["created_at"],
-                content=r["content"],
-            )
-            for i, r in enumerate(rows, start=1)
-        ]
+        return [cls.model_validate({**r, "n": i}) for i, r in enumerate(rows, start=1)]
 
 
 def prompt(question: str, passages: Sequence[CitedPassage]) -> str:

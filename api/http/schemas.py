@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.answers.answering import CitedPassage
 from api.importers.options import LANGUAGE_CODE
 
 # PostgreSQL text cannot hold NUL characters: refuse them at the door.
@@ -280,16 +281,8 @@ class AskBody(BaseModel):
     keyword_only: bool = False
 
 
-class Citation(BaseModel):
-    n: int = Field(description='The number the answer cites as "[n]".')
-    chunk_id: int
-    source_id: UUID
-    source_title: str
-    platform: str
-    url: str | None
-    role: str
-    created_at: datetime | None
-    content: str
+class Citation(CitedPassage):
+    """A passage the answer cites: its number, where it comes from, and its text."""
 
 
 class AskResponse(BaseModel):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -58,7 +57,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             raise HTTPException(404, str(exc)) from None
         passages, pieces = result.passages, result.pieces
         provider, name, extractive = result.provider, result.model, result.extractive
-        citations = [Citation.model_validate(asdict(p)) for p in passages]
+        citations = [Citation.model_validate(p, from_attributes=True) for p in passages]
 
         if _wants_json(request):
             answer = "".join(pieces)

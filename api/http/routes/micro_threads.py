@@ -4,7 +4,6 @@ member who asked deletes them."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -14,7 +13,7 @@ from api.answers import answering, micro_threads
 from api.config import Settings
 from api.embeddings.registry import get_model
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
-from api.http.schemas import Citation, MicroThread, MicroThreadBody, MicroThreadsResponse
+from api.http.schemas import MicroThread, MicroThreadBody, MicroThreadsResponse
 from api.providers.choice import pick_chat_model
 
 
@@ -50,7 +49,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         else:
             answer = "".join(answering.generate(model, body.question, passages))
             used = f"{model.provider}:{model.name}"
-        citations = [Citation.model_validate(asdict(p)).model_dump(mode="json") for p in passages]
+        citations = [p.model_dump(mode="json") for p in passages]
         row = micro_threads.store(conn, caller, chunk_id, body.question, answer, used, citations)
         return MicroThread.model_validate(row)
 
