@@ -13,14 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.errors import ImportFormatError
-from api.importers.model import (
-    Conversation,
-    Message,
-    Parsed,
-    Role,
-    branch_to,
-    each_conversation,
-)
+from api.importers.model import Conversation, Message, Parsed, Role, branch_to, each_conversation
 
 # Content types whose text the ChatGPT UI shows as part of the conversation. Others
 # (browsing results, quotes, reasoning, custom instructions) are tool plumbing.

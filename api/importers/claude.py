@@ -17,14 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.errors import ImportFormatError
-from api.importers.model import (
-    Conversation,
-    Message,
-    Parsed,
-    Role,
-    branch_to,
-    each_conversation,
-)
+from api.importers.model import Conversation, Message, Parsed, Role, branch_to, each_conversation
 
 SENDERS: dict[str, Role] = {"human": "user", "user": "user", "assistant": "assistant"}
 ROOT_PARENT = "00000000-0000-4000-8000-000000000000"

@@ -44,3 +44,13 @@ def status_failure(
         kind, text = "bad_request", f"{label} rejected the request for {model}"
     http = f"HTTP {status} {code}" if code else f"HTTP {status}"
     return fail(provider, kind, f"{text} ({http}): {detail}", api_key, status)
+
+
+def timed_out(provider: str, api_key: str) -> ProviderError:
+    return fail(provider, "unavailable", f"{LABELS[provider]} did not answer in time", api_key)
+
+
+def unreachable(provider: str, cause: BaseException, api_key: str) -> ProviderError:
+    """The connection failed (refused, reset, DNS): cause names how, never the request."""
+    label = LABELS[provider]
+    return fail(provider, "unavailable", f"cannot reach {label}: {type(cause).__name__}", api_key)

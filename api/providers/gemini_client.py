@@ -55,6 +55,6 @@ def provider_errors(model: str, api_key: str) -> Iterator[None]:
     except errors.APIError as exc:
         raise api_error(exc, model, api_key) from None
     except httpx.TimeoutException:
-        raise fail("unavailable", "Gemini did not answer in time", api_key) from None
+        raise failures.timed_out("gemini", api_key) from None
     except httpx.TransportError as exc:
-        raise fail("unavailable", f"cannot reach Gemini: {type(exc).__name__}", api_key) from None
+        raise failures.unreachable("gemini", exc, api_key) from None

@@ -63,10 +63,9 @@ def provider_errors(model: str, api_key: str) -> Iterator[None]:
     except openai.APIStatusError as exc:
         raise status_error(exc, model, api_key) from None
     except openai.APITimeoutError:
-        raise fail("unavailable", "OpenAI did not answer in time", api_key) from None
+        raise failures.timed_out("openai", api_key) from None
     except openai.APIConnectionError as exc:
-        cause = type(exc.__cause__ or exc).__name__
-        raise fail("unavailable", f"cannot reach OpenAI: {cause}", api_key) from None
+        raise failures.unreachable("openai", exc.__cause__ or exc, api_key) from None
     except openai.APIResponseValidationError as exc:
         raise fail("unavailable", f"OpenAI sent an unusable response: {exc}", api_key) from None
     except openai.APIError as exc:  # an error event in the middle of a stream
