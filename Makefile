@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 PG15_SCRIPT := ../shared/tools/build-pgvector-pg15.sh
 
-.PHONY: dev test test-functions install install-dev pg15-vector deploy-tools frontend test-frontend chromium types
+.PHONY: dev test test-functions install install-dev pg15-vector deploy-tools frontend test-frontend chromium redis types
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,14 @@ chromium:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && apt-get install -y -qq chromium; fi
 
+# Debian's Redis: the tests start their own redis-server when none answers at 127.0.0.1:6379.
+# RUNLEVEL=1 keeps the package from starting a system service.
+redis:
+	@if ! command -v redis-server >/dev/null && [ ! -x /usr/bin/redis-server ] \
+	   && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 \
+	    apt-get install -y -qq --no-install-recommends redis-server; fi
+
 FUNCTIONS := supabase/functions
 DENO := $(FUNCTIONS)/node_modules/.bin/deno
 
@@ -85,7 +93,7 @@ test-functions: $(DENO)
 	cd $(FUNCTIONS) && node_modules/.bin/deno lint --config deno.json
 	cd $(FUNCTIONS) && node_modules/.bin/deno test --allow-env --no-remote --config deno.json
 
-test: install-dev pg15-vector deploy-tools test-functions test-frontend frontend chromium
+test: install-dev pg15-vector deploy-tools test-functions test-frontend frontend chromium redis
 	$(BIN)/ruff check api tests scripts
 	$(BIN)/ruff format --check api tests scripts
 	$(BIN)/mypy

@@ -15,17 +15,19 @@ import click
 
 from api import __version__
 from api.accounts.keyring import Keyring
-from api.accounts.keys import resolve
 from api.accounts.users import caller_for, ensure_workspace, workspace_id
 from api.answers import answering
 from api.config import Settings
-from api.db.local import database, embedded_server, local_encryption_key
+from api.db.local import database, local_encryption_key, start_embedded
 from api.db.migrate import migrate as apply_migrations
 from api.db.session import Caller, Connection, transaction_as
 from api.embeddings import catalog
 from api.errors import KnitterError
-from api.pipeline.embedding_queue import KeyFor, drain, pending_count
+from api.importers.options import DEFAULT_OPTIONS, LANGUAGE_CODE, ImportOptions
+from api.pipeline.after_embedding import place_in_topic_threads
+from api.pipeline.embedding_queue import drain, pending_count
 from api.pipeline.ingest import ImportReport, import_paths
+from api.providers.choice import KeyFor, key_for, pick_chat_model
 from api.search.hybrid import SearchRequest, embed_query, search
 from api.topics import grouping
 
@@ -87,34 +89,52 @@ def migrate(settings: Settings) -> None:
 @click.option("--user", "email", required=True, help="Whose data this is (email).")
 @click.option("--workspace", help="Workspace name (created if missing); default: personal.")
 @click.option("--no-embed", is_flag=True, help="Only store passages; embed them later.")
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    metavar="CODE",
+    help="YouTube transcript language, in order of preference (repeatable; default: en).",
+)
 @click.pass_obj
 def import_(
-    settings: Settings, paths: tuple[str, ...], email: str, workspace: str | None, no_embed: bool
+    settings: Settings,
+    paths: tuple[str, ...],
+    email: str,
+    workspace: str | None,
+    no_embed: bool,
+    languages: tuple[str, ...],
 ) -> None:
     """Import files, folders, zips and links (PATHS may be URLs).
 
     Formats are detected by content (and links by their address). Exit status 1 if any
     item failed; the others are imported.
     """
+    for code in languages:
+        if not re.fullmatch(LANGUAGE_CODE, code):
+            raise click.BadParameter(
+                f"{code!r} is not a language code such as de or pt-BR", param_hint="--language"
+            )
     with database(settings) as conn:
         catalog.register_server_models(conn, settings)  # new workspaces get KNITTER_LOCAL_MODEL
         caller = caller_for(conn, email, create=True)
         ws = ensure_workspace(conn, caller, workspace) if workspace else workspace_id(conn, caller)
-        report = import_paths(conn, caller, ws, paths, on_progress=_import_progress)
+        options = ImportOptions(youtube_languages=languages or DEFAULT_OPTIONS.youtube_languages)
+        report = import_paths(
+            conn, caller, ws, paths, on_progress=_import_progress, options=options
+        )
         _clear_progress()
         _print_report(report)
         if not no_embed:
             keyring = Keyring.from_settings(settings)
-            _embed_pending(conn, ws, lambda p: resolve(conn, keyring, settings, caller.user_id, p))
-            # Titles by terms here; `knitter threads` or the web app can have a model write them.
-            grouping.assign_new(conn, caller, ws)
-            grouping.retitle(conn, caller, ws)
+            _embed_pending(conn, ws, key_for(conn, keyring, settings, caller.user_id))
+            place_in_topic_threads(conn, settings, caller, ws)
     if report.failed:
         sys.exit(1)
 
 
 @cli.command("search")
-@click.argument("query")
+@click.argument("query", callback=lambda _c, _p, v: _asked(v))
 @click.option("--user", "email", required=True, help="Search as this user (email).")
 @click.option("--workspace", help="Only this workspace (name).")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 50))
@@ -135,9 +155,6 @@ def search_command(
     as_json: bool,
 ) -> None:
     """Hybrid (keyword + semantic) search, run as the user under row-level security."""
-    query = query.strip()
-    if not query or len(query) > 1000:
-        raise click.BadParameter("must be 1 to 1000 characters", param_hint="QUERY")
     with database(settings) as conn:
         caller = caller_for(conn, email)
         ws = workspace_id(conn, caller, workspace)
@@ -157,7 +174,7 @@ def search_command(
                     caller,
                     ws,
                     query,
-                    api_key=lambda p: resolve(conn, keyring, settings, caller.user_id, p),
+                    api_key=key_for(conn, keyring, settings, caller.user_id),
                 )
             except KnitterError as exc:
                 click.echo(f"warning: keyword results only ({exc})", err=True)
@@ -178,7 +195,7 @@ def search_command(
 
 
 @cli.command("ask")
-@click.argument("question")
+@click.argument("question", callback=lambda _c, _p, v: _asked(v))
 @click.option("--user", "email", required=True, help="Ask as this user (email).")
 @click.option("--workspace", help="Only this workspace (name).")
 @click.option("--limit", default=6, show_default=True, type=click.IntRange(1, 20))
@@ -203,9 +220,6 @@ def ask_command(
     as_json: bool,
 ) -> None:
     """Answer a question from the user's own passages, citing them as [1], [2]…"""
-    question = question.strip()
-    if not question or len(question) > 1000:
-        raise click.BadParameter("must be 1 to 1000 characters", param_hint="QUESTION")
     with database(settings) as conn:
         caller = caller_for(conn, email)
         ws = workspace_id(conn, caller, workspace)
@@ -230,7 +244,7 @@ def ask_command(
     if as_json:
         body = {
             "answer": text,
-            "citations": [vars(p) for p in passages],
+            "citations": [p.model_dump(mode="json") for p in passages],
             "cited": answering.cited(text, passages),
             "extractive": result.extractive,
             "provider": result.provider,
@@ -281,7 +295,7 @@ def threads_command(
     with database(settings) as conn:
         caller = caller_for(conn, email)
         ws = workspace_id(conn, caller, workspace)
-        chat = answering.pick_model(
+        chat = pick_chat_model(
             conn, Keyring.from_settings(settings), settings, caller.user_id, provider
         )
         if regroup:
@@ -363,9 +377,7 @@ def workspace_model(
             catalog.switch(conn, caller, settings, ws, model.id)
             if wait:
                 keyring = Keyring.from_settings(settings)
-                _embed_pending(
-                    conn, ws, lambda p: resolve(conn, keyring, settings, caller.user_id, p)
-                )
+                _embed_pending(conn, ws, key_for(conn, keyring, settings, caller.user_id))
         done = catalog.status(conn, caller, settings, ws)
     click.echo(f"model: {done.model.label}")
     if done.next_model is not None:
@@ -471,11 +483,9 @@ def dev(settings: Settings, port: int) -> None:
 
     if settings.database_url:
         raise KnitterError("knitter dev runs the embedded database; unset DATABASE_URL")
-    server = embedded_server(settings)
-    url = server.start()
+    started = start_embedded(settings)
+    server, url, applied = started.server, started.url, started.applied
     try:
-        with database(settings, current_schema=False) as conn:
-            applied = apply_migrations(conn)
         keys = local_secrets(settings.home)
         origin = f"http://127.0.0.1:{port}"
         local = settings.model_copy(
@@ -511,6 +521,14 @@ def dev(settings: Settings, port: int) -> None:
         if server.started_here:
             server.stop()
             click.echo("stopped")
+
+
+def _asked(text: str) -> str:
+    """A query or question as the API takes it: 1 to 1000 characters once trimmed."""
+    text = text.strip()
+    if not text or len(text) > 1000:
+        raise click.BadParameter("must be 1 to 1000 characters")
+    return text
 
 
 def _import_progress(report: ImportReport) -> None:

@@ -42,11 +42,12 @@ from _bench_common import (
 )
 
 from api.accounts.users import caller_for, workspace_id
-from api.db.session import connect, transaction_as
+from api.db.session import Caller, connect, transaction_as
+from api.db.vectors import vector_literal
 from api.embeddings.registry import model_for_id
 from api.importers.inputs import DEFAULT_LIMITS, collect
 from api.importers.model import Parsed
-from api.pipeline.embedding_queue import embed_batch, pending_count, vector_literal
+from api.pipeline.embedding_queue import embed_batch, pending_count
 from api.pipeline.ingest import ImportReport, import_conversations, parsed
 
 FIRST_MARKER = "quillfeatherfirst"
@@ -197,7 +198,9 @@ def child(path: Path, url: str, embed_max: int) -> dict[str, Any]:
             with the workspace's model, as a search request does)."""
             vector = None
             if semantic:
-                vector = vector_literal(model_for_id(conn, model_id).embed([query], "query")[0])
+                vector = vector_literal(
+                    model_for_id(conn, Caller.service(), model_id).embed([query], "query")[0]
+                )
             with transaction_as(conn, caller):
                 rows = conn.execute(
                     "select semantic_rank from public.hybrid_search(query_text => %s,"
@@ -239,7 +242,7 @@ def child(path: Path, url: str, embed_max: int) -> dict[str, Any]:
 
         # Embedding: the real queue worker, batch by batch, up to embed_max passages.
         t0 = time.perf_counter()
-        model_for_id(conn, model_id).embed(["warm up"])  # loads the model once
+        model_for_id(conn, Caller.service(), model_id).embed(["warm up"])  # loads the model once
         out["model_load_s"] = time.perf_counter() - t0
         embedded = 0
         first_semantic: float | None = None

@@ -54,6 +54,7 @@ from _bench_common import (
 
 from api.accounts.users import caller_for, workspace_id
 from api.db.session import Caller, Connection, connect, transaction_as
+from api.db.vectors import vector_literal
 from api.embeddings.registry import get_model
 
 DIMS = 384
@@ -335,10 +336,6 @@ def build_indexes(
 
 
 # --- measuring -----------------------------------------------------------------------------
-
-
-def vec_text(v: npt.NDArray[np.float32]) -> str:
-    return "[" + ",".join(f"{x:.7g}" for x in v.tolist()) + "]"
 
 
 @dataclass
@@ -745,7 +742,9 @@ def bench_size(server: Server, args: Args, bank: Bank, n: int) -> dict[str, Any]
         query_ids = _queries_for(
             bank, workspaces, whos, everyone.label, qn, args.own_topic_share, rng
         )
-        q_vecs = {i: vec_text(bank.query_vectors[i]) for ids in query_ids.values() for i in ids}
+        q_vecs = {
+            i: vector_literal(bank.query_vectors[i]) for ids in query_ids.values() for i in ids
+        }
         truth_cache: dict[tuple[str, int], list[int]] = {}
 
         def truth(who: Who, qi: int) -> list[int]:
@@ -1030,7 +1029,7 @@ def bench_size(server: Server, args: Args, bank: Bank, n: int) -> dict[str, Any]
 
 def q_vecs_get(cache: dict[int, str], bank: Bank, qi: int) -> str:
     if qi not in cache:
-        cache[qi] = vec_text(bank.query_vectors[qi])
+        cache[qi] = vector_literal(bank.query_vectors[qi])
     return cache[qi]
 
 

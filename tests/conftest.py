@@ -27,6 +27,78 @@ from api.embeddings.registry import EmbeddingModel, get_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
+# The CI machine's Redis; where none answers, the session starts its own redis-server.
+MACHINE_REDIS = ("127.0.0.1", 6379)
+_redis_url: list[str] = []
+
+
+def redis_url() -> str:
+    """The URL of the session's real Redis (see the redis_server fixture)."""
+    assert _redis_url, "the redis_server fixture has not run"
+    return _redis_url[0]
+
+
+def _redis_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server() -> Iterator[str]:
+    """Redis at 127.0.0.1:6379 when one answers there, else a redis-server of our own on a
+    free port (no persistence), stopped at the end of the session."""
+    if _redis_answers(*MACHINE_REDIS):
+        _redis_url[:] = [f"redis://{MACHINE_REDIS[0]}:{MACHINE_REDIS[1]}/0"]
+        yield _redis_url[0]
+        return
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(binary).is_file():
+        pytest.fail(
+            "no Redis answers at 127.0.0.1:6379 and redis-server is not installed"
+            " (Debian: apt-get install redis-server; `make test` does it as root)"
+        )
+    port = _free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="knitter-redis-"))
+    process = subprocess.Popen(
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _redis_answers("127.0.0.1", port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+        _redis_url[:] = [f"redis://127.0.0.1:{port}/0"]
+        yield _redis_url[0]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -118,9 +190,7 @@ class DevStack:
 
 def start_dev(home: Path, env: dict[str, str] | None = None) -> DevStack:
     """Starts `knitter --home HOME dev` on a free port and waits until it serves."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "api", "--home", str(home), "dev", "--port", str(port)],
         stdout=subprocess.PIPE,

@@ -25,11 +25,10 @@ from api.accounts.users import caller_for
 from api.config import Settings
 from api.db.session import Caller, Connection
 from api.http.app import create_app
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, redis_url
 
 SECRET = "test-jwt-secret-with-at-least-32-characters!"
 JWKS_URL = "https://project.supabase.co/auth/v1/.well-known/jwks.json"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 EXPORT = FIXTURES / "chatgpt" / "conversations.json"
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -75,7 +74,7 @@ def make_settings(db_url: str, **overrides: Any) -> Settings:
         "supabase_jwt_secret": SECRET,
         "supabase_jwks_url": JWKS_URL,
         "encryption_key": new_key(),
-        "redis_url": REDIS_URL,
+        "redis_url": redis_url(),
         "rate_limit": "1000/minute",
         "search_rate_limit": "1000/minute",
         **overrides,
@@ -185,6 +184,25 @@ def test_import_then_search_round_trip(client: TestClient, user: Callable[[], Ca
     assert body["semantic"] is True
     assert body["results"][0]["source_title"] == "Sourdough starter troubleshooting"
     assert "<mark>" in body["results"][0]["snippet"] or body["results"][0]["semantic_rank"]
+
+
+def test_an_import_jobs_conversations_join_topic_threads(
+    client: TestClient, user: Callable[[], Caller], conn: Connection
+) -> None:
+    """The step after embedding runs for API imports as for the CLI and the worker (no
+    worker runs here): every imported conversation is in a titled topic thread."""
+    me = user()
+    job = upload(client, me, EXPORT)
+    done = client.get(f"/v1/imports/{job['id']}", headers=auth(me)).json()
+    assert done["status"] == "succeeded" and done["embedding_pending"] == 0
+    rows = conn.execute(
+        "select s.thread_id, t.title, t.title_source from public.sources s"
+        " left join public.topic_threads t on t.id = s.thread_id where s.workspace_id = %s",
+        [job["workspace_id"]],
+    ).fetchall()
+    assert len(rows) == 3
+    assert all(r["thread_id"] is not None for r in rows)
+    assert all(r["title"] and r["title_source"] == "terms" for r in rows)
 
 
 def test_no_user_reaches_another_users_data(client: TestClient, user: Callable[[], Caller]) -> None:
@@ -361,7 +379,7 @@ def test_rate_limit_429_then_reset(db_url: str, user: Callable[[], Caller]) -> N
         assert c.post("/v1/search", json=body, headers=me).status_code == 200
         # Another user has their own budget.
         assert c.post("/v1/search", json=body, headers=auth(user())).status_code == 200
-    keys = redis.Redis.from_url(REDIS_URL).keys("knitter*")
+    keys = redis.Redis.from_url(redis_url()).keys("knitter*")
     assert keys, "the limits live in Redis"
 
 
@@ -462,7 +480,7 @@ def test_query_embeddings_are_cached_in_redis(
     client: TestClient, user: Callable[[], Caller]
 ) -> None:
     query = f"cache me {uuid.uuid4().hex}"
-    r = redis.Redis.from_url(REDIS_URL)
+    r = redis.Redis.from_url(redis_url())
     before = set(r.keys("knitter:qemb:*"))
     assert client.post("/v1/search", json={"query": query}, headers=auth(user())).status_code == 200
     added = set(r.keys("knitter:qemb:*")) - before

@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ import httpx
 import pytest
 import respx
 
-from api.db.session import Connection
+from api.db.session import Caller, Connection
 from api.embeddings.registry import get_model, model_for_id, register_model
 from api.errors import KnitterError, ProviderError
 from api.providers.gemini_embeddings import GeminiModel
@@ -67,8 +68,16 @@ def router() -> Iterator[respx.MockRouter]:
 
 
 @pytest.fixture
-def openai(router: respx.MockRouter) -> OpenAIModel:
-    return OpenAIModel("text-embedding-3-small", OPENAI_KEY, 4, retries=2, backoff=0)
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The pauses the OpenAI SDK takes between retries (time.sleep), recorded instead."""
+    taken: list[float] = []
+    monkeypatch.setattr(time, "sleep", taken.append)
+    return taken
+
+
+@pytest.fixture
+def openai(router: respx.MockRouter, sleeps: list[float]) -> OpenAIModel:
+    return OpenAIModel("text-embedding-3-small", OPENAI_KEY, 4, retries=2)
 
 
 @pytest.fixture
@@ -144,8 +153,9 @@ def test_openai_batches_by_count_and_bytes(router: respx.MockRouter, openai: Ope
     assert [len(body(c)["input"]) for c in route.calls] == [1, 1, 1]
 
 
-def test_openai_retries_429_and_500_honouring_retry_after(router: respx.MockRouter) -> None:
-    sleeps: list[float] = []
+def test_openai_retries_429_and_500_honouring_retry_after(
+    router: respx.MockRouter, sleeps: list[float]
+) -> None:
     route = router.post(OPENAI_URL).mock(
         side_effect=[
             reply("openai", "error_429", 429, **{"retry-after": "2"}),
@@ -154,12 +164,13 @@ def test_openai_retries_429_and_500_honouring_retry_after(router: respx.MockRout
             reply("openai", "embeddings"),
         ]
     )
-    model = OpenAIModel("text-embedding-3-small", OPENAI_KEY, 4, backoff=0.25, sleep=sleeps.append)
+    model = OpenAIModel("text-embedding-3-small", OPENAI_KEY, 4)
     vectors = model.embed(["a", "b", "c"])
     assert route.call_count == 4
     assert len(vectors) == 3
     assert sleeps[:2] == [2.0, 0.145]
-    assert 0 <= sleeps[2] <= 0.25 * 2**2
+    # Without a header: exponential backoff with jitter, 0.5 s doubling, at most 8 s.
+    assert 0.5 * 2**2 * 0.75 <= sleeps[2] <= 0.5 * 2**2
 
 
 @pytest.mark.parametrize(
@@ -169,7 +180,8 @@ def test_openai_retries_429_and_500_honouring_retry_after(router: respx.MockRout
         ("error_403_not_embedding_model", 403, "bad_request", 1),
         ("error_400", 400, "bad_request", 1),
         ("error_429", 429, "rate_limit", 3),
-        ("error_429_insufficient_quota", 429, "rate_limit", 1),
+        # The SDK retries every 429, an exhausted quota too.
+        ("error_429_insufficient_quota", 429, "rate_limit", 3),
         ("error_500", 500, "unavailable", 3),
     ],
 )
@@ -404,7 +416,7 @@ def test_registering_openai_1536_creates_a_vector_hnsw_index(
 
     # The worker's way back from the row: the stored size is asked for explicitly.
     route = router.post(OPENAI_URL).mock(side_effect=openai_echo)
-    model = model_for_id(conn, model_id, OPENAI_KEY)
+    model = model_for_id(conn, Caller.service(), model_id, OPENAI_KEY)
     assert isinstance(model, OpenAIModel) and model.dims == 1536
     [vector] = model.embed(["t3"])
     assert body(route.calls.last)["dimensions"] == 1536 and len(vector) == 1536

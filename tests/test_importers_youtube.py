@@ -5,20 +5,24 @@ start times, and clear errors."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import respx
+from fastapi.testclient import TestClient
 
+from api.db.session import Caller, Connection
+from api.http.app import create_app
 from api.importers.detect import parse
 from api.importers.inputs import UrlItem
 from api.importers.model import Conversation, ItemError, Parsed
 from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 from api.importers.youtube import video_id
 from tests.conftest import FIXTURES, SAMPLES
+from tests.test_api import auth, make_settings
 
 YOUTUBE = FIXTURES / "youtube"
 VIDEO = "kN1fE7wH3tQ"
@@ -195,3 +199,28 @@ def test_real_player_response_and_transcript_xml(router: respx.MockRouter) -> No
         " just something shorter, I made up for testing"
     )
     assert passage.metadata == {"start": 0.0, "end": 8.9}
+
+
+def test_api_url_imports_take_the_transcript_languages(
+    router: respx.MockRouter, db_url: str, conn: Connection, make_user: Callable[[], Caller]
+) -> None:
+    """`languages` of POST /v1/imports reaches the importer: German when asked for first,
+    else the English (auto-generated) default; a malformed code is a 422."""
+    replay_youtube(router)
+    me = make_user()
+    with TestClient(create_app(make_settings(db_url))) as client:
+        for extra, expected in (({"languages": ["de", "en"]}, "de"), ({}, "en")):
+            response = client.post("/v1/imports", json={"urls": [URL], **extra}, headers=auth(me))
+            assert response.status_code == 202, response.text
+            job = client.get(f"/v1/imports/{response.json()['id']}", headers=auth(me)).json()
+            assert job["status"] == "succeeded" and job["failed"] == 0, job
+            row = conn.execute(
+                "select metadata->>'language_code' as code from public.sources"
+                " where workspace_id = %s and external_id = %s",
+                [job["workspace_id"], VIDEO],
+            ).fetchone()
+            assert row is not None and row["code"] == expected
+        refused = client.post(
+            "/v1/imports", json={"urls": [URL], "languages": ["en; drop"]}, headers=auth(me)
+        )
+        assert refused.status_code == 422

@@ -149,6 +149,20 @@ def test_members_read_threads_and_strangers_see_nothing(
         conn.execute("update public.micro_threads set answer = 'x'")
 
 
+def test_the_asker_alone_deletes_a_thread_through_the_api(client: TestClient, team: Team) -> None:
+    focus = team.chunks[1]
+    mine = post(client, team.owner, focus, "When do I start the starter?").json()
+    theirs = post(client, team.viewer, focus, "Which flour?").json()
+    url = f"/v1/passages/{focus}/threads"
+    # Another member may read the thread but not delete it; a stranger does not see it.
+    assert client.delete(f"{url}/{mine['id']}", headers=auth(team.viewer)).status_code == 403
+    assert client.delete(f"{url}/{mine['id']}", headers=auth(team.stranger)).status_code == 404
+    assert client.delete(f"{url}/{mine['id']}", headers=auth(team.owner)).status_code == 204
+    assert client.delete(f"{url}/{mine['id']}", headers=auth(team.owner)).status_code == 404
+    left = [t["id"] for t in listed(client, team.owner, focus).json()["threads"]]
+    assert left == [theirs["id"]]
+
+
 def test_a_thread_is_answered_by_the_chat_model_when_a_key_exists(db_url: str, team: Team) -> None:
     stream = (FIXTURES / "openai_chat" / "stream.txt").read_bytes()
     settings = make_settings(db_url, openai_api_key="sk-test-server-0000", gemini_api_key=None)

@@ -105,9 +105,17 @@ def test_a_thread_pack_and_an_answer_pack(conn: Connection, stored: dict[str, An
 
     chunks = sorted(passages_of(conn, stored["source_id"]))
 
-    def passage(n: int, chunk_id: int, role: str, content: str) -> answering.Passage:
-        return answering.Passage(
-            n, chunk_id, stored["source_id"], "Planning", "chatgpt", None, role, None, content
+    def passage(n: int, chunk_id: int, role: str, content: str) -> answering.CitedPassage:
+        return answering.CitedPassage(
+            n=n,
+            chunk_id=chunk_id,
+            source_id=stored["source_id"],
+            source_title="Planning",
+            platform="chatgpt",
+            url=None,
+            role=role,
+            created_at=None,
+            content=content,
         )
 
     citations = [

@@ -15,8 +15,8 @@ import pytest
 
 from api.accounts.users import workspace_id
 from api.db.session import Caller, Connection, transaction_as
+from api.db.vectors import vector_literal
 from api.importers.model import Conversation, Message
-from api.pipeline.embedding_queue import vector_literal
 from api.pipeline.ingest import write_conversation
 from tests.membership import add_member
 

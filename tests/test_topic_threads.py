@@ -19,13 +19,15 @@ import respx
 from fastapi.testclient import TestClient
 
 from api.accounts.users import caller_for, ensure_workspace
+from api.answers import summaries
 from api.db.session import Caller, Connection, connect, transaction_as
+from api.db.vectors import parse_vector
 from api.embeddings.registry import EmbeddingModel
 from api.http.app import create_app
 from api.importers.model import Conversation, Message
+from api.pipeline.after_embedding import place_all_in_topic_threads
 from api.pipeline.embedding_queue import drain
 from api.pipeline.ingest import write_conversation
-from api.pipeline.worker import thread_new_conversations
 from api.providers.chat import chat_model
 from api.topics import grouping
 from tests.conftest import FIXTURES
@@ -90,7 +92,7 @@ def centroid_agreement(conn: Connection, caller: Caller, thread_id: UUID) -> flo
             "select centroid::text as c from public.topic_threads where id = %s", [thread_id]
         ).fetchone()
         assert row is not None
-        return grouping.parse_vector(row["c"])
+        return parse_vector(row["c"])
 
     with transaction_as(conn, caller):
         stored = centroid()
@@ -171,7 +173,7 @@ def test_conversations_join_threads_one_by_one(
     corpus = load_corpus(conn, make_user(), "one by one")
     with transaction_as(conn, corpus.owner):
         conn.execute("select public.set_thread_similarity(%s, 0.3)", [corpus.workspace])
-    placed = thread_new_conversations(conn, make_settings("unused"))
+    placed = place_all_in_topic_threads(conn, make_settings("unused"))
     assert placed >= 30
     assigned = assignment(conn, corpus)
     assert None not in assigned.values()
@@ -387,6 +389,13 @@ def test_threads_follow_workspace_membership(
 
     assert count(owner) == len(threads) and count(viewer) == len(threads)
     assert count(stranger) == 0
+    # The texts titles and summaries are written from are read as the caller, whatever
+    # role the connection has (it is a superuser's here).
+    assert set(grouping.thread_texts(conn, viewer, corpus.workspace)) == set(threads)
+    assert grouping.thread_texts(conn, stranger, corpus.workspace) == {}
+    some_source = next(iter(corpus.topic_of))
+    assert summaries.source_text(conn, viewer, some_source)
+    assert summaries.source_text(conn, stranger, some_source) is None
     assert rpc(conn, stranger, "select count(*) from public.topic_threads") == 0
     assert (
         rpc(conn, stranger, "select count(*) from public.topic_thread_sources(%s)", threads[0]) == 0

@@ -1,5 +1,5 @@
-"""Users' own provider keys: stored sealed, described without the secret, resolved for use
-(the user's key, else the server's default)."""
+"""Users' own provider keys: stored sealed, described without the secret, opened for use
+(which key a call uses is api/providers/choice.py's decision)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,10 @@ from typing import Literal
 from uuid import UUID
 
 from api.accounts.keyring import Keyring, KeyringError, Sealed
-from api.config import Settings
 from api.db.session import Caller, Connection, transaction_as
-from api.errors import KnitterError
 
 Provider = Literal["openai", "gemini"]
-PROVIDERS: tuple[Provider, ...] = ("openai", "gemini")
-
-
-class MissingKeyError(KnitterError):
-    """No key for the provider: neither the user's own nor a server default."""
+REMOTE_PROVIDERS: tuple[Provider, ...] = ("openai", "gemini")
 
 
 @dataclass(frozen=True)
@@ -101,22 +95,3 @@ def user_key(conn: Connection, keyring: Keyring | None, user_id: UUID, provider:
                 [fresh.ciphertext, fresh.nonce, fresh.key_version, user_id, provider],
             )
     return secret
-
-
-def resolve(
-    conn: Connection,
-    keyring: Keyring | None,
-    settings: Settings,
-    user_id: UUID | None,
-    provider: str,
-) -> str:
-    """The key to call a provider with: the user's own, else the server's default."""
-    if user_id is not None and (secret := user_key(conn, keyring, user_id, provider)):
-        return secret
-    default = {"openai": settings.openai_api_key, "gemini": settings.gemini_api_key}.get(provider)
-    if default is not None:
-        return default.get_secret_value()
-    raise MissingKeyError(
-        f"no {provider} API key: store one with PUT /v1/keys/{provider}, or ask the operator"
-        " to set a server default"
-    )

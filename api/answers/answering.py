@@ -9,17 +9,20 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from api.accounts import keys
+from pydantic import BaseModel, ConfigDict, Field
+
 from api.accounts.keyring import Keyring
 from api.config import Settings
 from api.db.session import Caller, Connection
 from api.embeddings.cache import EmbeddingCache
 from api.embeddings.registry import EmbeddingModel, get_model
 from api.errors import KnitterError
-from api.providers.chat import ChatModel, chat_model
+from api.providers.chat import ChatModel
+from api.providers.choice import key_for, pick_chat_model
 from api.search.hybrid import SearchRequest, embed_query, search
 from api.topics import terms
 
@@ -42,39 +45,28 @@ EXTRACTIVE_SENTENCES = 3
 _CITE = re.compile(r"\[(\d{1,3})\]")
 
 
-@dataclass(frozen=True)
-class Passage:
-    """A search result as the answer cites it: number n is "[n]" in the answer."""
+class CitedPassage(BaseModel):
+    """A search result as the answer cites it: number n is "[n]" in the answer. The API's
+    citations are these (http.schemas.Citation)."""
 
-    n: int
+    model_config = ConfigDict(frozen=True)
+
+    n: int = Field(description='The number the answer cites as "[n]".')
     chunk_id: int
     source_id: UUID
     source_title: str
     platform: str
     url: str | None
     role: str
-    created_at: Any
+    created_at: datetime | None
     content: str
 
     @classmethod
-    def from_rows(cls, rows: Sequence[dict[str, Any]]) -> list[Passage]:
-        return [
-            cls(
-                n=i,
-                chunk_id=r["chunk_id"],
-                source_id=r["source_id"],
-                source_title=r["source_title"],
-                platform=r["platform"],
-                url=r["url"],
-                role=r["role"],
-                created_at=r["created_at"],
-                content=r["content"],
-            )
-            for i, r in enumerate(rows, start=1)
-        ]
+    def from_rows(cls, rows: Sequence[dict[str, Any]]) -> list[CitedPassage]:
+        return [cls.model_validate({**r, "n": i}) for i, r in enumerate(rows, start=1)]
 
 
-def prompt(question: str, passages: Sequence[Passage]) -> str:
+def prompt(question: str, passages: Sequence[CitedPassage]) -> str:
     """The user message: the numbered passages, then the question."""
     blocks = []
     for p in passages:
@@ -84,7 +76,7 @@ def prompt(question: str, passages: Sequence[Passage]) -> str:
     return "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
 
 
-def cited(answer: str, passages: Sequence[Passage]) -> list[int]:
+def cited(answer: str, passages: Sequence[CitedPassage]) -> list[int]:
     """The passage numbers the answer cites, in order of first citation."""
     known = {p.n for p in passages}
     seen: list[int] = []
@@ -95,39 +87,13 @@ def cited(answer: str, passages: Sequence[Passage]) -> list[int]:
     return seen
 
 
-def pick_model(
-    conn: Connection,
-    keyring: Keyring | None,
-    settings: Settings,
-    user_id: UUID | None,
-    provider: str,
-    name: str | None = None,
-) -> ChatModel | None:
-    """The chat model to answer with, or None for an extractive answer. "auto" prefers the
-    user's own keys (OpenAI, then Gemini), then the server's; a named provider without any
-    key is a MissingKeyError (400)."""
-    if provider == "extractive":
-        return None
-    if provider != "auto":
-        return chat_model(provider, keys.resolve(conn, keyring, settings, user_id, provider), name)
-    if user_id is not None and keyring is not None:
-        for candidate in keys.PROVIDERS:
-            if secret := keys.user_key(conn, keyring, user_id, candidate):
-                return chat_model(candidate, secret, name)
-    defaults = {"openai": settings.openai_api_key, "gemini": settings.gemini_api_key}
-    for candidate in keys.PROVIDERS:
-        if (default := defaults[candidate]) is not None:
-            return chat_model(candidate, default.get_secret_value(), name)
-    return None
-
-
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
     return dot / norm if norm else 0.0
 
 
-def extractive(question: str, passages: Sequence[Passage], model: EmbeddingModel) -> str:
+def extractive(question: str, passages: Sequence[CitedPassage], model: EmbeddingModel) -> str:
     """The sentences of the passages closest to the question, each with its citation,
     scored by meaning (cosine similarity with the local model) plus shared words."""
     sentences = [(p.n, s) for p in passages for s in terms.sentences(p.content)]
@@ -146,7 +112,7 @@ def extractive(question: str, passages: Sequence[Passage], model: EmbeddingModel
     return EXTRACTIVE_NOTE + "\n\n" + "\n".join(f"- {s} [{n}]" for _, n, s in best)
 
 
-def generate(model: ChatModel, question: str, passages: Sequence[Passage]) -> Iterator[str]:
+def generate(model: ChatModel, question: str, passages: Sequence[CitedPassage]) -> Iterator[str]:
     """The model's answer, piece by piece."""
     return model.stream(SYSTEM_PROMPT, prompt(question, passages))
 
@@ -159,7 +125,7 @@ class WorkspaceNotFound(KnitterError):
 class Answer:
     """An answer in the making: the numbered passages, and the text as it is written."""
 
-    passages: list[Passage]
+    passages: list[CitedPassage]
     pieces: Iterator[str]
     provider: str | None
     model: str | None
@@ -194,16 +160,16 @@ def ask(
             caller,
             workspace_id,
             question,
-            api_key=lambda p: keys.resolve(conn, keyring, settings, caller.user_id, p),
+            api_key=key_for(conn, keyring, settings, caller.user_id),
             cache=cache,
         )
         if embedding is None:
             raise WorkspaceNotFound("no such workspace")
     rows = search(conn, caller, SearchRequest(question, limit, filters or {}), embedding)
-    passages = Passage.from_rows(rows)
+    passages = CitedPassage.from_rows(rows)
     if not passages:
         return Answer(passages, iter([NO_PASSAGES]), None, None)
-    chat = pick_model(conn, keyring, settings, caller.user_id, provider, model_name)
+    chat = pick_chat_model(conn, keyring, settings, caller.user_id, provider, model_name)
     if chat is None:
         text = extractive(question, passages, get_model("local", settings.local_model))
         return Answer(passages, iter([text]), None, None)

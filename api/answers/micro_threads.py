@@ -7,14 +7,15 @@ import json
 from typing import Any
 from uuid import UUID
 
-from api.answers.answering import Passage
+from api.answers.answering import CitedPassage
 from api.db.session import Caller, Connection, transaction_as
+from api.errors import NotAllowedError, NotFoundError
 
 # Passages either side of the one asked about that the answer may draw on.
 NEIGHBOURS = 2
 
 
-def context(conn: Connection, caller: Caller, chunk_id: int) -> list[Passage] | None:
+def context(conn: Connection, caller: Caller, chunk_id: int) -> list[CitedPassage] | None:
     """The passage as [1], then its neighbours in reading order as [2]…; None when the
     caller cannot read it."""
     with transaction_as(conn, caller):
@@ -38,7 +39,7 @@ def context(conn: Connection, caller: Caller, chunk_id: int) -> list[Passage] | 
             """,
             {"chunk": chunk_id, "around": NEIGHBOURS},
         ).fetchall()
-    return Passage.from_rows(rows) if rows else None
+    return CitedPassage.from_rows(rows) if rows else None
 
 
 def workspace_of(conn: Connection, caller: Caller, chunk_id: int) -> UUID | None:
@@ -75,10 +76,26 @@ def store(
     return row
 
 
-def threads(conn: Connection, caller: Caller, chunk_id: int) -> list[dict[str, Any]]:
+def of_passage(conn: Connection, caller: Caller, chunk_id: int) -> list[dict[str, Any]]:
     """The passage's threads, oldest first, as far as the caller may read them."""
     with transaction_as(conn, caller):
         return conn.execute(
             "select * from public.micro_threads where chunk_id = %s order by created_at, id",
             [chunk_id],
         ).fetchall()
+
+
+def delete(conn: Connection, caller: Caller, chunk_id: int, thread_id: UUID) -> None:
+    """Deletes the caller's own thread on the passage, as the caller (RLS: only the asker
+    may). A thread the caller cannot see is a NotFoundError, another member's a
+    NotAllowedError."""
+    with transaction_as(conn, caller):
+        row = conn.execute(
+            "select user_id from public.micro_threads where id = %s and chunk_id = %s",
+            [thread_id, chunk_id],
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("no such micro-thread")
+        if row["user_id"] != caller.user_id:
+            raise NotAllowedError("only the member who asked deletes a micro-thread")
+        conn.execute("delete from public.micro_threads where id = %s", [thread_id])

@@ -279,7 +279,7 @@ def thread_pack(
 def answer_pack(
     question: str,
     answer: str,
-    passages: Sequence[answering.Passage],
+    passages: Sequence[answering.CitedPassage],
     budget: int = DEFAULT_BUDGET,
     app_url: str | None = None,
 ) -> Pack:

@@ -3,7 +3,7 @@ with the conversation or thread until someone asks for a fresh one.
 
 With a chat model (the caller's key or the server's) the model writes them; without one
 they are extracted: the sentences closest to the text as a whole (TF-IDF centroid, see
-api/terms.py), and its most frequent distinctive words."""
+api/topics/terms.py), and its most frequent distinctive words."""
 
 from __future__ import annotations
 
@@ -87,17 +87,20 @@ def _store(
     return Summary(**row)
 
 
-def source_text(conn: Connection, source_id: UUID) -> str | None:
-    """The conversation's title and passages in reading order (None if unseen)."""
-    row = conn.execute(
-        """
-        select s.title,
-               (select string_agg(c.content, E'\n\n' order by c.message_index, c.chunk_index)
-                from public.chunks c where c.source_id = s.id) as body
-        from public.sources s where s.id = %s
-        """,
-        [source_id],
-    ).fetchone()
+def source_text(conn: Connection, caller: Caller, source_id: UUID) -> str | None:
+    """The conversation's title and passages in reading order (None if the caller cannot
+    see it)."""
+    with transaction_as(conn, caller):
+        row = conn.execute(
+            """
+            select s.title,
+                   (select string_agg(c.content, E'\n\n' order by c.message_index,
+                                      c.chunk_index)
+                    from public.chunks c where c.source_id = s.id) as body
+            from public.sources s where s.id = %s
+            """,
+            [source_id],
+        ).fetchone()
     if row is None:
         return None
     return f"{row['title']}\n\n{row['body'] or ''}".strip()
@@ -106,14 +109,13 @@ def source_text(conn: Connection, source_id: UUID) -> str | None:
 def summarize_source(
     conn: Connection, caller: Caller, source_id: UUID, chat: ChatModel | None
 ) -> Summary:
-    with transaction_as(conn, caller):
-        text = source_text(conn, source_id)
+    text = source_text(conn, caller, source_id)
     if text is None:
         raise NotFoundError("no such conversation")
     return _store(conn, caller, "sources", source_id, text, chat)
 
 
-def summarize_thread(
+def summarize_topic_thread(
     conn: Connection, caller: Caller, thread_id: UUID, chat: ChatModel | None
 ) -> Summary:
     """The thread's summary from its conversations (their summaries where written), and a
@@ -125,7 +127,7 @@ def summarize_thread(
         if row is None:
             raise NotFoundError("no such topic thread")
         workspace_id = row["workspace_id"]
-        text = grouping.thread_texts(conn, workspace_id, [thread_id]).get(thread_id, "")
+        text = grouping.thread_texts(conn, caller, workspace_id, [thread_id]).get(thread_id, "")
         summaries = conn.execute(
             "select string_agg(summary, E'\n' order by imported_at) as text"
             " from public.sources where thread_id = %s and summary is not null",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from api.accounts.keyring import generate_key
 from api.config import Settings
 from api.db.embedded import EmbeddedPostgres
-from api.db.migrate import migrate, pending
+from api.db.migrate import Migration, migrate, pending
 from api.db.session import Connection, connect
 from api.errors import KnitterError
 
@@ -19,27 +20,54 @@ def embedded_server(settings: Settings) -> EmbeddedPostgres:
     return EmbeddedPostgres(settings.home / "pgdata", port=settings.db_port)
 
 
+@dataclass(frozen=True)
+class Started:
+    """The embedded server, its URL, and the migrations applied as it started."""
+
+    server: EmbeddedPostgres
+    url: str
+    applied: list[Migration]
+
+
+def start_embedded(settings: Settings) -> Started:
+    """Starts the local stack's embedded server (or finds it running) and migrates it: it
+    is ours to keep current. The caller stops it if `server.started_here`. The one way the
+    CLI, `knitter dev` and the API without DATABASE_URL get their database."""
+    server = embedded_server(settings)
+    url = server.start()
+    try:
+        with connect(url) as conn:
+            conn.autocommit = True
+            applied = migrate(conn)
+    except BaseException:
+        if server.started_here:
+            server.stop()
+        raise
+    return Started(server, url, applied)
+
+
 @contextmanager
 def database(settings: Settings, *, current_schema: bool = True) -> Iterator[Connection]:
     """A connection, with the schema current unless current_schema is False (for
     `knitter migrate` itself).
 
     The embedded server is started when needed (and stopped again if this call started it)
-    and migrated automatically: it is ours. Any other database must be migrated on purpose
+    and migrated automatically. Any other database must be migrated on purpose
     (`knitter migrate`).
     """
     server = None
     if settings.database_url:
         url = settings.database_url
+    elif current_schema:
+        started = start_embedded(settings)
+        server, url = started.server, started.url
     else:
         server = embedded_server(settings)
         url = server.start()
     try:
         with connect(url) as conn:
             conn.autocommit = True
-            if current_schema and server is not None:
-                migrate(conn)
-            elif current_schema and (todo := pending(conn)):
+            if current_schema and server is None and (todo := pending(conn)):
                 raise KnitterError(
                     f"the database has {len(todo)} pending migration(s); run `knitter migrate`"
                 )

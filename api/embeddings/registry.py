@@ -37,7 +37,7 @@ class ModelSpec:
 
 
 ProviderFactory = Callable[[ModelSpec, "str | None"], EmbeddingModel]
-PROVIDERS: dict[str, ProviderFactory] = {}
+EMBEDDING_PROVIDERS: dict[str, ProviderFactory] = {}
 PROVIDER_MODULES = {
     "local": "api.embeddings.local",
     "openai": "api.providers.openai_embeddings",
@@ -67,7 +67,7 @@ def output_dims(provider: str, name: str, native: int | None, dims: int | None) 
 
 def register_provider(name: str) -> Callable[[ProviderFactory], ProviderFactory]:
     def decorate(factory: ProviderFactory) -> ProviderFactory:
-        PROVIDERS[name] = factory
+        EMBEDDING_PROVIDERS[name] = factory
         return factory
 
     return decorate
@@ -78,10 +78,10 @@ def get_model(
 ) -> EmbeddingModel:
     """A model of a provider. Local models are loaded once per process; remote ones are
     cheap clients bound to the API key they are given."""
-    if provider not in PROVIDERS and provider in PROVIDER_MODULES:
+    if provider not in EMBEDDING_PROVIDERS and provider in PROVIDER_MODULES:
         importlib.import_module(PROVIDER_MODULES[provider])
     try:
-        factory = PROVIDERS[provider]
+        factory = EMBEDDING_PROVIDERS[provider]
     except KeyError:
         known = ", ".join(sorted(PROVIDER_MODULES)) or "none"
         raise KnitterError(f"unknown embedding provider {provider!r} (known: {known})") from None
@@ -112,10 +112,14 @@ def register_model(conn: Connection, model: EmbeddingModel | ModelSpec) -> int:
     return int(row["id"])
 
 
-def model_for_id(conn: Connection, model_id: int, api_key: str | None = None) -> EmbeddingModel:
-    row = conn.execute(
-        "select provider, name, dims from public.embedding_models where id = %s", [model_id]
-    ).fetchone()
+def model_for_id(
+    conn: Connection, caller: Caller, model_id: int, api_key: str | None = None
+) -> EmbeddingModel:
+    """The registered model with this id, read as the caller."""
+    with transaction_as(conn, caller):
+        row = conn.execute(
+            "select provider, name, dims from public.embedding_models where id = %s", [model_id]
+        ).fetchone()
     if row is None:
         raise KnitterError(f"embedding model {model_id} does not exist")
     model = get_model(row["provider"], row["name"], row["dims"], api_key)

@@ -20,7 +20,6 @@ from starlette.types import ASGIApp
 
 from api import __version__
 from api.accounts.keyring import KeyringError
-from api.accounts.keys import MissingKeyError
 from api.config import Settings
 from api.db.session import Connection
 from api.errors import KnitterError, NotAllowedError, NotFoundError, ProviderError
@@ -38,13 +37,14 @@ from api.http.routes import (
     packs,
     queue,
     search,
-    threads,
+    topic_threads,
 )
 from api.http.services import Services
 from api.mcp.auth import Authenticator
 from api.mcp.http import PATH as MCP_PATH
 from api.mcp.http import create_http_app
 from api.mcp.tools import Backend
+from api.providers.choice import MissingKeyError
 
 log = logging.getLogger("knitter.api")
 
@@ -129,8 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     _error_handlers(app)
-    app.include_router(health.api)
-    app.include_router(queue.api)
+    app.include_router(health.routes)
+    app.include_router(queue.routes)
     for module in (
         imports,
         search,
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account,
         ask,
         micro_threads,
-        threads,
+        topic_threads,
     ):
         app.include_router(module.router(svc.limiter, settings))
     app.include_router(packs.router(svc.limiter, settings))

@@ -61,7 +61,7 @@ def service_caller(svc: ServicesDep, jwt: TokenDep) -> Caller:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
 
 
-ServiceDep = Annotated[Caller, Depends(service_caller)]
+ServiceRoleDep = Annotated[Caller, Depends(service_caller)]
 
 
 def db(svc: ServicesDep) -> Iterator[Connection]:

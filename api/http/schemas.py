@@ -8,6 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from api.answers.answering import CitedPassage
+from api.importers.options import LANGUAGE_CODE
+
 # PostgreSQL text cannot hold NUL characters: refuse them at the door.
 NO_NUL = r"^[^\x00]*$"
 Query = Annotated[
@@ -141,6 +144,14 @@ class ImportUrls(BaseModel):
         ]
     ] = Field(min_length=1, max_length=20)
     workspace_id: UUID | None = None
+    languages: list[Annotated[str, StringConstraints(pattern=LANGUAGE_CODE)]] = Field(
+        default=["en"],
+        min_length=1,
+        max_length=10,
+        description="YouTube videos: transcript languages in order of preference (codes"
+        " such as de, en, pt-BR). A manual transcript in one of them is taken first, then an"
+        " auto-generated one, then any transcript the video has.",
+    )
 
 
 class ImportError_(BaseModel):
@@ -251,7 +262,7 @@ class AccountDeleteBody(BaseModel):
 # --- answers with citations --------------------------------------------------------------
 
 
-# Who answers or summarises: see answers.pick_model.
+# Who answers or summarises: see providers.choice.pick_chat_model.
 ProviderChoice = Literal["auto", "openai", "gemini", "extractive"]
 
 
@@ -275,16 +286,8 @@ class AskBody(BaseModel):
     keyword_only: bool = False
 
 
-class Citation(BaseModel):
-    n: int = Field(description='The number the answer cites as "[n]".')
-    chunk_id: int
-    source_id: UUID
-    source_title: str
-    platform: str
-    url: str | None
-    role: str
-    created_at: datetime | None
-    content: str
+class Citation(CitedPassage):
+    """A passage the answer cites: its number, where it comes from, and its text."""
 
 
 class AskResponse(BaseModel):

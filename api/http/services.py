@@ -107,15 +107,10 @@ class Services:
         url = settings.database_url
         if url is None:
             # Development without DATABASE_URL: the local stack's embedded server.
-            from api.db.local import embedded_server
-            from api.db.migrate import migrate
-            from api.db.session import connect
+            from api.db.local import start_embedded
 
-            self.embedded = embedded_server(settings)
-            url = self.embedded.start()
-            with connect(url) as conn:  # the embedded database is ours to keep current
-                conn.autocommit = True
-                migrate(conn)
+            started = start_embedded(settings)
+            self.embedded, url = started.server, started.url
         self.pool = connection_pool(url, settings, "knitter")
         self.pool.open(wait=True)
         try:

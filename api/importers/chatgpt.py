@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.errors import ImportFormatError
-from api.importers.model import Conversation, Message, Parsed, Role, each_conversation
+from api.importers.model import Conversation, Message, Parsed, Role, branch_to, each_conversation
 
 # Content types whose text the ChatGPT UI shows as part of the conversation. Others
 # (browsing results, quotes, reasoning, custom instructions) are tool plumbing.
@@ -84,15 +84,7 @@ def _active_branch(mapping: dict[str, dict[str, Any]], current: Any) -> list[dic
     follow the last child from the root: the most recent edit or regeneration."""
     if not isinstance(current, str) or current not in mapping:
         current = _last_leaf(mapping)
-    branch = []
-    seen = set()
-    node_id: Any = current
-    while isinstance(node_id, str) and node_id in mapping and node_id not in seen:
-        seen.add(node_id)
-        branch.append(mapping[node_id])
-        node_id = mapping[node_id].get("parent")
-    branch.reverse()
-    return branch
+    return branch_to(current, mapping, "parent")
 
 
 def _last_leaf(mapping: dict[str, dict[str, Any]]) -> str | None:

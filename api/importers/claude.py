@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.errors import ImportFormatError
-from api.importers.model import Conversation, Message, Parsed, Role, each_conversation
+from api.importers.model import Conversation, Message, Parsed, Role, branch_to, each_conversation
 
 SENDERS: dict[str, Role] = {"human": "user", "user": "user", "assistant": "assistant"}
 ROOT_PARENT = "00000000-0000-4000-8000-000000000000"
@@ -90,15 +90,7 @@ def _active_branch(raw_messages: list[Any], leaf: Any) -> list[Any]:
     }
     if not isinstance(leaf, str) or leaf not in by_id:
         return _in_time_order(raw_messages)
-    branch: list[Any] = []
-    seen: set[str] = set()
-    node: Any = leaf
-    while isinstance(node, str) and node in by_id and node not in seen:
-        seen.add(node)
-        branch.append(by_id[node])
-        node = by_id[node].get("parent_message_uuid")
-    branch.reverse()
-    return branch
+    return branch_to(leaf, by_id, "parent_message_uuid")
 
 
 def _in_time_order(raw_messages: list[Any]) -> list[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -109,3 +109,18 @@ def each_conversation(
             yield conversation
         else:
             yield Skipped(label, "no messages")
+
+
+def branch_to(leaf: object, nodes: Mapping[str, Any], parent_key: str) -> list[Any]:
+    """The nodes from the root down to leaf, following each node's parent_key (the branch
+    of an export's tree of edits and regenerations the person last saw). A cycle or a
+    missing parent ends the walk."""
+    branch: list[Any] = []
+    seen: set[str] = set()
+    node: Any = leaf
+    while isinstance(node, str) and node in nodes and node not in seen:
+        seen.add(node)
+        branch.append(nodes[node])
+        node = nodes[node].get(parent_key)
+    branch.reverse()
+    return branch

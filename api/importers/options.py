@@ -7,6 +7,9 @@ from datetime import timedelta
 
 from api.importers.fetch import DEFAULT_POLICY, FetchPolicy
 
+# A transcript language as YouTube names it: de, en, pt-BR, zh-Hans.
+LANGUAGE_CODE = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
 
 @dataclass(frozen=True)
 class ImportOptions:

@@ -17,7 +17,6 @@ from pydantic import SecretStr
 
 from api.accounts.access_tokens import Principal
 from api.accounts.keyring import Keyring
-from api.accounts.keys import resolve as resolve_key
 from api.accounts.users import caller_for
 from api.config import Settings
 from api.db.local import database
@@ -28,6 +27,7 @@ from api.mcp.auth import Authenticator
 from api.mcp.server import create_server
 from api.mcp.tools import Backend
 from api.pipeline.embedding_queue import drain
+from api.providers.choice import key_for
 
 
 def serve(settings: Settings, *, token: SecretStr | None, email: str | None) -> None:
@@ -46,10 +46,8 @@ def serve(settings: Settings, *, token: SecretStr | None, email: str | None) -> 
         def embed_new(conn: Connection, ws: UUID, user_id: UUID | None) -> None:
             # No worker runs beside stdio: embed the note now (a model that cannot, say
             # for want of a key, leaves it queued and keyword-searchable).
-            def key_for(provider: str) -> str:
-                return resolve_key(conn, keyring, settings, user_id, provider)
-
-            drain(conn, ws, key_for=key_for, max_batches=1, on_unavailable=lambda _: None)
+            keys = key_for(conn, keyring, settings, user_id)
+            drain(conn, ws, key_for=keys, max_batches=1, on_unavailable=lambda _: None)
 
         backend = Backend(settings, connection, keyring, after_write=embed_new)
         if token is not None:

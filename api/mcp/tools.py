@@ -17,7 +17,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from api.accounts import keys
 from api.accounts.access_tokens import Principal
 from api.accounts.keyring import Keyring
 from api.accounts.users import workspace_id as named_workspace
@@ -28,6 +27,7 @@ from api.embeddings.cache import EmbeddingCache
 from api.errors import KnitterError, NotAllowedError, NotFoundError
 from api.importers.model import Conversation, Message
 from api.pipeline.ingest import write_conversation
+from api.providers.choice import key_for
 from api.search.hybrid import SearchRequest, embed_query, search
 
 DATA_NOTE = (
@@ -119,9 +119,7 @@ def _search_rows(
                 caller,
                 workspace_id,
                 query,
-                api_key=lambda p: keys.resolve(
-                    conn, backend.keyring, backend.settings, caller.user_id, p
-                ),
+                api_key=key_for(conn, backend.keyring, backend.settings, caller.user_id),
                 cache=backend.cache,
             )
         except KnitterError:
@@ -383,7 +381,7 @@ def ask(
         filters = _filters(ws if workspace else None)
         if passages_only:
             rows, _ = _search_rows(backend, conn, principal, question, limit, filters, ws)
-            passages = answering.Passage.from_rows(rows)
+            passages = answering.CitedPassage.from_rows(rows)
             text, provider, model, extractive = None, None, None, False
         else:
             result = answering.ask(

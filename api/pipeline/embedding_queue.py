@@ -7,20 +7,17 @@ embeddings: concurrent workers share the work, and a crash puts the rows back.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from uuid import UUID
 
 from api.db.session import Caller, Connection, transaction_as
+from api.db.vectors import vector_literal
 from api.embeddings.registry import model_for_id
 from api.errors import KnitterError
 from api.http.observability import EMBEDDED_TEXTS
+from api.providers.choice import KeyFor
 
 BATCH_SIZE = 256
-
-
-def vector_literal(values: Sequence[float]) -> str:
-    """pgvector's text form."""
-    return "[" + ",".join(repr(float(v)) for v in values) + "]"
 
 
 def pending_count(conn: Connection, workspace_id: UUID | None = None) -> int:
@@ -31,10 +28,6 @@ def pending_count(conn: Connection, workspace_id: UUID | None = None) -> int:
             {"ws": workspace_id},
         ).fetchone()
     return int(row["n"]) if row else 0
-
-
-# Gives the API key for a remote provider ("openai", "gemini").
-KeyFor = Callable[[str], str]
 
 
 class ModelUnavailable(KnitterError):
@@ -81,7 +74,7 @@ def embed_batch(
         provider = rows[0]["provider"]
         try:
             key = key_for(provider) if key_for is not None and provider != "local" else None
-            model = model_for_id(conn, model_id, key)
+            model = model_for_id(conn, Caller.service(), model_id, key)
         except KnitterError as exc:
             raise ModelUnavailable(model_id, str(exc)) from exc
         vectors = model.embed([r["content"] for r in rows])

@@ -14,14 +14,18 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
+from api.config import Settings
 from api.db.session import Caller, Connection, transaction_as
 from api.errors import KnitterError
 from api.http.observability import IMPORTED_PASSAGES, IMPORTED_SOURCES
 from api.importers.detect import parse
 from api.importers.inputs import ZIP_MAGIC, Input, Limits, UrlItem, from_zip
 from api.importers.model import ItemError, Parsed
-from api.pipeline.embedding_queue import KeyFor, drain
+from api.importers.options import DEFAULT_OPTIONS, ImportOptions
+from api.pipeline.after_embedding import place_in_topic_threads
+from api.pipeline.embedding_queue import drain
 from api.pipeline.ingest import ImportReport, import_conversations
+from api.providers.choice import KeyFor
 
 log = logging.getLogger("knitter.jobs")
 PROGRESS_INTERVAL_SECONDS = 0.5
@@ -99,16 +103,19 @@ def run(
     job_id: UUID,
     workspace_id: UUID,
     inputs: Sequence[Input | UrlItem | ItemError],
+    settings: Settings,
     key_for: KeyFor | None = None,
+    options: ImportOptions = DEFAULT_OPTIONS,
 ) -> None:
-    """Import everything, then embed the workspace's new passages (a remote model with the
-    key key_for gives). Never raises: the outcome is in the job row and the logs."""
+    """Import everything, embed the workspace's new passages (a remote model with the key
+    key_for gives), then run the step after embedding (topic threads). Never raises: the
+    outcome is in the job row and the logs."""
     done = 0
 
     def items() -> Iterator[Parsed]:
         nonlocal done
         for item in inputs:
-            yield from [item] if isinstance(item, ItemError) else parse(item)
+            yield from [item] if isinstance(item, ItemError) else parse(item, options)
             done += 1
 
     last = 0.0
@@ -136,6 +143,10 @@ def run(
             drain(conn, workspace_id, key_for=key_for)
         except KnitterError as exc:
             log.warning("embedding after import failed: %s", exc, extra={"job_id": str(job_id)})
+        try:
+            place_in_topic_threads(conn, settings, caller, workspace_id)
+        except Exception:  # the import stands; the worker places what is left
+            log.exception("topic threads after import failed", extra={"job_id": str(job_id)})
 
 
 def _count(report: ImportReport) -> None:

@@ -1,5 +1,5 @@
-"""The embedding worker: drains `embedding_queue` in a background thread of the API, and
-puts each conversation whose passages are all embedded into a topic thread.
+"""The embedding worker: drains `embedding_queue` in a background thread of the API, then
+runs the step after embedding (topic threads and their titles) for every workspace.
 
 Several workers (threads, replicas, the edge function's calls) can run at once: rows are
 taken `for update skip locked`, so each passage is embedded once.
@@ -12,28 +12,13 @@ import threading
 
 from psycopg_pool import ConnectionPool
 
-from api.answers import answering
 from api.config import Settings
-from api.db.session import Caller, Connection
-from api.errors import KnitterError
-from api.pipeline.embedding_queue import KeyFor, ModelUnavailable, drain
-from api.topics import grouping
+from api.db.session import Connection
+from api.pipeline.after_embedding import place_all_in_topic_threads
+from api.pipeline.embedding_queue import ModelUnavailable, drain
+from api.providers.choice import server_keys
 
 log = logging.getLogger("knitter.worker")
-
-
-def server_keys(settings: Settings) -> KeyFor:
-    """Keys for work done for no single user: the server's defaults."""
-
-    def key_for(provider: str) -> str:
-        secret = {"openai": settings.openai_api_key, "gemini": settings.gemini_api_key}.get(
-            provider
-        )
-        if secret is None:
-            raise KnitterError(f"no server {provider} key to embed queued passages with")
-        return secret.get_secret_value()
-
-    return key_for
 
 
 def drain_some(conn: Connection, settings: Settings, max_batches: int) -> int:
@@ -49,22 +34,6 @@ def drain_some(conn: Connection, settings: Settings, max_batches: int) -> int:
         max_batches=max_batches,
         on_unavailable=left_waiting,
     )
-
-
-def thread_new_conversations(conn: Connection, settings: Settings) -> int:
-    """Puts newly embedded conversations into topic threads and titles new threads (with
-    the server's chat key if it has one, else by their distinctive terms). Returns how
-    many conversations it placed."""
-    service = Caller.service()
-    chat = answering.pick_model(conn, None, settings, None, "auto")
-    placed = 0
-    for workspace_id in grouping.workspaces_waiting(conn):
-        try:
-            placed += grouping.assign_new(conn, service, workspace_id)
-            grouping.retitle(conn, service, workspace_id, chat)
-        except Exception:  # one workspace's failure must not hold up the others
-            log.exception("topic threads of workspace %s failed", workspace_id)
-    return placed
 
 
 class EmbeddingWorker:
@@ -87,7 +56,7 @@ class EmbeddingWorker:
             try:
                 with self.pool.connection() as conn:
                     embedded = drain_some(conn, self.settings, max_batches=10)
-                    thread_new_conversations(conn, self.settings)
+                    place_all_in_topic_threads(conn, self.settings)
             except Exception:  # keep the worker alive; the rows stay queued
                 log.exception("embedding worker batch failed")
             if not embedded:

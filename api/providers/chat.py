@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-DEFAULT_MODELS = {"openai": "gpt-4o-mini", "gemini": "gemini-2.5-flash"}
+DEFAULT_CHAT_MODELS = {"openai": "gpt-4o-mini", "gemini": "gemini-2.5-flash"}
 
 
 class ChatModel(Protocol):
@@ -23,9 +23,9 @@ def chat_model(provider: str, api_key: str, name: str | None = None) -> ChatMode
     if provider == "openai":
         from api.providers.openai_chat import OpenAIChat
 
-        return OpenAIChat(name or DEFAULT_MODELS["openai"], api_key)
+        return OpenAIChat(name or DEFAULT_CHAT_MODELS["openai"], api_key)
     if provider == "gemini":
         from api.providers.gemini_chat import GeminiChat
 
-        return GeminiChat(name or DEFAULT_MODELS["gemini"], api_key)
+        return GeminiChat(name or DEFAULT_CHAT_MODELS["gemini"], api_key)
     raise ValueError(f"unknown chat provider {provider!r}")

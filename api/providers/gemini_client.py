@@ -13,6 +13,7 @@ import httpx
 from google.genai import errors
 
 from api.errors import ProviderError, ProviderErrorKind
+from api.providers import failures
 
 
 @cache
@@ -28,23 +29,22 @@ def async_http() -> httpx.AsyncClient:
 def fail(
     kind: ProviderErrorKind, message: str, api_key: str, status: int | None = None
 ) -> ProviderError:
-    return ProviderError("gemini", kind, message.replace(api_key, "…"), status)
+    return failures.fail("gemini", kind, message, api_key, status)
 
 
 def api_error(exc: errors.APIError, model: str, api_key: str) -> ProviderError:
-    status = exc.code
-    detail = exc.message or exc.status or f"HTTP {status}"
-    kind: ProviderErrorKind
+    detail = exc.message or exc.status or f"HTTP {exc.code}"
     # An invalid key is a 400 INVALID_ARGUMENT whose ErrorInfo says API_KEY_INVALID.
-    if status in (401, 403) or "API_KEY_INVALID" in json.dumps(exc.details, default=str):
-        kind, text = "auth", "Gemini refused the API key"
-    elif status == 429:
-        kind, text = "rate_limit", "Gemini's rate limit or quota is exhausted"
-    elif status >= 500 or status == 408:
-        kind, text = "unavailable", "Gemini is unavailable"
-    else:
-        kind, text = "bad_request", f"Gemini rejected the request for {model}"
-    return fail(kind, f"{text} (HTTP {status} {exc.status}): {detail}", api_key, status)
+    refused = exc.code in (401, 403) or "API_KEY_INVALID" in json.dumps(exc.details, default=str)
+    return failures.status_failure(
+        "gemini",
+        exc.code,
+        refused_key=refused,
+        model=model,
+        detail=detail,
+        api_key=api_key,
+        code=exc.status,
+    )
 
 
 @contextmanager
@@ -55,6 +55,6 @@ def provider_errors(model: str, api_key: str) -> Iterator[None]:
     except errors.APIError as exc:
         raise api_error(exc, model, api_key) from None
     except httpx.TimeoutException:
-        raise fail("unavailable", "Gemini did not answer in time", api_key) from None
+        raise failures.timed_out("gemini", api_key) from None
     except httpx.TransportError as exc:
-        raise fail("unavailable", f"cannot reach Gemini: {type(exc).__name__}", api_key) from None
+        raise failures.unreachable("gemini", exc, api_key) from None

@@ -9,9 +9,9 @@ from typing import Any
 from uuid import UUID
 
 from api.db.session import Caller, Connection, transaction_as
+from api.db.vectors import vector_literal
 from api.embeddings.cache import EmbeddingCache
 from api.embeddings.registry import get_model
-from api.pipeline.embedding_queue import vector_literal
 
 
 @dataclass(frozen=True)

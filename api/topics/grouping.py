@@ -12,26 +12,23 @@ Titles: a chat model's when one is available, else the thread's most distinctive
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID, uuid4
 
 import numpy as np
-import numpy.typing as npt
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from api.db.session import Caller, Connection, transaction_as
+from api.db.vectors import Vectors, parse_vector, vector_literal
 from api.errors import NotFoundError, ProviderError
-from api.pipeline.embedding_queue import vector_literal
 from api.providers.chat import ChatModel
 from api.topics import terms
 
 log = logging.getLogger("knitter.threads")
-
-Vectors = npt.NDArray[np.float64]
 
 # Average linkage needs all pairwise distances: n² / 2 floats. Beyond this many the
 # newest conversations are clustered and the older ones join their nearest thread.
@@ -58,11 +55,6 @@ class Regrouped:
     conversations: int
     similarity: float
     unthreaded: int
-
-
-def parse_vector(text: str) -> Vectors:
-    """pgvector's text form, '[0.1,0.2,…]'."""
-    return np.asarray(json.loads(text), dtype=np.float64)
 
 
 def _normalised(vectors: Vectors) -> Vectors:
@@ -310,12 +302,26 @@ def purity(
 
 
 def thread_texts(
-    conn: Connection, workspace_id: UUID, only: Sequence[UUID] | None = None
+    conn: Connection, caller: Caller, workspace_id: UUID, only: Sequence[UUID] | None = None
 ) -> dict[UUID, str]:
-    """Each thread's text (or only those threads') for titles and key topics: its newest
-    conversations' titles (three times: titles say most) and first passages, all cut
-    short."""
-    rows = conn.execute(
+    """Each thread's text (or only those threads') for titles and key topics, as the caller
+    sees it: its newest conversations' titles (three times: titles say most) and first
+    passages, all cut short."""
+    with transaction_as(conn, caller):
+        rows = _thread_rows(conn, workspace_id, only)
+    texts: dict[UUID, list[str]] = {}
+    for r in rows:
+        title = r["title"] or ""
+        texts.setdefault(r["thread_id"], []).append(
+            f"{title}\n{title}\n{title}\n{r['excerpt'] or ''}"
+        )
+    return {thread_id: "\n".join(parts) for thread_id, parts in texts.items()}
+
+
+def _thread_rows(
+    conn: Connection, workspace_id: UUID, only: Sequence[UUID] | None
+) -> list[dict[str, Any]]:
+    return conn.execute(
         """
         with ranked as (
           select s.id, s.thread_id, s.title,
@@ -343,13 +349,6 @@ def thread_texts(
             "sources": TITLE_SOURCES,
         },
     ).fetchall()
-    texts: dict[UUID, list[str]] = {}
-    for r in rows:
-        title = r["title"] or ""
-        texts.setdefault(r["thread_id"], []).append(
-            f"{title}\n{title}\n{title}\n{r['excerpt'] or ''}"
-        )
-    return {thread_id: "\n".join(parts) for thread_id, parts in texts.items()}
 
 
 def llm_title(chat: ChatModel, text: str) -> str | None:
@@ -382,7 +381,7 @@ def retitle(
         ).fetchall()
         if not rows:
             return 0
-        texts = thread_texts(conn, workspace_id)
+        texts = thread_texts(conn, caller, workspace_id)
     wanted = [r["id"] for r in rows if r["id"] in texts]
     if not wanted:
         return 0

@@ -15,9 +15,9 @@ from api.http.schemas import AccountDeleteBody
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["account"])
+    routes = APIRouter(prefix="/v1", tags=["account"])
 
-    @api.get(
+    @routes.get(
         "/export",
         summary="Export all of the caller's data",
         responses={200: {"content": {"application/zip": {}, "application/json": {}}}},
@@ -41,7 +41,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             headers={"Content-Disposition": 'attachment; filename="knitter-export.zip"'},
         )
 
-    @api.delete("/account", status_code=204, summary="Delete the caller's account")
+    @routes.delete("/account", status_code=204, summary="Delete the caller's account")
     @limiter.limit("5/minute")
     def delete_account(
         request: Request, body: AccountDeleteBody, caller: CallerDep, conn: DbDep
@@ -53,4 +53,4 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             raise HTTPException(404, "no such user")
         return Response(status_code=204)
 
-    return api
+    return routes

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -21,9 +20,9 @@ from api.http.schemas import AskBody, AskResponse, Citation
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["ask"])
+    routes = APIRouter(prefix="/v1", tags=["ask"])
 
-    @api.post(
+    @routes.post(
         "/ask",
         summary="Answer a question from the caller's conversations, with citations",
         response_model=AskResponse,
@@ -58,7 +57,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             raise HTTPException(404, str(exc)) from None
         passages, pieces = result.passages, result.pieces
         provider, name, extractive = result.provider, result.model, result.extractive
-        citations = [Citation.model_validate(asdict(p)) for p in passages]
+        citations = [Citation.model_validate(p, from_attributes=True) for p in passages]
 
         if _wants_json(request):
             answer = "".join(pieces)
@@ -97,7 +96,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    return api
+    return routes
 
 
 def _wants_json(request: Request) -> bool:

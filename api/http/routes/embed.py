@@ -6,34 +6,28 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from slowapi import Limiter
 
-from api.accounts import keys
 from api.config import Settings
 from api.embeddings.registry import get_model
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
 from api.http.observability import EMBEDDED_TEXTS
 from api.http.schemas import EmbedBody, EmbedResponse
-
-DEFAULT_MODELS = {
-    "local": "all-MiniLM-L6-v2",
-    "openai": "text-embedding-3-small",
-    "gemini": "gemini-embedding-001",
-}
+from api.providers.choice import DEFAULT_EMBEDDING_MODELS, api_key
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["embeddings"])
+    routes = APIRouter(prefix="/v1", tags=["embeddings"])
 
-    @api.post("/embed", response_model=EmbedResponse, summary="Embed texts")
+    @routes.post("/embed", response_model=EmbedResponse, summary="Embed texts")
     @limiter.limit(settings.rate_limit)
     def embed(
         request: Request, body: EmbedBody, caller: CallerDep, conn: DbDep, svc: ServicesDep
     ) -> EmbedResponse:
         """Vectors for up to 100 texts. Remote providers use the caller's stored key, else
         the server's default."""
-        name = body.model or DEFAULT_MODELS[body.provider]
+        name = body.model or DEFAULT_EMBEDDING_MODELS[body.provider]
         key = None
         if body.provider != "local":
-            key = keys.resolve(conn, svc.keyring, settings, caller.user_id, body.provider)
+            key = api_key(conn, svc.keyring, settings, caller.user_id, body.provider)
         model = get_model(body.provider, name, body.dims, key)
         vectors = model.embed(body.texts, body.purpose)
         EMBEDDED_TEXTS.labels(model.provider).inc(len(vectors))
@@ -41,4 +35,4 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             provider=model.provider, model=model.name, dims=model.dims, embeddings=vectors
         )
 
-    return api
+    return routes

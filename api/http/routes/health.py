@@ -12,10 +12,10 @@ from api.db.migrate import pending
 from api.http.dependencies import ServicesDep
 from api.http.schemas import Health
 
-api = APIRouter(tags=["operations"])
+routes = APIRouter(tags=["operations"])
 
 
-@api.get("/health", response_model=Health, responses={503: {"model": Health}})
+@routes.get("/health", response_model=Health, responses={503: {"model": Health}})
 def health(svc: ServicesDep, response: Response) -> Health:
     database, migrations = "unreachable", "unknown"
     try:
@@ -38,6 +38,6 @@ def health(svc: ServicesDep, response: Response) -> Health:
     )
 
 
-@api.get("/metrics", response_class=Response, summary="Prometheus metrics")
+@routes.get("/metrics", response_class=Response, summary="Prometheus metrics")
 def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

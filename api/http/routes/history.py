@@ -21,9 +21,9 @@ from api.search import history
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["suggestions"])
+    routes = APIRouter(prefix="/v1", tags=["suggestions"])
 
-    @api.get("/suggestions", response_model=SuggestionsResponse, summary="Search suggestions")
+    @routes.get("/suggestions", response_model=SuggestionsResponse, summary="Search suggestions")
     @limiter.limit(settings.search_rate_limit)
     def suggest(
         request: Request,
@@ -37,7 +37,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         rows = history.suggestions(conn, caller, prefix, limit)
         return SuggestionsResponse(suggestions=[Suggestion.model_validate(r) for r in rows])
 
-    @api.get("/history", response_model=HistoryResponse, summary="Recent searches")
+    @routes.get("/history", response_model=HistoryResponse, summary="Recent searches")
     @limiter.limit(settings.rate_limit)
     def recent_searches(
         request: Request,
@@ -48,9 +48,9 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         rows = history.recent(conn, caller, limit)
         return HistoryResponse(entries=[HistoryEntry.model_validate(r) for r in rows])
 
-    @api.delete("/history", response_model=HistoryCleared, summary="Clear the search history")
+    @routes.delete("/history", response_model=HistoryCleared, summary="Clear the search history")
     @limiter.limit(settings.rate_limit)
     def clear_history(request: Request, caller: CallerDep, conn: DbDep) -> HistoryCleared:
         return HistoryCleared(deleted=history.clear(conn, caller))
 
-    return api
+    return routes

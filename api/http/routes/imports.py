@@ -11,14 +11,15 @@ from slowapi import Limiter
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.accounts import keys
 from api.accounts.users import workspace_id as personal_workspace
 from api.config import Settings
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
 from api.http.schemas import ImportJob, ImportUrls
 from api.importers.inputs import Input, Limits, UrlItem
 from api.importers.model import ItemError
+from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 from api.pipeline import jobs
+from api.providers import choice
 
 UPLOAD_SCHEMA = {
     "requestBody": {
@@ -45,9 +46,9 @@ UPLOAD_SCHEMA = {
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1/imports", tags=["imports"])
+    routes = APIRouter(prefix="/v1/imports", tags=["imports"])
 
-    @api.post(
+    @routes.post(
         "",
         status_code=status.HTTP_202_ACCEPTED,
         response_model=ImportJob,
@@ -68,6 +69,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             raise HTTPException(413, f"the upload is larger than {cap} bytes")
         content_type = request.headers.get("content-type", "")
         limits = Limits(max_file_bytes=cap, max_zip_total_bytes=cap * 20)
+        options = DEFAULT_OPTIONS
         if content_type.startswith("multipart/form-data"):
             inputs: list[Input | UrlItem | ItemError]
             inputs, workspace = await _uploads(request, settings, cap, limits)
@@ -77,6 +79,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             except ValidationError as exc:
                 raise HTTPException(422, exc.errors(include_url=False)) from None
             workspace = body.workspace_id
+            options = ImportOptions(youtube_languages=tuple(body.languages))
             # UrlItems directly, not collect(): a string from a client is never a local path.
             inputs = [UrlItem(url) for url in body.urls]
         else:
@@ -94,12 +97,22 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
 
         def key_for(provider: str) -> str:
             with pool.connection() as conn:
-                return keys.resolve(conn, svc.keyring, settings, caller.user_id, provider)
+                return choice.api_key(conn, svc.keyring, settings, caller.user_id, provider)
 
-        background.add_task(jobs.run, pool, caller, job["id"], job["workspace_id"], inputs, key_for)
+        background.add_task(
+            jobs.run,
+            pool,
+            caller,
+            job["id"],
+            job["workspace_id"],
+            inputs,
+            settings,
+            key_for,
+            options,
+        )
         return ImportJob.model_validate(job)
 
-    @api.get("/{job_id}", response_model=ImportJob, summary="An import's status and progress")
+    @routes.get("/{job_id}", response_model=ImportJob, summary="An import's status and progress")
     @limiter.limit(settings.rate_limit)
     def get_import(request: Request, job_id: UUID, caller: CallerDep, conn: DbDep) -> ImportJob:
         job = jobs.get(conn, caller, job_id)
@@ -107,7 +120,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             raise HTTPException(404, "no such import")
         return ImportJob.model_validate(job)
 
-    return api
+    return routes
 
 
 async def _uploads(

@@ -10,18 +10,18 @@ from api.config import Settings
 from api.embeddings.registry import get_model
 from api.errors import KnitterError
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
-from api.http.routes.embed import DEFAULT_MODELS
 from api.http.schemas import KeyBody, KeyInfoResponse, KeyTestResponse
+from api.providers.choice import DEFAULT_EMBEDDING_MODELS, api_key
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1/keys", tags=["keys"])
+    routes = APIRouter(prefix="/v1/keys", tags=["keys"])
 
     def user(caller: CallerDep) -> None:
         if caller.claims.get("is_anonymous"):
             raise HTTPException(403, "guests cannot store API keys; sign up first")
 
-    @api.get("/{provider}", response_model=KeyInfoResponse, summary="Describe the stored key")
+    @routes.get("/{provider}", response_model=KeyInfoResponse, summary="Describe the stored key")
     @limiter.limit(settings.rate_limit)
     def get_key(
         request: Request, provider: keys.Provider, caller: CallerDep, conn: DbDep
@@ -31,7 +31,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             raise HTTPException(404, f"no {provider} key is stored")
         return KeyInfoResponse(**vars(info))
 
-    @api.put("/{provider}", response_model=KeyInfoResponse, summary="Store (replace) the key")
+    @routes.put("/{provider}", response_model=KeyInfoResponse, summary="Store (replace) the key")
     @limiter.limit(settings.rate_limit)
     def put_key(
         request: Request,
@@ -46,7 +46,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         info = keys.store(conn, svc.keyring, caller.user_id, provider, body.key)
         return KeyInfoResponse(**vars(info))
 
-    @api.delete("/{provider}", status_code=204, summary="Forget the key")
+    @routes.delete("/{provider}", status_code=204, summary="Forget the key")
     @limiter.limit(settings.rate_limit)
     def delete_key(
         request: Request, provider: keys.Provider, caller: CallerDep, conn: DbDep
@@ -55,7 +55,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             raise HTTPException(404, f"no {provider} key is stored")
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    @api.post("/{provider}/test", response_model=KeyTestResponse, summary="Try the key")
+    @routes.post("/{provider}/test", response_model=KeyTestResponse, summary="Try the key")
     @limiter.limit(settings.rate_limit)
     def test_key(
         request: Request,
@@ -65,8 +65,8 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         svc: ServicesDep,
     ) -> KeyTestResponse:
         """Embeds one word with the provider using the stored key (else the server's)."""
-        secret = keys.resolve(conn, svc.keyring, settings, caller.user_id, provider)
-        model_name = DEFAULT_MODELS[provider]
+        secret = api_key(conn, svc.keyring, settings, caller.user_id, provider)
+        model_name = DEFAULT_EMBEDDING_MODELS[provider]
         try:
             get_model(provider, model_name, None, secret).embed(["knitter"], "query")
         except KnitterError as exc:
@@ -75,4 +75,4 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             ok=True, provider=provider, model=model_name, message="the key works"
         )
 
-    return api
+    return routes

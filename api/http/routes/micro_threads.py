@@ -1,24 +1,26 @@
 """/v1/passages/{chunk_id}/threads: questions asked about one passage, answered from it
-and its neighbours (as /v1/ask answers, with citations), kept with the passage."""
+and its neighbours (as /v1/ask answers, with citations), kept with the passage until the
+member who asked deletes them."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from slowapi import Limiter
 
 from api.answers import answering, micro_threads
 from api.config import Settings
 from api.embeddings.registry import get_model
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
-from api.http.schemas import Citation, MicroThread, MicroThreadBody, MicroThreadsResponse
+from api.http.schemas import MicroThread, MicroThreadBody, MicroThreadsResponse
+from api.providers.choice import pick_chat_model
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1/passages", tags=["micro-threads"])
+    routes = APIRouter(prefix="/v1/passages", tags=["micro-threads"])
 
-    @api.post(
+    @routes.post(
         "/{chunk_id}/threads",
         status_code=201,
         response_model=MicroThread,
@@ -38,7 +40,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         passages = micro_threads.context(conn, caller, chunk_id)
         if passages is None:
             raise HTTPException(404, "no such passage")
-        model = answering.pick_model(
+        model = pick_chat_model(
             conn, svc.keyring, settings, caller.user_id, body.provider, body.model
         )
         if model is None:
@@ -47,11 +49,11 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         else:
             answer = "".join(answering.generate(model, body.question, passages))
             used = f"{model.provider}:{model.name}"
-        citations = [Citation.model_validate(asdict(p)).model_dump(mode="json") for p in passages]
+        citations = [p.model_dump(mode="json") for p in passages]
         row = micro_threads.store(conn, caller, chunk_id, body.question, answer, used, citations)
         return MicroThread.model_validate(row)
 
-    @api.get(
+    @routes.get(
         "/{chunk_id}/threads", response_model=MicroThreadsResponse, summary="A passage's threads"
     )
     @limiter.limit(settings.rate_limit)
@@ -60,7 +62,24 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
     ) -> MicroThreadsResponse:
         if micro_threads.workspace_of(conn, caller, chunk_id) is None:
             raise HTTPException(404, "no such passage")
-        rows = micro_threads.threads(conn, caller, chunk_id)
+        rows = micro_threads.of_passage(conn, caller, chunk_id)
         return MicroThreadsResponse(threads=[MicroThread.model_validate(r) for r in rows])
 
-    return api
+    @routes.delete(
+        "/{chunk_id}/threads/{thread_id}",
+        status_code=204,
+        summary="Delete one's own micro-thread",
+        responses={
+            403: {"description": "Asked by another member"},
+            404: {"description": "No such micro-thread"},
+        },
+    )
+    @limiter.limit(settings.rate_limit)
+    def delete_micro_thread(
+        request: Request, chunk_id: int, thread_id: UUID, caller: CallerDep, conn: DbDep
+    ) -> Response:
+        """The member who asked deletes it; the workspace's other members cannot."""
+        micro_threads.delete(conn, caller, chunk_id, thread_id)
+        return Response(status_code=204)
+
+    return routes

@@ -7,11 +7,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.http.dependencies import DbDep, ServiceDep, ServicesDep
+from api.http.dependencies import DbDep, ServiceRoleDep, ServicesDep
+from api.pipeline.after_embedding import place_all_in_topic_threads
 from api.pipeline.embedding_queue import pending_count
-from api.pipeline.worker import drain_some, thread_new_conversations
+from api.pipeline.worker import drain_some
 
-api = APIRouter(prefix="/v1/queue", tags=["operations"])
+routes = APIRouter(prefix="/v1/queue", tags=["operations"])
 
 
 class DrainBody(BaseModel):
@@ -24,8 +25,8 @@ class DrainResult(BaseModel):
     threaded: int = Field(description="Conversations placed into topic threads.")
 
 
-@api.post("/drain", response_model=DrainResult, summary="Embed queued passages")
-def drain(body: DrainBody, caller: ServiceDep, conn: DbDep, svc: ServicesDep) -> DrainResult:
+@routes.post("/drain", response_model=DrainResult, summary="Embed queued passages")
+def drain(body: DrainBody, caller: ServiceRoleDep, conn: DbDep, svc: ServicesDep) -> DrainResult:
     embedded = drain_some(conn, svc.settings, body.max_batches)
-    threaded = thread_new_conversations(conn, svc.settings)
+    threaded = place_all_in_topic_threads(conn, svc.settings)
     return DrainResult(embedded=embedded, pending=pending_count(conn), threaded=threaded)

@@ -5,19 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from slowapi import Limiter
 
-from api.accounts import keys
 from api.accounts.users import workspace_id as personal_workspace
 from api.config import Settings
 from api.http.dependencies import CallerDep, DbDep, ReadDbDep, ServicesDep
 from api.http.schemas import SearchBody, SearchResponse, SearchResult
+from api.providers.choice import key_for
 from api.search import history
 from api.search.hybrid import SearchRequest, embed_query, search
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["search"])
+    routes = APIRouter(prefix="/v1", tags=["search"])
 
-    @api.post("/search", response_model=SearchResponse, summary="Hybrid search")
+    @routes.post("/search", response_model=SearchResponse, summary="Hybrid search")
     @limiter.limit(settings.search_rate_limit)
     def search_route(
         request: Request,
@@ -40,7 +40,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
                 ws,
                 body.query,
                 # Keys on the primary: reading one may re-encrypt it (a write).
-                api_key=lambda p: keys.resolve(primary, svc.keyring, settings, caller.user_id, p),
+                api_key=key_for(primary, svc.keyring, settings, caller.user_id),
                 cache=svc.cache,
             )
             if embedding is None:
@@ -60,4 +60,4 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             results=[SearchResult.model_validate(r) for r in rows], semantic=embedding is not None
         )
 
-    return api
+    return routes

@@ -291,6 +291,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/passages/{chunk_id}/threads/{thread_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one's own micro-thread
+         * @description The member who asked deletes it; the workspace's other members cannot.
+         */
+        delete: operations["delete_micro_thread_v1_passages__chunk_id__threads__thread_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/queue/drain": {
         parameters: {
             query?: never;
@@ -516,7 +536,10 @@ export interface components {
             /** Provider */
             provider: string | null;
         };
-        /** Citation */
+        /**
+         * Citation
+         * @description A passage the answer cites: its number, where it comes from, and its text.
+         */
         Citation: {
             /** Chunk Id */
             chunk_id: number;
@@ -1415,6 +1438,14 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /**
+                     * Languages
+                     * @description YouTube videos: transcript languages in order of preference (codes such as de, en, pt-BR). A manual transcript in one of them is taken first, then an auto-generated one, then any transcript the video has.
+                     * @default [
+                     *       "en"
+                     *     ]
+                     */
+                    languages?: string[];
                     /** Urls */
                     urls: string[];
                     /** Workspace Id */
@@ -1698,6 +1729,50 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MicroThread"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_micro_thread_v1_passages__chunk_id__threads__thread_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chunk_id: number;
+                thread_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Asked by another member */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such micro-thread */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from slowapi import Limiter
 
-from api.answers import answering, summaries
+from api.answers import summaries
 from api.config import Settings
 from api.db.session import Caller, Connection
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
@@ -22,18 +22,19 @@ from api.http.schemas import (
 )
 from api.http.services import Services
 from api.providers.chat import ChatModel
+from api.providers.choice import pick_chat_model
 from api.topics import grouping
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["threads"])
+    routes = APIRouter(prefix="/v1", tags=["threads"])
 
     def chat_for(
         conn: Connection, svc: Services, caller: Caller, provider: ProviderChoice, name: str | None
     ) -> ChatModel | None:
-        return answering.pick_model(conn, svc.keyring, settings, caller.user_id, provider, name)
+        return pick_chat_model(conn, svc.keyring, settings, caller.user_id, provider, name)
 
-    @api.post(
+    @routes.post(
         "/workspaces/{workspace_id}/threads/regroup",
         response_model=RegroupResponse,
         summary="Regroup a workspace's conversations into topic threads",
@@ -56,7 +57,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         grouping.retitle(conn, caller, workspace_id, chat)
         return RegroupResponse.model_validate(done, from_attributes=True)
 
-    @api.post(
+    @routes.post(
         "/sources/{source_id}/summary",
         response_model=SummaryResponse,
         summary="Summarise a conversation",
@@ -76,7 +77,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         done = summaries.summarize_source(conn, caller, source_id, chat)
         return SummaryResponse.model_validate(done, from_attributes=True)
 
-    @api.post(
+    @routes.post(
         "/threads/{thread_id}/summary",
         response_model=SummaryResponse,
         summary="Summarise a topic thread",
@@ -93,7 +94,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         """Writes and stores the thread's summary and key topics from its conversations,
         and titles the thread afresh unless its title was set by hand."""
         chat = chat_for(conn, svc, caller, body.provider, body.model)
-        done = summaries.summarize_thread(conn, caller, thread_id, chat)
+        done = summaries.summarize_topic_thread(conn, caller, thread_id, chat)
         return SummaryResponse.model_validate(done, from_attributes=True)
 
-    return api
+    return routes
