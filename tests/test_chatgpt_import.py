@@ -52,13 +52,16 @@ def test_the_active_branch_is_rebuilt_from_current_node() -> None:
 def test_hidden_and_tool_plumbing_are_skipped_and_non_text_parts_counted() -> None:
     cafe = conversations(load())[1]
     assert cafe.title == "Café menu — 東京 trip ☕"
-    assert [m.role for m in cafe.messages] == ["user", "assistant", "tool"]
+    assert [m.role for m in cafe.messages] == ["user", "assistant", "assistant", "tool"]
     assert texts(cafe)[0] == "Translate this menu photo: 抹茶ラテ and ほうじ茶 prices?"
     # The citation marker is gone; the browsing call and its raw results are not messages.
     assert "【" not in texts(cafe)[1] and "¥500." in texts(cafe)[1]
     assert not any("search(" in t or "hidden browsing" in t for t in texts(cafe))
-    assert texts(cafe)[2] == "1150"  # code output the person saw
-    assert cafe.metadata["skipped_parts"] == 1
+    # The code the assistant ran and its output, as the person saw them.
+    assert texts(cafe)[2] == "```python\nprint(650 + 500)\n```"
+    assert texts(cafe)[3] == "1150"
+    assert cafe.left_out == {"images": 1, "plumbing": 2}
+    assert cafe.metadata["left_out"] == cafe.left_out
 
 
 def test_empty_conversations_are_skipped_not_failed() -> None:
