@@ -21,10 +21,10 @@ from api.answers import answering
 from api.config import Settings
 from api.db.local import database, embedded_server, local_encryption_key
 from api.db.migrate import migrate as apply_migrations
-from api.db.session import Connection, transaction_as
+from api.db.session import Caller, Connection, transaction_as
 from api.errors import KnitterError
 from api.pipeline.embedding_queue import KeyFor, drain, pending_count
-from api.pipeline.ingest import ImportReport, import_paths
+from api.pipeline.ingest import ImportReport, ItemReport, import_paths
 from api.search.hybrid import SearchRequest, embed_query, search
 from api.topics import grouping
 
@@ -86,16 +86,32 @@ def migrate(settings: Settings) -> None:
 @click.option("--user", "email", required=True, help="Whose data this is (email).")
 @click.option("--workspace", help="Workspace name (created if missing); default: personal.")
 @click.option("--no-embed", is_flag=True, help="Only store passages; embed them later.")
+@click.option(
+    "--dry-run", is_flag=True, help="Read everything and print the report; write nothing."
+)
 @click.pass_obj
 def import_(
-    settings: Settings, paths: tuple[str, ...], email: str, workspace: str | None, no_embed: bool
+    settings: Settings,
+    paths: tuple[str, ...],
+    email: str,
+    workspace: str | None,
+    no_embed: bool,
+    dry_run: bool,
 ) -> None:
     """Import files, folders, zips and links (PATHS may be URLs).
 
-    Formats are detected by content (and links by their address). Exit status 1 if any
-    item failed; the others are imported.
+    Formats are detected by content (and links by their address). Prints, per item, the
+    format, the conversations added, updated and skipped, the messages kept and what was
+    left out (images, audio, reasoning, tool plumbing, an export's side files). Exit
+    status 1 if any item failed (an export with no conversations fails); the others are
+    imported. With --dry-run nothing is written (not even the user or the workspace).
     """
     with database(settings) as conn:
+        if dry_run:
+            report = _dry_run(conn, email, workspace, paths)
+            _clear_progress()
+            _print_report(report)
+            sys.exit(1 if report.failed else 0)
         caller = caller_for(conn, email, create=True)
         ws = ensure_workspace(conn, caller, workspace) if workspace else workspace_id(conn, caller)
         report = import_paths(conn, caller, ws, paths, on_progress=_import_progress)
@@ -382,13 +398,57 @@ def _clear_progress() -> None:
         click.echo("\r\033[K", nl=False, err=True)
 
 
+def _dry_run(
+    conn: Connection, email: str, workspace: str | None, paths: tuple[str, ...]
+) -> ImportReport:
+    """The report an import would give, compared with what the user already has (nothing,
+    for a user or workspace that does not exist yet)."""
+    caller = Caller.service()
+    ws: UUID | None = None
+    with contextlib.suppress(KnitterError):  # no such user or workspace yet
+        caller = caller_for(conn, email)
+        ws = workspace_id(conn, caller, workspace)
+    # A workspace id no row has: every conversation counts as new.
+    target = ws or UUID(int=0)
+    return import_paths(conn, caller, target, paths, on_progress=_import_progress, dry_run=True)
+
+
 def _print_report(report: ImportReport) -> None:
+    """One line per item the user named, its failures under it, then the totals."""
+    failures: dict[str, list[str]] = {}
+    for failure in report.failed:
+        failures.setdefault(failure.origin or failure.item, []).append(
+            failure.message
+            if failure.item == (failure.origin or failure.item)
+            else f"{failure.item.removeprefix(failure.origin).lstrip(':/, ')}: {failure.message}"
+        )
+    for item in report.items.values():
+        click.echo(f"{item.item}: {_item_line(item)}")
+        for line in failures.get(item.item, []):
+            click.echo(f"  failed: {line}", err=True)
+    took = "(dry run: nothing written)" if report.dry_run else f"in {report.seconds:.2f} s"
     click.echo(
         f"sources: {report.added} added, {report.updated} updated, {report.skipped} skipped, "
-        f"{len(report.failed)} failed; {report.passages} passages in {report.seconds:.2f} s"
+        f"{len(report.failed)} failed; {report.passages} passages {took}"
     )
-    for failure in report.failed:
-        click.echo(f"  failed: {failure.item}: {failure.message}", err=True)
+
+
+def _kind(kind: str, n: int) -> str:
+    """'1 image', '2 images'; kinds are named in the plural."""
+    return kind.removesuffix("s") if n == 1 and kind in ("images", "files") else kind
+
+
+def _item_line(item: ItemReport) -> str:
+    counts = [f"{n} {label}" for label, n in [("failed", item.failed)] if n]
+    found = f"{item.added} added, {item.updated} updated, {item.skipped} skipped"
+    parts = [", ".join([found, *counts]), f"{item.messages} messages kept"]
+    if item.left_out:
+        kinds = sorted(item.left_out.items(), key=lambda kv: (-kv[1], kv[0]))
+        parts.append("left out: " + ", ".join(f"{n} {_kind(kind, n)}" for kind, n in kinds))
+    if item.side_files:
+        parts.append(f"ignored: {item.side_files} side files")
+    formats = " + ".join(item.formats) or "nothing imported"
+    return f"{formats}; " + "; ".join(parts)
 
 
 def _embed_pending(conn: Connection, ws: UUID, key_for: KeyFor) -> None:

@@ -30,7 +30,7 @@ ROLES: dict[str, Role] = {
     "tool": "tool",
 }
 # Citation markers left in answers: 【3†source】 and the private-use-area form.
-CITATION = re.compile(r"【\d+(?::\d+)?†[^】]*】|\ue200[^\ue201]*\ue201")
+CITATION = re.compile(r"[ \t]*(?:【\d+(?::\d+)?†[^】]*】|\ue200[^\ue201]*\ue201)")
 IMAGE_DISPLAYED = "<<ImageDisplayed>>"
 # Reasoning: o-series and GPT-5 thinking; not shown as conversation text (like Claude's).
 REASONING_TYPES = {"thoughts", "reasoning_recap"}
@@ -241,7 +241,7 @@ class _Reader:
         call = _json_object(text)
         if recipient == "canmore.create_textdoc" and call is not None:
             title = _string(call.get("name")) or "Untitled document"
-            body = call.get("content") if isinstance(call.get("content"), str) else ""
+            body = call["content"] if isinstance(call.get("content"), str) else ""
             self._flush_update()
             self.canvases.append(_Canvas(title, body, len(self.messages)))
             self.messages.append(Message(role="assistant", text=""))  # placeholder
@@ -271,13 +271,13 @@ class _Reader:
         if name.startswith("canmore."):
             textdoc = _string(_dict(metadata.get("canvas")).get("textdoc_id"))
             self._flush_update(textdoc)
-            if self.canvases and textdoc and self.canvases[-1].textdoc_id is None:
-                if name == "canmore.create_textdoc":
-                    self.canvases[-1].textdoc_id = textdoc
+            created = name == "canmore.create_textdoc"
+            if created and textdoc and self.canvases and self.canvases[-1].textdoc_id is None:
+                self.canvases[-1].textdoc_id = textdoc
             self.left_out["plumbing"] += 1
             return
         if content_type == "execution_output" and name == "python":
-            text = content.get("text") if isinstance(content.get("text"), str) else ""
+            text = content["text"] if isinstance(content.get("text"), str) else ""
             images = text.count(IMAGE_DISPLAYED)
             self.left_out["images"] += images
             text = text.replace(IMAGE_DISPLAYED, "").strip()
@@ -319,7 +319,9 @@ class _Reader:
                 continue
             try:
                 count = 0 if update.get("multiple") else 1
-                canvas.text = re.sub(pattern, lambda _: replacement, canvas.text, count=count)
+                # The replacement is literal text (no backreferences to interpret).
+                literal = replacement.replace("\\", "\\\\")
+                canvas.text = re.sub(pattern, literal, canvas.text, count=count)
             except re.error:
                 continue
 

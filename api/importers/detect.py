@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import PurePath
 from typing import Any
 
@@ -15,7 +16,7 @@ from api.importers import chatgpt, claude, gemini, pdf, share, text, web, youtub
 from api.importers.fetch import FetchError, fetch
 from api.importers.html_text import decode_html
 from api.importers.inputs import ZIP_MAGIC, Input, UrlItem, from_zip
-from api.importers.model import ItemError, Parsed
+from api.importers.model import Conversation, Ignored, ItemError, Parsed, Skipped
 from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd"}
@@ -27,17 +28,41 @@ JSON_KNOWN = "a ChatGPT or Claude export's conversations.json, or Takeout's MyAc
 
 
 def parse(item: Input | UrlItem, options: ImportOptions = DEFAULT_OPTIONS) -> Iterator[Parsed]:
-    """Conversations in the input; a malformed input is one ItemError, never an exception."""
+    """Conversations in the input; a malformed input is one ItemError, never an exception.
+    Each outcome names the input it came from once (a conversation's label is prefixed with
+    the file's name) and carries the origin the user named (the zip or folder)."""
     name = item.url if isinstance(item, UrlItem) else item.name
+    origin = item.url if isinstance(item, UrlItem) else (item.origin or item.name)
     try:
-        if isinstance(item, UrlItem):
-            yield from _parse_url(item.url, options)
-        else:
-            yield from _parse(item, options)
+        outcomes = (
+            _parse_url(item.url, options) if isinstance(item, UrlItem) else _parse(item, options)
+        )
+        for outcome in outcomes:
+            yield _stamped(outcome, name, origin)
     except ImportFormatError as exc:
-        yield ItemError(name, str(exc))
+        yield ItemError(name, str(exc), origin)
     except RecursionError:
-        yield ItemError(name, "the file is nested too deeply to read")
+        yield ItemError(name, "the file is nested too deeply to read", origin)
+
+
+def _stamped(outcome: Parsed, name: str, origin: str) -> Parsed:
+    if isinstance(outcome, Conversation | Ignored):
+        return replace(outcome, origin=origin)
+    label = outcome.item if outcome.item == name else f"{name}, {outcome.item}"
+    return replace(outcome, item=label, origin=origin)
+
+
+def _export(outcomes: Iterable[Parsed], what: str) -> Iterator[Parsed]:
+    """An export's outcomes; an export with no conversation to import is a failure, not a
+    success for nothing."""
+    found = skipped = 0
+    for outcome in outcomes:
+        found += isinstance(outcome, Conversation)
+        skipped += isinstance(outcome, Skipped)
+        yield outcome
+    if not found:
+        empty = f" ({skipped} empty)" if skipped else ""
+        raise ImportFormatError(f"no conversations found in this {what}{empty}")
 
 
 def _parse_url(url: str, options: ImportOptions) -> Iterator[Parsed]:
@@ -56,10 +81,10 @@ def _parse_url(url: str, options: ImportOptions) -> Iterator[Parsed]:
             raise ImportFormatError("the page is empty")
         if page.content.startswith(ZIP_MAGIC):  # an export offered for download
             for entry in from_zip(io.BytesIO(page.content), url):
-                if isinstance(entry, ItemError):
-                    yield entry
-                else:
+                if isinstance(entry, Input):
                     yield from _parse(entry, options)
+                else:
+                    yield entry
             return
         yield from _parse(Input(url, page.content, page.url, page.content_type), options)
 
@@ -86,17 +111,17 @@ def _parse(item: Input, options: ImportOptions) -> Iterator[Parsed]:
 
 def _parse_json(data: Any, item: Input, options: ImportOptions, strict: bool) -> Iterator[Parsed]:
     if chatgpt.looks_like_export(data):
-        yield from chatgpt.parse_export(data)
+        yield from _export(chatgpt.parse_export(data), "ChatGPT export")
     elif claude.looks_like_export(data):
-        yield from claude.parse_export(data)
+        yield from _export(claude.parse_export(data), "Claude export")
     elif gemini.looks_like_takeout(data):
-        yield from gemini.parse_takeout(data, item.name, options.gemini_gap)
-    elif data == [] and strict:
-        raise ImportFormatError(f"{item.name} holds no conversations")
-    elif strict or item.url:
-        raise ImportFormatError(
-            f"{item.name}: JSON in a shape knitter does not know (expected {JSON_KNOWN})"
+        yield from _export(
+            gemini.parse_takeout(data, item.name, options.gemini_gap), "Takeout file"
         )
+    elif data == [] and strict:
+        raise ImportFormatError("the export holds no conversations")
+    elif strict or item.url:
+        raise ImportFormatError(f"JSON in a shape knitter does not know (expected {JSON_KNOWN})")
     else:  # a note that merely looks like JSON
         yield text.parse_text(item.data, item.name)
 
@@ -106,7 +131,9 @@ def _parse_html(item: Input, options: ImportOptions) -> Iterator[Parsed]:
     if share.looks_like_share_page(page):
         yield share.parse_share_page(page, item.url)
     elif gemini.looks_like_takeout_html(page):
-        yield from gemini.parse_takeout_html(page, item.name, options.gemini_gap)
+        yield from _export(
+            gemini.parse_takeout_html(page, item.name, options.gemini_gap), "Takeout file"
+        )
     else:
         yield web.parse_html(item.data, item.name, item.url)
 
@@ -121,5 +148,5 @@ def _load_json(item: Input, strict: bool) -> Any:
         return json.loads(item.data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         if strict or item.content_type == "application/json":
-            raise ImportFormatError(f"{item.name} is not valid JSON: {exc}") from exc
+            raise ImportFormatError(f"not valid JSON: {exc}") from exc
         return None

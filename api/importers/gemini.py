@@ -159,7 +159,7 @@ def _conversations(turns: list[Turn], name: str, gap: timedelta, entries: int) -
         if entries:
             yield Skipped(name, "no Gemini prompts among the activity entries")
             return
-        raise ImportFormatError(f"{name} holds no activity entries")
+        raise ImportFormatError("the Takeout file holds no activity entries")
     turns.sort(key=lambda t: t.time)
     group: list[Turn] = [turns[0]]
     for turn in turns[1:]:

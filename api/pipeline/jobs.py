@@ -19,7 +19,7 @@ from api.errors import KnitterError
 from api.http.observability import IMPORTED_PASSAGES, IMPORTED_SOURCES
 from api.importers.detect import parse
 from api.importers.inputs import ZIP_MAGIC, Input, Limits, UrlItem, from_zip
-from api.importers.model import ItemError, Parsed
+from api.importers.model import Ignored, ItemError, Parsed
 from api.pipeline.embedding_queue import KeyFor, drain
 from api.pipeline.ingest import ImportReport, import_conversations
 
@@ -31,7 +31,7 @@ JOB_COLUMNS = (
 )
 
 
-def upload_inputs(name: str, data: bytes, limits: Limits) -> list[Input | ItemError]:
+def upload_inputs(name: str, data: bytes, limits: Limits) -> list[Input | ItemError | Ignored]:
     """An uploaded file as importer inputs: a zip is opened in memory, anything else is one."""
     if data[:4] == ZIP_MAGIC:
         return list(from_zip(io.BytesIO(data), name, limits))
@@ -94,7 +94,7 @@ def run(
     caller: Caller,
     job_id: UUID,
     workspace_id: UUID,
-    inputs: Sequence[Input | UrlItem | ItemError],
+    inputs: Sequence[Input | UrlItem | ItemError | Ignored],
     key_for: KeyFor | None = None,
 ) -> None:
     """Import everything, then embed the workspace's new passages (a remote model with the
@@ -104,7 +104,7 @@ def run(
     def items() -> Iterator[Parsed]:
         nonlocal done
         for item in inputs:
-            yield from [item] if isinstance(item, ItemError) else parse(item)
+            yield from [item] if isinstance(item, ItemError | Ignored) else parse(item)
             done += 1
 
     last = 0.0
