@@ -21,6 +21,8 @@ from api.db.session import Caller, Connection, connect, transaction_as
 from api.importers.detect import parse
 from api.importers.inputs import Input, collect
 from api.importers.model import ItemError
+from api.embeddings.registry import EmbeddingModel
+from api.pipeline.embedding_queue import drain
 from api.pipeline.ingest import ImportReport, import_paths
 from api.search.hybrid import SearchRequest, search
 from tests.conftest import FIXTURES
@@ -234,10 +236,15 @@ def test_cli_report_dry_run_and_error_lines(db_url: str, conn: Connection, tmp_p
 
 
 def test_concurrent_overlapping_imports_lose_nothing(
-    db_url: str, conn: Connection, make_user: Callable[[], Caller], tmp_path: Path
+    db_url: str,
+    conn: Connection,
+    make_user: Callable[[], Caller],
+    tmp_path: Path,
+    local_model: EmbeddingModel,
 ) -> None:
     """The zip and its folder, two monthly exports, the same file twice: imported at once
-    by six importers, every conversation ends present exactly once and nobody fails."""
+    by six importers, each embedding after its import as an API job does, every
+    conversation ends present exactly once and nobody fails."""
 
     def changed(first: list[Any], second: list[Any]) -> None:
         for conversation in first + second:
@@ -264,6 +271,7 @@ def test_concurrent_overlapping_imports_lose_nothing(
                 own.autocommit = True
                 start.wait()
                 reports.append(import_paths(own, caller, ws, paths))
+                drain(own, ws, batch_size=8)
         except BaseException as exc:
             errors.append(exc)
 

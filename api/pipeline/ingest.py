@@ -228,14 +228,18 @@ def write_conversation(
 def _lock_identity(
     conn: Connection, workspace_id: UUID, conversation: Conversation, content_hash: str
 ) -> None:
-    """Serialise writers of the same conversation: concurrent imports of overlapping data
-    then see each other's rows instead of racing on the unique indexes and the delete of an
-    older copy. Locks are taken in one order (sorted), so two of them never deadlock."""
+    """Serialise writers of the same conversation: of two concurrent imports of different
+    versions, the second sees the first's row and replaces it (instead of losing a race on
+    the unique index and reporting its newer version as skipped). Locks are taken in one
+    order (sorted), so two writers never deadlock on them."""
     keys = [f"{workspace_id}:hash:{content_hash}"]
     if conversation.external_id is not None:
         keys.append(f"{workspace_id}:{conversation.kind}:{conversation.external_id}")
-    for key in sorted(keys):
-        conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+    conn.execute(
+        "select pg_advisory_xact_lock(hashtextextended(k, 0))"
+        " from unnest(%s::text[]) as k order by k",
+        [keys],
+    )
 
 
 def preview_conversation(
