@@ -20,7 +20,7 @@ from api.cli import cli
 from api.db.session import Caller, Connection, connect, transaction_as
 from api.importers.detect import parse
 from api.importers.inputs import Input, collect
-from api.importers.model import ItemError
+from api.importers.model import ItemError, Skipped
 from api.embeddings.registry import EmbeddingModel
 from api.pipeline.embedding_queue import drain
 from api.pipeline.ingest import ImportReport, import_paths
@@ -187,6 +187,7 @@ def test_overlapping_monthly_exports_import_as_one_set(
 def test_an_export_with_no_conversations_fails(tmp_path: Path) -> None:
     empty = json.loads((FIXTURES / "chatgpt" / "conversations.json").read_text())[2:3]
     [skipped, error] = list(parse(Input("conversations.json", json.dumps(empty).encode())))
+    assert isinstance(skipped, Skipped)
     assert isinstance(error, ItemError)
     assert error.message == "no conversations found in this ChatGPT export (1 empty)"
     assert skipped.item == "conversations.json, conversation 1 ('Empty chat')"

@@ -27,7 +27,7 @@ log = logging.getLogger("knitter.jobs")
 PROGRESS_INTERVAL_SECONDS = 0.5
 JOB_COLUMNS = (
     "id, workspace_id, status, items_total, items_done, added, updated, skipped, failed,"
-    " passages, errors, created_at, started_at, finished_at"
+    " passages, errors, items, created_at, started_at, finished_at"
 )
 
 
@@ -68,7 +68,7 @@ def _save(
             """
             update public.import_jobs set
               status = %s, items_done = %s, added = %s, updated = %s, skipped = %s,
-              failed = %s, passages = %s, errors = %s::jsonb,
+              failed = %s, passages = %s, errors = %s::jsonb, items = %s::jsonb,
               started_at = coalesce(started_at, now()),
               finished_at = case when %s in ('succeeded', 'failed') then now() end
             where id = %s
@@ -83,6 +83,9 @@ def _save(
                 report.passages,
                 # jsonb cannot hold NUL characters, which file names may.
                 json.dumps([asdict(e) for e in report.failed[:500]]).replace("\\u0000", ""),
+                json.dumps([i.as_dict() for i in report.items.values()][:500]).replace(
+                    "\\u0000", ""
+                ),
                 status,
                 job_id,
             ],
