@@ -19,7 +19,7 @@ from api.accounts.users import workspace_id
 from api.db.session import Caller, Connection, transaction_as
 from api.importers.detect import parse
 from api.importers.inputs import Input, UrlItem
-from api.importers.model import Conversation, ItemError, Parsed, Skipped
+from api.importers.model import Conversation, Ignored, ItemError, Parsed, Skipped
 from api.pipeline.chunking import count_tokens
 from api.pipeline.ingest import import_conversations, passages_of
 from tests.conftest import FIXTURES
@@ -30,6 +30,8 @@ SOURCES: list[tuple[str, bytes]] = [
     (f"in/{path.name}", path.read_bytes())
     for path in [
         FIXTURES / "chatgpt" / "conversations.json",
+        FIXTURES / "chatgpt" / "export-2025" / "conversations-000.json",
+        FIXTURES / "chatgpt" / "export-2025" / "conversations-001.json",
         FIXTURES / "chatgpt-share" / "share-react-router.html",
         FIXTURES / "chatgpt-share" / "share-next-data.html",
         FIXTURES / "claude" / "conversations.json",
@@ -54,11 +56,11 @@ def check(items: list[Parsed]) -> list[Conversation]:
     assert items, "every input gives at least one outcome"
     conversations = []
     for item in items:
-        assert isinstance(item, Conversation | ItemError | Skipped), item
+        assert isinstance(item, Conversation | ItemError | Skipped | Ignored), item
         if isinstance(item, ItemError):
             assert item.message.strip()
             continue
-        if isinstance(item, Skipped):
+        if isinstance(item, Skipped | Ignored):
             continue
         assert item.kind in KINDS and PLATFORM.match(item.platform)
         assert isinstance(item.title, str) and item.messages
