@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from api.accounts.users import find_user, workspace_id
 from api.cli import cli
 from api.db.session import Caller, Connection, connect, transaction_as
+from api.embeddings.registry import EmbeddingModel
 from api.importers.detect import parse
 from api.importers.inputs import Input, collect
 from api.importers.model import ItemError, Skipped
-from api.embeddings.registry import EmbeddingModel
 from api.pipeline.embedding_queue import drain
 from api.pipeline.ingest import ImportReport, import_paths
 from api.search.hybrid import SearchRequest, search

@@ -35,6 +35,8 @@ SOURCES: list[tuple[str, bytes]] = [
         FIXTURES / "chatgpt-share" / "share-react-router.html",
         FIXTURES / "chatgpt-share" / "share-next-data.html",
         FIXTURES / "claude" / "conversations.json",
+        FIXTURES / "claude" / "export-2025" / "conversations.json",
+        FIXTURES / "claude" / "export-2025" / "projects.json",
         FIXTURES / "takeout" / "MyActivity.json",
         FIXTURES / "takeout" / "MyActivity.html",
         FIXTURES / "pdf" / "field-guide.pdf",

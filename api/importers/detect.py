@@ -114,10 +114,14 @@ def _parse_json(data: Any, item: Input, options: ImportOptions, strict: bool) ->
         yield from _export(chatgpt.parse_export(data), "ChatGPT export")
     elif claude.looks_like_export(data):
         yield from _export(claude.parse_export(data), "Claude export")
+    elif claude.looks_like_projects(data):
+        yield from claude.parse_projects(data)
     elif gemini.looks_like_takeout(data):
         yield from _export(
             gemini.parse_takeout(data, item.name, options.gemini_gap), "Takeout file"
         )
+    elif data == [] and PurePath(item.name.rsplit(":", 1)[-1]).name == "projects.json":
+        yield Ignored(item.name, 1)  # a Claude export without projects
     elif data == [] and strict:
         raise ImportFormatError("the export holds no conversations")
     elif strict or item.url:

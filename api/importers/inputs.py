@@ -25,6 +25,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 # conversations-000.json, conversations-001.json, …; a Google Takeout zip keeps Gemini's
 # activity under "My Activity/Gemini Apps/" (once "Bard").
 EXPORT_MEMBER = re.compile(r"^conversations(-\d+)?\.json$", re.IGNORECASE)
+# Claude's export keeps its projects (descriptions, instructions, documents) beside them.
+PROJECTS_MEMBER = "projects.json"
 TAKEOUT_ACTIVITY = re.compile(r"(^|/)(Gemini Apps|Bard)/MyActivity\.(json|html)$", re.IGNORECASE)
 # Files only an export holds beside its conversations (ChatGPT's and Claude's): a zip of
 # these without a conversations file is an export with nothing in it, not a zip of notes.
@@ -174,6 +176,8 @@ def from_zip(
 
 def _export_members(entries: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
     exports = [e for e in entries if EXPORT_MEMBER.match(PurePosixPath(e.filename).name)]
+    if exports:
+        exports += [e for e in entries if PurePosixPath(e.filename).name == PROJECTS_MEMBER]
     activity = [e for e in entries if TAKEOUT_ACTIVITY.search(e.filename)]
     # Takeout writes the activity as JSON or as HTML; when both are there, they are the same.
     if any(e.filename.lower().endswith(".json") for e in activity):
@@ -182,7 +186,7 @@ def _export_members(entries: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
 
 
 def _is_export_member(file: Path, files: list[Path]) -> bool:
-    if EXPORT_MEMBER.match(file.name):
+    if EXPORT_MEMBER.match(file.name) or file.name == PROJECTS_MEMBER:
         return True
     if not TAKEOUT_ACTIVITY.search(file.as_posix()):
         return False
