@@ -34,6 +34,7 @@ SOURCES: list[tuple[str, bytes]] = [
         FIXTURES / "chatgpt" / "export-2025" / "conversations-001.json",
         FIXTURES / "chatgpt-share" / "share-react-router.html",
         FIXTURES / "chatgpt-share" / "share-next-data.html",
+        FIXTURES / "chatgpt-share" / "share-remix-2024.html",
         FIXTURES / "claude" / "conversations.json",
         FIXTURES / "claude" / "export-2025" / "conversations.json",
         FIXTURES / "claude" / "export-2025" / "projects.json",
