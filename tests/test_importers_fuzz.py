@@ -39,6 +39,7 @@ SOURCES: list[tuple[str, bytes]] = [
         FIXTURES / "claude" / "export-2025" / "conversations.json",
         FIXTURES / "claude" / "export-2025" / "projects.json",
         FIXTURES / "takeout" / "MyActivity.json",
+        *sorted((FIXTURES / "agents").rglob("*.json*")),
         FIXTURES / "takeout" / "MyActivity.html",
         FIXTURES / "pdf" / "field-guide.pdf",
         FIXTURES / "pdf" / "gemini-chat.pdf",
@@ -48,7 +49,7 @@ SOURCES: list[tuple[str, bytes]] = [
 NAMES = ["notes.md", "conversations.json", "MyActivity.html", "page", "doc.pdf", "a.txt"]
 KINDS = {
     "chatgpt_export", "chatgpt_share", "claude_export", "gemini_takeout", "gemini_pdf",
-    "youtube", "pdf", "text", "markdown", "html",
+    "youtube", "pdf", "text", "markdown", "html", "agent_session",
 }  # fmt: skip
 PLATFORM = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -212,4 +213,4 @@ def test_what_is_written_is_whole(
 
 def test_fixture_list_covers_every_file_format() -> None:
     suffixes = {Path(name).suffix for name, _ in SOURCES}
-    assert suffixes == {".json", ".html", ".pdf"}
+    assert suffixes == {".json", ".jsonl", ".html", ".pdf"}

@@ -12,7 +12,20 @@ from pathlib import PurePath
 from typing import Any
 
 from api.errors import ImportFormatError
-from api.importers import chatgpt, claude, gemini, pdf, share, text, web, youtube
+from api.importers import (
+    chatgpt,
+    claude,
+    claude_code,
+    codex,
+    gemini,
+    gemini_cli,
+    jsonl,
+    pdf,
+    share,
+    text,
+    web,
+    youtube,
+)
 from api.importers.fetch import FetchError, fetch
 from api.importers.html_text import decode_html
 from api.importers.inputs import ZIP_MAGIC, Input, UrlItem, from_zip
@@ -24,7 +37,12 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 HTML_START = re.compile(
     rb"^\s*(<!--.*?-->\s*)*<(!doctype html|html|head|body|meta|script)\b", re.I | re.S
 )
-JSON_KNOWN = "a ChatGPT or Claude export's conversations.json, or Takeout's MyActivity.json"
+JSON_KNOWN = (
+    "a ChatGPT or Claude export's conversations.json, Takeout's MyActivity.json or a"
+    " Gemini CLI chat"
+)
+JSONL_KNOWN = "a Claude Code or Codex CLI session"
+JSON_LINES = re.compile(rb"^\s*\{.*\}\s*\r?\n\s*\{", re.S)
 
 
 def parse(item: Input | UrlItem, options: ImportOptions = DEFAULT_OPTIONS) -> Iterator[Parsed]:
@@ -96,6 +114,11 @@ def _parse(item: Input, options: ImportOptions) -> Iterator[Parsed]:
     if pdf.looks_like_pdf(data) or item.content_type == "application/pdf":
         yield pdf.parse_pdf(data, item.name)
         return
+    if suffix == ".jsonl" or (head[:1] == b"{" and JSON_LINES.match(data[:65536])):
+        lines = jsonl.records(data)
+        if lines is not None or suffix == ".jsonl":
+            yield from _parse_jsonl(lines or [], item)
+            return
     if head[:1] in (b"[", b"{") or suffix == ".json" or item.content_type == "application/json":
         parsed = _load_json(item, strict=suffix == ".json")
         if parsed is not None:
@@ -109,6 +132,26 @@ def _parse(item: Input, options: ImportOptions) -> Iterator[Parsed]:
         yield text.parse_text(data, item.name)
 
 
+def _parse_jsonl(lines: list[dict[str, Any]], item: Input) -> Iterator[Parsed]:
+    if not lines:
+        raise ImportFormatError("not JSON Lines (one JSON object per line)")
+    if claude_code.looks_like_session(lines):
+        conversation = claude_code.parse_session(lines, item.name)
+    elif codex.looks_like_rollout(lines):
+        conversation = codex.parse_rollout(lines, item.name)
+    elif all("session_id" in line and "text" in line for line in lines[:20]):
+        yield Ignored(item.name, 1)  # Codex's history.jsonl: the prompts again, by session
+        return
+    else:
+        raise ImportFormatError(
+            f"JSON Lines in a shape knitter does not know (expected {JSONL_KNOWN})"
+        )
+    if conversation.messages:
+        yield conversation
+    else:
+        yield Skipped(item.name, "no messages")
+
+
 def _parse_json(data: Any, item: Input, options: ImportOptions, strict: bool) -> Iterator[Parsed]:
     if chatgpt.looks_like_export(data):
         yield from _export(chatgpt.parse_export(data), "ChatGPT export")
@@ -116,6 +159,9 @@ def _parse_json(data: Any, item: Input, options: ImportOptions, strict: bool) ->
         yield from _export(claude.parse_export(data), "Claude export")
     elif claude.looks_like_projects(data):
         yield from claude.parse_projects(data)
+    elif gemini_cli.looks_like_chat(data):
+        chat = gemini_cli.parse_chat(data)
+        yield chat if chat.messages else Skipped(item.name, "no messages")
     elif gemini.looks_like_takeout(data):
         yield from _export(
             gemini.parse_takeout(data, item.name, options.gemini_gap), "Takeout file"

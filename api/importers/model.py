@@ -23,6 +23,7 @@ Kind = Literal[
     "text",
     "markdown",
     "html",
+    "agent_session",
 ]
 
 

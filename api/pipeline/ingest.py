@@ -39,6 +39,7 @@ FORMATS = {
     "text": "text",
     "markdown": "Markdown",
     "html": "web page",
+    "agent_session": "coding-agent session",
 }
 
 
