@@ -441,7 +441,8 @@ def _kind(kind: str, n: int) -> str:
 def _item_line(item: ItemReport) -> str:
     counts = [f"{n} {label}" for label, n in [("failed", item.failed)] if n]
     found = f"{item.added} added, {item.updated} updated, {item.skipped} skipped"
-    parts = [", ".join([found, *counts]), f"{item.messages} messages kept"]
+    kept = f"{item.messages} message{'' if item.messages == 1 else 's'} kept"
+    parts = [", ".join([found, *counts]), kept]
     if item.left_out:
         kinds = sorted(item.left_out.items(), key=lambda kv: (-kv[1], kv[0]))
         parts.append("left out: " + ", ".join(f"{n} {_kind(kind, n)}" for kind, n in kinds))

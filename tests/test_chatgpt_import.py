@@ -223,3 +223,32 @@ def test_a_database_error_rolls_back_only_that_source(
     assert report.added == 1 and len(report.failed) == 1
     assert "could not be stored" in report.failed[0].message
     assert count_rows(conn, caller) == (1, report.passages)
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is not present")
+def test_real_2025_export_skips_a_conversation_without_mapping() -> None:
+    sample = SAMPLES / "chatgpt" / "librechat-chatgpt-modern-export.json"
+    items = list(parse(Input(str(sample), sample.read_bytes())))
+    assert not any(isinstance(i, ItemError) for i in items)
+    [skipped] = [i for i in items if isinstance(i, Skipped)]
+    assert skipped.item.endswith("conversation 2 ('Corrupted entry')")
+    deploy, pasta = [i for i in items if isinstance(i, Conversation)]
+    assert texts(deploy) == [
+        "How do I roll back the deploy?",
+        "Run `helm rollback staging`.",
+        "And if that fails?",
+        "Restore from the last known-good chart.",
+    ]
+    assert deploy.left_out == {"plumbing": 1}  # the hidden custom instructions
+    assert texts(pasta) == ["Something with anchovies?", "Puttanesca."]
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is not present")
+def test_real_code_interpreter_export_keeps_code_and_output() -> None:
+    [chat] = conversations(load(SAMPLES / "chatgpt" / "chatgpt2graph-code-interpreter.json"))
+    code = [m for m in chat.messages if m.metadata.get("tool") == "python"]
+    outputs = [m for m in chat.messages if m.role == "tool"]
+    assert len(code) == 11 and all(m.text.startswith("```python\n") for m in code)
+    assert [m.text for m in outputs] == ["0", "0", "1/3", "Code execution state reset."]
+    assert chat.left_out == {"images": 7}
+    assert not any("ImageDisplayed" in m.text for m in chat.messages)

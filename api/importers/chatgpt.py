@@ -48,8 +48,8 @@ WHOLE_DOCUMENT = {".*", "^.*$", "(?s).*", "[\\s\\S]*", "^[\\s\\S]*$"}
 
 
 def looks_like_export(data: Any) -> bool:
-    return (
-        isinstance(data, list) and bool(data) and isinstance(data[0], dict) and "mapping" in data[0]
+    return isinstance(data, list) and any(
+        isinstance(item, dict) and "mapping" in item for item in data[:20]
     )
 
 
@@ -63,7 +63,9 @@ def parse_export(data: Any, *, kind: str = "chatgpt_export") -> Iterator[Parsed]
 def parse_conversation(item: Any, *, kind: str = "chatgpt_export") -> Conversation:
     if not isinstance(item, dict):
         raise ImportFormatError("a conversation must be a JSON object")
-    mapping = item.get("mapping")
+    # Exports list some conversations without their messages (a null or absent mapping):
+    # nothing to import, so they are skipped; a mapping of the wrong shape is an error.
+    mapping = item.get("mapping") or {}
     if not isinstance(mapping, dict) or not all(isinstance(n, dict) for n in mapping.values()):
         raise ImportFormatError("the conversation has no valid 'mapping' of messages")
 
