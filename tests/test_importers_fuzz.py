@@ -39,6 +39,7 @@ SOURCES: list[tuple[str, bytes]] = [
         FIXTURES / "claude" / "export-2025" / "conversations.json",
         FIXTURES / "claude" / "export-2025" / "projects.json",
         FIXTURES / "takeout" / "MyActivity.json",
+        FIXTURES / "takeout" / "MyActivity-2025.json",
         *sorted((FIXTURES / "agents").rglob("*.json*")),
         FIXTURES / "takeout" / "MyActivity.html",
         FIXTURES / "pdf" / "field-guide.pdf",
