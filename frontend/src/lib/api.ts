@@ -16,11 +16,25 @@ export interface ImportJob {
   skipped: number;
   failed: number;
   passages: number;
-  errors: { item: string; message: string }[];
+  errors: { item: string; message: string; origin?: string }[];
+  /** The report per uploaded file or link (older jobs have none). */
+  items?: ImportItemReport[];
   embedding_pending: number;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+}
+
+export interface ImportItemReport {
+  item: string;
+  formats: string[];
+  added: number;
+  updated: number;
+  skipped: number;
+  failed: number;
+  messages: number;
+  left_out: Record<string, number>;
+  side_files: number;
 }
 
 export interface SearchResult {
