@@ -102,8 +102,8 @@ def test_a_mixed_batch_goes_on_past_failing_urls(
         ("https://example.org/flaky", "the server answered HTTP 503"),
         (
             "https://chatgpt.com/share/0000aaaa-bbbb",
-            "the page holds no shared conversation (neither React Router stream data nor"
-            " __NEXT_DATA__): is it a ChatGPT share link?",
+            "the page holds no shared conversation (neither React Router stream data,"
+            " __remixContext nor __NEXT_DATA__): is it a ChatGPT share link?",
         ),
         (str(tmp_path / "missing.pdf"), "no such file or folder"),
     ]

@@ -81,7 +81,7 @@ def parse_share_page(page: str, url: str | None = None) -> Conversation:
     if data is None:
         raise ImportFormatError(
             "the page holds no shared conversation (neither React Router stream data,"
-            " __remixContext nor __NEXT_DATA__): is it a ChatGPT share page saved whole?"
+            " __remixContext nor __NEXT_DATA__): is it a ChatGPT share link?"
         )
     conversation = parse_conversation(data, kind="chatgpt_share")
     if not conversation.messages:
