@@ -182,6 +182,10 @@ def test_overlapping_monthly_exports_import_as_one_set(
     ]
     assert counts(conn, caller)[0] == 8
     assert "Look for eggs." in all_text(conn, caller)["Voice: hive inspection"]
+    # April's export again, after May's: its older copy does not replace the newer one.
+    again = import_paths(conn, caller, ws, [april])
+    assert (again.added, again.updated, again.skipped) == (0, 0, 7)
+    assert "Look for eggs." in all_text(conn, caller)["Voice: hive inspection"]
 
 
 def test_an_export_with_no_conversations_fails(tmp_path: Path) -> None:

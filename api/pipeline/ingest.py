@@ -167,13 +167,16 @@ def write_conversation(
         _lock_identity(conn, workspace_id, conversation, content_hash)
         if conversation.external_id is not None:
             existing = conn.execute(
-                "select id, content_hash from public.sources"
+                "select id, content_hash, metadata->>'updated_at' as updated_at"
+                " from public.sources"
                 " where workspace_id = %s and kind = %s and external_id = %s",
                 [workspace_id, conversation.kind, conversation.external_id],
             ).fetchone()
             if existing is not None:
                 if existing["content_hash"] == content_hash:
                     return "skipped", 0
+                if _older(conversation.metadata.get("updated_at"), existing["updated_at"]):
+                    return "skipped", 0  # an older export's copy never replaces a newer one
                 conn.execute("delete from public.sources where id = %s", [existing["id"]])
                 outcome = "updated"
         row = conn.execute(
@@ -226,6 +229,16 @@ def write_conversation(
     return outcome, len(passages)
 
 
+def _older(candidate: object, stored: object) -> bool:
+    """Whether the candidate copy was last updated before the stored one (both known)."""
+    if not isinstance(candidate, str) or not isinstance(stored, str):
+        return False
+    try:
+        return datetime.fromisoformat(candidate) < datetime.fromisoformat(stored)
+    except (ValueError, TypeError):  # naive and aware times, or not times at all
+        return False
+
+
 def _lock_identity(
     conn: Connection, workspace_id: UUID, conversation: Conversation, content_hash: str
 ) -> None:
@@ -260,12 +273,15 @@ def preview_conversation(
         row = conn.execute(
             "select exists(select 1 from public.sources where workspace_id = %s"
             "  and content_hash = %s) as same,"
-            " exists(select 1 from public.sources where workspace_id = %s and kind = %s"
-            "  and external_id = %s) as known",
-            [workspace_id, content_hash, workspace_id, conversation.kind, conversation.external_id],
+            " (select count(*) > 0 from public.sources where workspace_id = %s and kind = %s"
+            "  and external_id = %s) as known,"
+            " (select max(metadata->>'updated_at') from public.sources where workspace_id = %s"
+            "  and kind = %s and external_id = %s) as updated_at",
+            [workspace_id, content_hash]
+            + [workspace_id, conversation.kind, conversation.external_id] * 2,
         ).fetchone()
     assert row is not None
-    if row["same"]:
+    if row["same"] or _older(conversation.metadata.get("updated_at"), row["updated_at"]):
         return "skipped", 0
     return ("updated" if row["known"] else "added"), len(passages_of(conversation))
 
