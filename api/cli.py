@@ -26,7 +26,7 @@ from api.errors import KnitterError
 from api.importers.options import DEFAULT_OPTIONS, LANGUAGE_CODE, ImportOptions
 from api.pipeline.after_embedding import place_in_topic_threads
 from api.pipeline.embedding_queue import drain, pending_count
-from api.pipeline.ingest import ImportReport, import_paths
+from api.pipeline.ingest import ImportReport, ItemReport, import_paths
 from api.providers.choice import KeyFor, key_for, pick_chat_model
 from api.search.hybrid import SearchRequest, embed_query, search
 from api.topics import grouping
@@ -96,6 +96,9 @@ def migrate(settings: Settings) -> None:
     metavar="CODE",
     help="YouTube transcript language, in order of preference (repeatable; default: en).",
 )
+@click.option(
+    "--dry-run", is_flag=True, help="Read everything and print the report; write nothing."
+)
 @click.pass_obj
 def import_(
     settings: Settings,
@@ -104,11 +107,15 @@ def import_(
     workspace: str | None,
     no_embed: bool,
     languages: tuple[str, ...],
+    dry_run: bool,
 ) -> None:
     """Import files, folders, zips and links (PATHS may be URLs).
 
-    Formats are detected by content (and links by their address). Exit status 1 if any
-    item failed; the others are imported.
+    Formats are detected by content (and links by their address). Prints, per item, the
+    format, the conversations added, updated and skipped, the messages kept and what was
+    left out (images, audio, reasoning, tool plumbing, an export's side files). Exit
+    status 1 if any item failed (an export with no conversations fails); the others are
+    imported. With --dry-run nothing is written (not even the user or the workspace).
     """
     for code in languages:
         if not re.fullmatch(LANGUAGE_CODE, code):
@@ -116,10 +123,15 @@ def import_(
                 f"{code!r} is not a language code such as de or pt-BR", param_hint="--language"
             )
     with database(settings) as conn:
+        options = ImportOptions(youtube_languages=languages or DEFAULT_OPTIONS.youtube_languages)
+        if dry_run:
+            report = _dry_run(conn, email, workspace, paths, options)
+            _clear_progress()
+            _print_report(report)
+            sys.exit(1 if report.failed else 0)
         catalog.register_server_models(conn, settings)  # new workspaces get KNITTER_LOCAL_MODEL
         caller = caller_for(conn, email, create=True)
         ws = ensure_workspace(conn, caller, workspace) if workspace else workspace_id(conn, caller)
-        options = ImportOptions(youtube_languages=languages or DEFAULT_OPTIONS.youtube_languages)
         report = import_paths(
             conn, caller, ws, paths, on_progress=_import_progress, options=options
         )
@@ -542,13 +554,64 @@ def _clear_progress() -> None:
         click.echo("\r\033[K", nl=False, err=True)
 
 
+def _dry_run(
+    conn: Connection,
+    email: str,
+    workspace: str | None,
+    paths: tuple[str, ...],
+    options: ImportOptions,
+) -> ImportReport:
+    """The report an import would give, compared with what the user already has (nothing,
+    for a user or workspace that does not exist yet)."""
+    caller = Caller.service()
+    ws: UUID | None = None
+    with contextlib.suppress(KnitterError):  # no such user or workspace yet
+        caller = caller_for(conn, email)
+        ws = workspace_id(conn, caller, workspace)
+    # A workspace id no row has: every conversation counts as new.
+    target = ws or UUID(int=0)
+    return import_paths(
+        conn, caller, target, paths, on_progress=_import_progress, options=options, dry_run=True
+    )
+
+
 def _print_report(report: ImportReport) -> None:
+    """One line per item the user named, its failures under it, then the totals."""
+    failures: dict[str, list[str]] = {}
+    for failure in report.failed:
+        failures.setdefault(failure.origin or failure.item, []).append(
+            failure.message
+            if failure.item == (failure.origin or failure.item)
+            else f"{failure.item.removeprefix(failure.origin).lstrip(':/, ')}: {failure.message}"
+        )
+    for item in report.items.values():
+        click.echo(f"{item.item}: {_item_line(item)}")
+        for line in failures.get(item.item, []):
+            click.echo(f"  failed: {line}", err=True)
+    took = "(dry run: nothing written)" if report.dry_run else f"in {report.seconds:.2f} s"
     click.echo(
         f"sources: {report.added} added, {report.updated} updated, {report.skipped} skipped, "
-        f"{len(report.failed)} failed; {report.passages} passages in {report.seconds:.2f} s"
+        f"{len(report.failed)} failed; {report.passages} passages {took}"
     )
-    for failure in report.failed:
-        click.echo(f"  failed: {failure.item}: {failure.message}", err=True)
+
+
+def _kind(kind: str, n: int) -> str:
+    """'1 image', '2 images'; kinds are named in the plural."""
+    return kind.removesuffix("s") if n == 1 and kind in ("images", "files") else kind
+
+
+def _item_line(item: ItemReport) -> str:
+    counts = [f"{n} {label}" for label, n in [("failed", item.failed)] if n]
+    found = f"{item.added} added, {item.updated} updated, {item.skipped} skipped"
+    kept = f"{item.messages} message{'' if item.messages == 1 else 's'} kept"
+    parts = [", ".join([found, *counts]), kept]
+    if item.left_out:
+        kinds = sorted(item.left_out.items(), key=lambda kv: (-kv[1], kv[0]))
+        parts.append("left out: " + ", ".join(f"{n} {_kind(kind, n)}" for kind, n in kinds))
+    if item.side_files:
+        parts.append(f"ignored: {item.side_files} side files")
+    formats = " + ".join(item.formats) or "nothing imported"
+    return f"{formats}; " + "; ".join(parts)
 
 
 def _embed_pending(conn: Connection, ws: UUID, key_for: KeyFor) -> None:

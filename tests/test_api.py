@@ -8,6 +8,7 @@ import json
 import os
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,36 @@ def test_an_import_jobs_conversations_join_topic_threads(
     assert len(rows) == 3
     assert all(r["thread_id"] is not None for r in rows)
     assert all(r["title"] and r["title_source"] == "terms" for r in rows)
+
+
+def test_an_import_job_reports_each_item(
+    client: TestClient, user: Callable[[], Caller], tmp_path: Path
+) -> None:
+    """The job says per uploaded file what the CLI prints: format, outcomes, messages, what
+    was left out and the export's side files; an export's side files are no failures."""
+    me = user()
+    archive = tmp_path / "chatgpt-export.zip"
+    folder = FIXTURES / "chatgpt" / "export-2025"
+    with zipfile.ZipFile(archive, "w") as z:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                z.write(file, file.relative_to(folder).as_posix())
+    job = upload(client, me, archive, EXPORT)
+    done = client.get(f"/v1/imports/{job['id']}", headers=auth(me)).json()
+    assert done["status"] == "succeeded" and done["failed"] == 0 and done["errors"] == []
+    zipped, single = done["items"]
+    assert zipped == {
+        "item": "chatgpt-export.zip",
+        "formats": ["ChatGPT export"],
+        "added": 7,
+        "updated": 0,
+        "skipped": 0,
+        "failed": 0,
+        "messages": 25,
+        "left_out": {"audio": 4, "files": 1, "images": 2, "plumbing": 11, "reasoning": 3},
+        "side_files": 10,
+    }
+    assert (single["item"], single["added"], single["skipped"]) == ("conversations.json", 3, 1)
 
 
 def test_no_user_reaches_another_users_data(client: TestClient, user: Callable[[], Caller]) -> None:

@@ -52,13 +52,16 @@ def test_the_active_branch_is_rebuilt_from_current_node() -> None:
 def test_hidden_and_tool_plumbing_are_skipped_and_non_text_parts_counted() -> None:
     cafe = conversations(load())[1]
     assert cafe.title == "Café menu — 東京 trip ☕"
-    assert [m.role for m in cafe.messages] == ["user", "assistant", "tool"]
+    assert [m.role for m in cafe.messages] == ["user", "assistant", "assistant", "tool"]
     assert texts(cafe)[0] == "Translate this menu photo: 抹茶ラテ and ほうじ茶 prices?"
     # The citation marker is gone; the browsing call and its raw results are not messages.
     assert "【" not in texts(cafe)[1] and "¥500." in texts(cafe)[1]
     assert not any("search(" in t or "hidden browsing" in t for t in texts(cafe))
-    assert texts(cafe)[2] == "1150"  # code output the person saw
-    assert cafe.metadata["skipped_parts"] == 1
+    # The code the assistant ran and its output, as the person saw them.
+    assert texts(cafe)[2] == "```python\nprint(650 + 500)\n```"
+    assert texts(cafe)[3] == "1150"
+    assert cafe.left_out == {"images": 1, "plumbing": 2}
+    assert cafe.metadata["left_out"] == cafe.left_out
 
 
 def test_empty_conversations_are_skipped_not_failed() -> None:
@@ -220,3 +223,32 @@ def test_a_database_error_rolls_back_only_that_source(
     assert report.added == 1 and len(report.failed) == 1
     assert "could not be stored" in report.failed[0].message
     assert count_rows(conn, caller) == (1, report.passages)
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is not present")
+def test_real_2025_export_skips_a_conversation_without_mapping() -> None:
+    sample = SAMPLES / "chatgpt" / "librechat-chatgpt-modern-export.json"
+    items = list(parse(Input(str(sample), sample.read_bytes())))
+    assert not any(isinstance(i, ItemError) for i in items)
+    [skipped] = [i for i in items if isinstance(i, Skipped)]
+    assert skipped.item.endswith("conversation 2 ('Corrupted entry')")
+    deploy, pasta = [i for i in items if isinstance(i, Conversation)]
+    assert texts(deploy) == [
+        "How do I roll back the deploy?",
+        "Run `helm rollback staging`.",
+        "And if that fails?",
+        "Restore from the last known-good chart.",
+    ]
+    assert deploy.left_out == {"plumbing": 1}  # the hidden custom instructions
+    assert texts(pasta) == ["Something with anchovies?", "Puttanesca."]
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is not present")
+def test_real_code_interpreter_export_keeps_code_and_output() -> None:
+    [chat] = conversations(load(SAMPLES / "chatgpt" / "chatgpt2graph-code-interpreter.json"))
+    code = [m for m in chat.messages if m.metadata.get("tool") == "python"]
+    outputs = [m for m in chat.messages if m.role == "tool"]
+    assert len(code) == 11 and all(m.text.startswith("```python\n") for m in code)
+    assert [m.text for m in outputs] == ["0", "0", "1/3", "Code execution state reset."]
+    assert chat.left_out == {"images": 7}
+    assert not any("ImageDisplayed" in m.text for m in chat.messages)

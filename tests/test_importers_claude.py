@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from api.accounts.users import workspace_id
+from api.db.session import Caller, Connection, transaction_as
 from api.importers.claude import parse_export
 from api.importers.detect import parse
 from api.importers.inputs import Input, collect
 from api.importers.model import Conversation, ItemError, Skipped
+from api.pipeline.ingest import import_paths
 from tests.conftest import FIXTURES, SAMPLES
 
 EXPORT = FIXTURES / "claude" / "conversations.json"
@@ -53,7 +57,7 @@ def test_content_blocks_attachments_and_order() -> None:
     assert hike.messages[2].author == "web_search"
     assert hike.messages[3].text.startswith("Considerable avalanche hazard")
     assert not any("SECRET-REASONING" in m.text for m in hike.messages)  # thinking blocks
-    assert hike.metadata["skipped_files"] == 1  # the photo
+    assert hike.left_out["files"] == 1  # the photo
     assert hike.started_at is not None and hike.started_at.isoformat().startswith("2025-01-11")
 
 
@@ -80,9 +84,17 @@ def test_export_zip_is_detected_by_content(tmp_path: Path) -> None:
         z.writestr("users.json", '[{"uuid": "u", "full_name": "A", "email_address": "a@b.c"}]')
         z.writestr("projects.json", "[]")
     inputs = [i for i in collect([archive]) if isinstance(i, Input)]
-    assert [i.name for i in inputs] == [f"{archive}:conversations.json"]
-    kinds = [c.kind for i in inputs for c in parse(i) if isinstance(c, Conversation)]
+    assert [i.name for i in inputs] == [
+        f"{archive}:conversations.json",
+        f"{archive}:projects.json",
+    ]
+    outcomes = [c for i in inputs for c in parse(i)]
+    kinds = [c.kind for c in outcomes if isinstance(c, Conversation)]
     assert kinds == ["claude_export", "claude_export"]
+    # No projects is no failure (the one error is the fixture's broken conversation).
+    assert [c.item for c in outcomes if isinstance(c, ItemError)] == [
+        f"{archive}:conversations.json, conversation 3 ('Broken one')"
+    ]
 
 
 def test_branches_follow_the_current_leaf() -> None:
@@ -128,7 +140,7 @@ def test_real_older_export() -> None:
     assert calc.messages[0].text.startswith("Built me an artifact with no react")
     assert calc.messages[6].text.startswith("Add a onkeyup event too")
     assert [m.role for m in calc.messages] == ["user", "assistant"] * 10
-    assert calc.metadata["skipped_files"] == 5
+    assert calc.left_out["files"] == 5
 
 
 @pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is not present")
@@ -151,3 +163,48 @@ def test_nul_characters_valid_in_json_are_dropped_before_storage() -> None:
     }
     [only] = conversations(conversation)
     assert (only.title, only.messages[0].text) == ("Nul title", "tab separated")
+
+
+EXPORT_2025 = FIXTURES / "claude" / "export-2025"
+
+
+def test_newest_export_blocks_projects_and_side_files(
+    conn: Connection, make_user: Callable[[], Caller], tmp_path: Path
+) -> None:
+    """conversations.json with voice notes, thinking and web search; projects.json as one
+    source per project; users.json and memories.json counted as side files."""
+    archive = tmp_path / "claude-export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for file in sorted(EXPORT_2025.iterdir()):
+            z.write(file, file.name)
+    caller = make_user()
+    ws = workspace_id(conn, caller)
+    report = import_paths(conn, caller, ws, [archive])
+    assert report.failed == []
+    [item] = report.items.values()
+    assert (item.formats, item.added, item.skipped, item.side_files) == (
+        ["Claude export"],
+        2,
+        1,  # the project without description, instructions or documents
+        2,
+    )
+    assert dict(item.left_out) == {"audio": 1, "reasoning": 1, "files": 1}
+    with transaction_as(conn, caller):
+        rows = conn.execute(
+            "select s.title, s.metadata, c.role, c.author, c.content from public.sources s"
+            " join public.chunks c on c.source_id = s.id order by s.title, c.message_index"
+        ).fetchall()
+    text = " ".join(r["content"] for r in rows)
+    assert "What cone should I bisque fire stoneware to?" in text  # the voice note
+    assert "Firing 12: ramp 300C/h" in text  # the attachment's text, with its message
+    assert "HIDDENCLAUDETHOUGHT" not in text and "HIDDENMEMORY" not in text
+    assert "potter@example.com" not in text
+    tools = [(r["author"], r["content"]) for r in rows if r["role"] == "tool"]
+    assert tools[0] == ("web_search", "web_search: stoneware bisque cone")
+    project = [r for r in rows if r["title"] == "Project: Pottery studio"]
+    assert [r["role"] for r in project] == ["document"] * 3
+    assert project[0]["metadata"]["project"] == "Pottery studio"
+    assert "Answer in metric units" in project[1]["content"]
+    assert project[2]["author"] == "glaze-recipes.md" and "Celadon" in project[2]["content"]
+    again = import_paths(conn, caller, ws, [EXPORT_2025])
+    assert (again.added, again.updated, again.skipped, again.failed) == (0, 0, 3, [])

@@ -19,7 +19,7 @@ from api.accounts.users import workspace_id
 from api.db.session import Caller, Connection, transaction_as
 from api.importers.detect import parse
 from api.importers.inputs import Input, UrlItem
-from api.importers.model import Conversation, ItemError, Parsed, Skipped
+from api.importers.model import Conversation, Ignored, ItemError, Parsed, Skipped
 from api.pipeline.chunking import count_tokens
 from api.pipeline.ingest import import_conversations, passages_of
 from tests.conftest import FIXTURES
@@ -30,10 +30,17 @@ SOURCES: list[tuple[str, bytes]] = [
     (f"in/{path.name}", path.read_bytes())
     for path in [
         FIXTURES / "chatgpt" / "conversations.json",
+        FIXTURES / "chatgpt" / "export-2025" / "conversations-000.json",
+        FIXTURES / "chatgpt" / "export-2025" / "conversations-001.json",
         FIXTURES / "chatgpt-share" / "share-react-router.html",
         FIXTURES / "chatgpt-share" / "share-next-data.html",
+        FIXTURES / "chatgpt-share" / "share-remix-2024.html",
         FIXTURES / "claude" / "conversations.json",
+        FIXTURES / "claude" / "export-2025" / "conversations.json",
+        FIXTURES / "claude" / "export-2025" / "projects.json",
         FIXTURES / "takeout" / "MyActivity.json",
+        FIXTURES / "takeout" / "MyActivity-2025.json",
+        *sorted((FIXTURES / "agents").rglob("*.json*")),
         FIXTURES / "takeout" / "MyActivity.html",
         FIXTURES / "pdf" / "field-guide.pdf",
         FIXTURES / "pdf" / "gemini-chat.pdf",
@@ -43,7 +50,7 @@ SOURCES: list[tuple[str, bytes]] = [
 NAMES = ["notes.md", "conversations.json", "MyActivity.html", "page", "doc.pdf", "a.txt"]
 KINDS = {
     "chatgpt_export", "chatgpt_share", "claude_export", "gemini_takeout", "gemini_pdf",
-    "youtube", "pdf", "text", "markdown", "html",
+    "youtube", "pdf", "text", "markdown", "html", "agent_session",
 }  # fmt: skip
 PLATFORM = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -54,11 +61,11 @@ def check(items: list[Parsed]) -> list[Conversation]:
     assert items, "every input gives at least one outcome"
     conversations = []
     for item in items:
-        assert isinstance(item, Conversation | ItemError | Skipped), item
+        assert isinstance(item, Conversation | ItemError | Skipped | Ignored), item
         if isinstance(item, ItemError):
             assert item.message.strip()
             continue
-        if isinstance(item, Skipped):
+        if isinstance(item, Skipped | Ignored):
             continue
         assert item.kind in KINDS and PLATFORM.match(item.platform)
         assert isinstance(item.title, str) and item.messages
@@ -207,4 +214,4 @@ def test_what_is_written_is_whole(
 
 def test_fixture_list_covers_every_file_format() -> None:
     suffixes = {Path(name).suffix for name, _ in SOURCES}
-    assert suffixes == {".json", ".html", ".pdf"}
+    assert suffixes == {".json", ".jsonl", ".html", ".pdf"}

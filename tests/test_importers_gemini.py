@@ -125,3 +125,25 @@ def test_gemini_chat_saved_as_pdf() -> None:
 def test_broken_takeout_json_gives_an_item_error_or_nothing(data: bytes) -> None:
     items = list(parse(Input("MyActivity.json", data)))
     assert all(isinstance(i, ItemError | Skipped) for i in items) and items
+
+
+def test_canvases_branches_image_prompts_and_other_activity() -> None:
+    """Takeout's newer entries: a canvas is a document of the conversation, "Branched" and
+    a bare image-only "Prompted" are turns, two-item answers are one answer, and the rest
+    of the activity is counted, not imported."""
+    path = FIXTURES / "takeout" / "MyActivity-2025.json"
+    [bake] = [c for c in parse(Input(str(path), path.read_bytes())) if isinstance(c, Conversation)]
+    assert bake.title == "How long should sourdough bulk ferment at 24°C?"
+    assert [m.role for m in bake.messages] == [
+        "user", "assistant", "assistant", "user", "assistant", "document",
+    ]  # fmt: skip
+    assert "under-proofed" in bake.messages[2].text  # the answer to the photo
+    assert "Shift every step by one day" in bake.messages[4].text
+    assert "Sunday 08:00 mix" in bake.messages[4].text
+    canvas = bake.messages[5]
+    assert canvas.text.startswith("Bread baking schedule\n\n")
+    assert "feed the levain" in canvas.text and canvas.metadata == {
+        "canvas": "Bread baking schedule"
+    }
+    assert bake.left_out == {"files": 1, "activity": 4}
+    assert not any("feedback" in m.text or "survey" in m.text for m in bake.messages)

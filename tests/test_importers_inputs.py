@@ -102,8 +102,8 @@ def test_a_mixed_batch_goes_on_past_failing_urls(
         ("https://example.org/flaky", "the server answered HTTP 503"),
         (
             "https://chatgpt.com/share/0000aaaa-bbbb",
-            "the page holds no shared conversation (neither React Router stream data nor"
-            " __NEXT_DATA__): is it a ChatGPT share link?",
+            "the page holds no shared conversation (neither React Router stream data,"
+            " __remixContext nor __NEXT_DATA__): is it a ChatGPT share link?",
         ),
         (str(tmp_path / "missing.pdf"), "no such file or folder"),
     ]
@@ -126,6 +126,7 @@ def test_an_export_zip_offered_at_a_url_is_read_like_a_local_zip() -> None:
     )
     items = list(parse(UrlItem("https://files.example.org/claude-export.zip")))
     assert [type(i).__name__ for i in items] == [
+        "Ignored",  # users.json, a side file of the export
         "Conversation",
         "Skipped",
         "ItemError",

@@ -105,7 +105,9 @@ def library(db_url: str, local_model: EmbeddingModel) -> Iterator[tuple[Caller, 
                 ARTICLE_URL,
             ],
         )
-        assert [f.item for f in report.failed] == ["conversation 3 ('Broken one')"]
+        assert [f.item for f in report.failed] == [
+            f"{FIXTURES / 'claude' / 'conversations.json'}, conversation 3 ('Broken one')"
+        ]
         assert report.added == 9
         assert drain(conn, ws) == report.passages
         yield caller, ws

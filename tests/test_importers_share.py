@@ -51,6 +51,44 @@ def test_next_data_page() -> None:
     assert plant.messages[1].model == "text-davinci-002-render-sha"
 
 
+REMIX_ID = "6601e2c4-7a3b-4c5d-9e8f-0a1b2c3d4e5f"
+
+
+def test_remix_context_page_of_2024() -> None:
+    """window.__remixContext, the share route's loader data: a conversation, not a page."""
+    [monstera] = list(parse(Input("shared.html", (SHARES / "share-remix-2024.html").read_bytes())))
+    assert isinstance(monstera, Conversation)
+    assert (monstera.kind, monstera.title, monstera.external_id) == (
+        "chatgpt_share",
+        "Repotting a monstera",
+        REMIX_ID,
+    )
+    assert monstera.messages[0].text == "When should I repot a monstera deliciosa?"
+    assert [m.role for m in monstera.messages] == ["user", "assistant"]
+
+
+@respx.mock
+def test_a_share_url_serving_the_remix_page_is_the_conversation() -> None:
+    url = f"https://chatgpt.com/share/{REMIX_ID}"
+    respx.get(url).mock(
+        return_value=httpx.Response(
+            200,
+            content=(SHARES / "share-remix-2024.html").read_bytes(),
+            headers={"content-type": "text/html; charset=utf-8"},
+        )
+    )
+    [shared] = list(parse(UrlItem(url)))
+    assert isinstance(shared, Conversation) and shared.kind == "chatgpt_share"
+    assert shared.url == url and shared.external_id == REMIX_ID
+
+
+def test_a_share_page_that_cannot_be_read_is_an_error_not_a_web_page() -> None:
+    shell = SHARES / "share-shell-unreadable.html"
+    [outcome] = list(parse(Input("saved-share.html", shell.read_bytes())))
+    assert isinstance(outcome, ItemError), outcome
+    assert "holds no shared conversation" in outcome.message
+
+
 @pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is not present")
 def test_real_react_router_share_page() -> None:
     sample = SAMPLES / "chatgpt-share" / "searchts-chatgpt-share-reactrouter.html"

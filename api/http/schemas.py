@@ -155,8 +155,25 @@ class ImportUrls(BaseModel):
 
 
 class ImportError_(BaseModel):
-    item: str
+    item: str = Field(description="What failed: a file, or a conversation inside one.")
     message: str
+    origin: str = Field(default="", description="The uploaded file or link it came from.")
+
+
+class ImportItemReport(BaseModel):
+    item: str = Field(description="An uploaded file or a link, as the job names it.")
+    formats: list[str] = Field(description='What it was read as, e.g. "ChatGPT export".')
+    added: int
+    updated: int
+    skipped: int
+    failed: int
+    messages: int = Field(description="Messages of its conversations kept (new or known).")
+    left_out: dict[str, int] = Field(
+        description="Not kept as text, by kind: images, audio, files, reasoning, plumbing."
+    )
+    side_files: int = Field(
+        description="Files of an export that hold no conversations (viewer, account data)."
+    )
 
 
 class ImportJob(BaseModel):
@@ -174,6 +191,9 @@ class ImportJob(BaseModel):
     failed: int
     passages: int
     errors: list[ImportError_]
+    items: list[ImportItemReport] = Field(
+        default_factory=list, description="The report per uploaded file or link."
+    )
     embedding_pending: int = Field(
         default=0,
         description="Passages of the workspace still waiting for an embedding with the model "

@@ -12,6 +12,7 @@ rebuilt, as for ChatGPT.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -53,19 +54,22 @@ def parse_conversation(item: Any) -> Conversation:
         raise ImportFormatError("the conversation has no 'chat_messages' list")
     model = item.get("model") if isinstance(item.get("model"), str) else None
     messages: list[Message] = []
-    skipped_files = 0
+    left_out: Counter[str] = Counter()
     for raw in _active_branch(raw_messages, item.get("current_leaf_message_uuid")):
-        converted, skipped = _messages(raw, model)
-        messages.extend(converted)
-        skipped_files += skipped
+        messages.extend(_messages(raw, model, left_out))
 
     uuid = item.get("uuid")
     name = item.get("name")
     metadata: dict[str, Any] = {}
     if model:
         metadata["model"] = model
-    if skipped_files:
-        metadata["skipped_files"] = skipped_files
+    if left_out:
+        metadata["left_out"] = dict(left_out)
+    project = item.get("project")
+    if isinstance(project, dict) and isinstance(project.get("name"), str):
+        metadata["project"] = project["name"]
+    if isinstance(item.get("project_uuid"), str):
+        metadata["project_id"] = item["project_uuid"]
     if updated_at := timestamp(item.get("updated_at")):
         metadata["updated_at"] = updated_at.isoformat()
     if isinstance(item.get("summary"), str) and item["summary"].strip():
@@ -79,6 +83,63 @@ def parse_conversation(item: Any) -> Conversation:
         external_id=uuid if isinstance(uuid, str) else None,
         started_at=timestamp(item.get("created_at")),
         metadata=metadata,
+        left_out=dict(left_out),
+    )
+
+
+def looks_like_projects(data: Any) -> bool:
+    """projects.json of the Claude export: projects with their documents and prompt."""
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and isinstance(data[0], dict)
+        and "uuid" in data[0]
+        and ("docs" in data[0] or "prompt_template" in data[0])
+    )
+
+
+def parse_projects(data: Any) -> Iterator[Parsed]:
+    """Each project as one source: its description, its prompt template (the project's
+    instructions) and its documents, each a `document` passage group of that project."""
+    if not isinstance(data, list):
+        raise ImportFormatError("projects.json is a JSON array of projects")
+    yield from each_conversation(data, parse_project, "name")
+
+
+def parse_project(item: Any) -> Conversation:
+    if not isinstance(item, dict) or not isinstance(item.get("uuid"), str):
+        raise ImportFormatError("a project must be a JSON object with a 'uuid'")
+    name: str = item["name"].strip() if isinstance(item.get("name"), str) else ""
+    created = timestamp(item.get("created_at"))
+    messages = []
+    for label, key in (("Description", "description"), ("Instructions", "prompt_template")):
+        text = item.get(key)
+        if isinstance(text, str) and text.strip():
+            messages.append(Message("document", f"{label}:\n\n{text.strip()}", created_at=created))
+    docs = item.get("docs")
+    for doc in docs if isinstance(docs, list) else []:
+        if not isinstance(doc, dict) or not isinstance(doc.get("content"), str):
+            continue
+        filename: str = doc["filename"] if isinstance(doc.get("filename"), str) else "document"
+        if doc["content"].strip():
+            messages.append(
+                Message(
+                    "document",
+                    f"{filename}\n\n{doc['content'].strip()}",
+                    author=filename,
+                    created_at=timestamp(doc.get("created_at")) or created,
+                    metadata={"file_name": filename},
+                )
+            )
+    return Conversation(
+        kind="claude_export",
+        platform="claude",
+        title=f"Project: {name}" if name else "Untitled project",
+        messages=messages,
+        url=f"https://claude.ai/project/{item['uuid']}",
+        external_id=f"project:{item['uuid']}",
+        started_at=created,
+        metadata={"project": name, "project_id": item["uuid"], "is_project": True},
     )
 
 
@@ -106,14 +167,14 @@ def _in_time_order(raw_messages: list[Any]) -> list[Any]:
     return [raw_messages[i] for i in ranked]
 
 
-def _messages(raw: Any, model: str | None) -> tuple[list[Message], int]:
-    """One message, split where tool calls and results interrupt the text; and how many
-    attached files had no text to keep."""
+def _messages(raw: Any, model: str | None, left_out: Counter[str]) -> list[Message]:
+    """One message, split where tool calls and results interrupt the text; what is not
+    kept as text (thinking, images, files without text) is counted in left_out."""
     if not isinstance(raw, dict):
         raise ImportFormatError("a chat message must be a JSON object")
     role = SENDERS.get(str(raw.get("sender")))
     if role is None:
-        return [], 0
+        return []
     created = timestamp(raw.get("created_at"))
     author_model = model if role == "assistant" else None
     messages: list[Message] = []
@@ -135,19 +196,31 @@ def _messages(raw: Any, model: str | None) -> tuple[list[Message], int]:
             kind = block.get("type")
             if kind == "text" and isinstance(block.get("text"), str):
                 texts.append(_visible(block["text"]))
+            elif kind == "voice_note":  # a spoken message: its transcript is what was said
+                spoken = block.get("transcript") or block.get("text")
+                if isinstance(spoken, str):
+                    texts.append(spoken)
+                left_out["audio"] += 1
             elif kind in ("tool_use", "tool_result"):
                 flush()
                 if tool := _tool_message(block, created):
                     messages.append(tool)
-            # thinking, redacted_thinking, images: not what the person read as text.
+            elif kind in ("thinking", "redacted_thinking"):
+                left_out["reasoning"] += 1  # not what the person read
+            elif kind == "image":
+                left_out["images"] += 1
+            else:
+                left_out["plumbing"] += 1
     elif isinstance(raw.get("text"), str):
         texts.append(_visible(raw["text"]))
 
     attachments, skipped = _attachments(raw)
+    if skipped:
+        left_out["files"] += skipped
     names = [name for name, _ in attachments]
     extra = [f"Attached file {name}:\n\n{text}" for name, text in attachments]
     flush(extra, {"attachments": names} if names else None)
-    return messages, skipped
+    return messages
 
 
 def _tool_message(block: dict[str, Any], created: datetime | None) -> Message | None:

@@ -1,9 +1,13 @@
 """Gemini: Google Takeout's "My Activity" for Gemini Apps (MyActivity.json or .html).
 
-Takeout lists one entry per prompt, newest first: a title "Prompted <prompt>", the time,
-and the answer as HTML (`safeHtmlItem[].html`). It has no conversation id, so entries are
-put back in time order and grouped into conversations wherever the gap between two
-prompts is longer than a configurable pause (30 minutes by default).
+Takeout lists one entry per prompt, newest first: a title "Prompted <prompt>" (also
+"Branched …", "Live Prompt …"; a bare "Prompted" for an image-only prompt), the time, and
+the answer as HTML (`safeHtmlItem[].html`, one or more items). A canvas is an entry
+"Created Gemini Canvas titled <title>" with the canvas's text: kept as a document of the
+conversation. Other activity ("Used Gemini Apps", "Gave feedback", surveys, preferred
+drafts) is not a conversation: left out and counted. Takeout has no conversation id, so
+entries are put back in time order and grouped into conversations wherever the gap
+between two prompts is longer than a configurable pause (30 minutes by default).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from api.importers.html_text import html_to_text, soup
 from api.importers.model import Conversation, Message, Parsed, Skipped
 
 PRODUCTS = ("Gemini Apps", "Bard")
-PROMPTED = re.compile(r"^\s*Prompted[\s\u00a0]+", re.IGNORECASE)
+PROMPTED = re.compile(r"^\s*(?:Prompted|Branched|Live Prompt)(?:[\s\u00a0]+|$)", re.IGNORECASE)
+CANVAS = re.compile(r"^\s*Created Gemini Canvas titled(?:[\s\u00a0]+|$)", re.IGNORECASE)
 TITLE_WORDS = 12
 # Takeout's HTML writes times like "Jan 5, 2025, 9:14:03 AM CET" in the export's locale.
 HTML_TIME = re.compile(
@@ -43,6 +48,8 @@ class Turn:
     time: datetime
     prompt: str
     answer: str
+    canvas: str | None = None  # the canvas's title, for a "Created Gemini Canvas" entry
+    files: int = 0  # images and files attached to the prompt (not kept)
 
 
 def looks_like_takeout(data: Any) -> bool:
@@ -64,13 +71,14 @@ def parse_takeout(data: Any, name: str, gap: timedelta) -> Iterator[Parsed]:
     if not isinstance(data, list):
         raise ImportFormatError("Takeout's My Activity is a JSON array of entries")
     turns = [t for entry in data if (t := _json_turn(entry)) is not None]
-    yield from _conversations(turns, name, gap, len(data))
+    other = sum(1 for entry in data if isinstance(entry, dict) and _is_gemini(entry)) - len(turns)
+    yield from _conversations(turns, name, gap, len(data), other)
 
 
 def parse_takeout_html(page: str, name: str, gap: timedelta) -> Iterator[Parsed]:
     cells = soup(page).select("div.outer-cell")
     turns = [t for cell in cells if (t := _html_turn(cell)) is not None]
-    yield from _conversations(turns, name, gap, len(cells))
+    yield from _conversations(turns, name, gap, len(cells), len(cells) - len(turns))
 
 
 def _json_turn(entry: Any) -> Turn | None:
@@ -78,15 +86,24 @@ def _json_turn(entry: Any) -> Turn | None:
         return None
     title = entry.get("title")
     time = timestamp(entry.get("time"))
-    if not isinstance(title, str) or time is None or not PROMPTED.match(title):
-        return None  # "Used Gemini Apps", feedback, settings: not a conversation turn
+    if not isinstance(title, str) or time is None:
+        return None
+    canvas = CANVAS.match(title)
+    if not canvas and not PROMPTED.match(title):
+        return None  # "Used Gemini Apps", feedback, surveys: not a conversation turn
     answers = entry.get("safeHtmlItem")
     html = "\n".join(
         a["html"]
         for a in (answers if isinstance(answers, list) else [])
         if isinstance(a, dict) and isinstance(a.get("html"), str)
     )
-    return Turn(time, PROMPTED.sub("", title, count=1).strip(), html_to_text(html))
+    attached = entry.get("attachedFiles")
+    files = len(attached) if isinstance(attached, list) else 0
+    files += 1 if isinstance(entry.get("imageFile"), str) else 0
+    if canvas:
+        name = CANVAS.sub("", title, count=1).strip() or "Untitled canvas"
+        return Turn(time, "", html_to_text(html), canvas=name, files=files)
+    return Turn(time, PROMPTED.sub("", title, count=1).strip(), html_to_text(html), files=files)
 
 
 def _is_gemini(entry: dict[str, Any]) -> bool:
@@ -114,7 +131,7 @@ def _html_turn(cell: Tag) -> Turn | None:
         else:
             lead.append(child.get_text() if isinstance(child, Tag) else str(child))
     lines = [line.strip() for line in "".join(lead).split("\n") if line.strip()]
-    if not lines or not PROMPTED.match(lines[0]):
+    if not lines or not (PROMPTED.match(lines[0]) or CANVAS.match(lines[0])):
         return None
     time_at = next((i for i, line in enumerate(lines) if HTML_TIME.search(line)), None)
     if time_at is None:
@@ -125,6 +142,10 @@ def _html_turn(cell: Tag) -> Turn | None:
     prompt = "\n".join(lines[:time_at])
     extra = lines[time_at + 1 :]  # answer text before its first block element
     answer = html_to_text("<p>" + "<br>".join(extra) + "</p>" + "".join(answer_parts))
+    if CANVAS.match(prompt):
+        return Turn(
+            time, "", answer, canvas=CANVAS.sub("", prompt, count=1).strip() or "Untitled canvas"
+        )
     return Turn(time, PROMPTED.sub("", prompt, count=1).strip(), answer)
 
 
@@ -153,34 +174,54 @@ def _zone(name: str | None) -> timezone:
     return timezone(timedelta(hours=ZONES.get(name, 0)))
 
 
-def _conversations(turns: list[Turn], name: str, gap: timedelta, entries: int) -> Iterator[Parsed]:
-    turns = [t for t in turns if t.prompt or t.answer]
+def _conversations(
+    turns: list[Turn], name: str, gap: timedelta, entries: int, other: int
+) -> Iterator[Parsed]:
+    turns = [t for t in turns if t.prompt or t.answer or t.canvas]
     if not turns:
         if entries:
             yield Skipped(name, "no Gemini prompts among the activity entries")
             return
-        raise ImportFormatError(f"{name} holds no activity entries")
+        raise ImportFormatError("the Takeout file holds no activity entries")
     turns.sort(key=lambda t: t.time)
-    group: list[Turn] = [turns[0]]
+    groups: list[list[Turn]] = [[turns[0]]]
     for turn in turns[1:]:
-        if turn.time - group[-1].time > gap:
-            yield _conversation(group)
-            group = []
-        group.append(turn)
-    yield _conversation(group)
+        if turn.time - groups[-1][-1].time > gap:
+            groups.append([])
+        groups[-1].append(turn)
+    for position, group in enumerate(groups):
+        # Activity that is no conversation is counted once, with the first conversation.
+        yield _conversation(group, other if position == 0 else 0)
 
 
-def _conversation(turns: list[Turn]) -> Conversation:
+def _conversation(turns: list[Turn], other: int) -> Conversation:
     messages: list[Message] = []
+    left_out: dict[str, int] = {}
     for turn in turns:
+        if turn.canvas is not None:
+            text = f"{turn.canvas}\n\n{turn.answer}".strip()
+            messages.append(
+                Message(
+                    "document",
+                    text,
+                    author="Gemini Canvas",
+                    created_at=turn.time,
+                    metadata={"canvas": turn.canvas},
+                )
+            )
+            continue
         if turn.prompt:
             messages.append(Message("user", turn.prompt, created_at=turn.time))
         if turn.answer:
             messages.append(
                 Message("assistant", turn.answer, author="Gemini", created_at=turn.time)
             )
-    first = turns[0]
-    words = first.prompt.split()
+        if turn.files:
+            left_out["files"] = left_out.get("files", 0) + turn.files
+    if other:
+        left_out["activity"] = other
+    first = next((t for t in turns if t.prompt), turns[0])
+    words = (first.prompt or first.canvas or "").split()
     title = " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
     # Stable across re-imports of a newer Takeout: the first prompt and its time.
     identity = f"{first.time.astimezone(UTC).replace(microsecond=0).isoformat()}\n{first.prompt}"
@@ -192,4 +233,5 @@ def _conversation(turns: list[Turn]) -> Conversation:
         external_id="takeout-" + hashlib.sha256(identity.encode()).hexdigest()[:32],
         started_at=first.time,
         metadata={"prompts": len(turns), "ended_at": turns[-1].time.isoformat()},
+        left_out=left_out,
     )

@@ -23,10 +23,10 @@ BLANK_LINES = re.compile(r"\n\s*\n+")
 def decode_html(data: bytes, name: str) -> str:
     """The page as text, in the encoding its BOM, meta tag or content says."""
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFormatError(f"{name} is a binary file, not HTML")
+        raise ImportFormatError("a binary file, not HTML")
     markup = UnicodeDammit(data, ["utf-8"], is_html=True).unicode_markup
     if markup is None:
-        raise ImportFormatError(f"{name}: cannot tell the page's text encoding")
+        raise ImportFormatError("cannot tell the page's text encoding")
     return markup
 
 

@@ -9,21 +9,36 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath, PurePosixPath
 from typing import BinaryIO
 
-from api.importers.model import ItemError
+from api.importers.model import Ignored, ItemError
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_ZIP_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 MAX_ZIP_ENTRIES = 10_000
 ZIP_MAGIC = b"PK\x03\x04"
-# Inside an export zip, the file that holds the conversations; the rest (images, the HTML
-# viewer) is not text to search. ChatGPT and Claude name it conversations.json; a Google
-# Takeout zip keeps Gemini's activity under "My Activity/Gemini Apps/" (once "Bard").
-EXPORT_MEMBERS = ("conversations.json",)
+# Inside an export (zip or unzipped folder), the files that hold the conversations; the rest
+# (the HTML viewer, account details, feedback, attachments) are side files: counted, not
+# parsed. ChatGPT and Claude name it conversations.json, newer ChatGPT exports split it into
+# conversations-000.json, conversations-001.json, …; a Google Takeout zip keeps Gemini's
+# activity under "My Activity/Gemini Apps/" (once "Bard").
+EXPORT_MEMBER = re.compile(r"^conversations(-\d+)?\.json$", re.IGNORECASE)
+# Claude's export keeps its projects (descriptions, instructions, documents) beside them.
+PROJECTS_MEMBER = "projects.json"
 TAKEOUT_ACTIVITY = re.compile(r"(^|/)(Gemini Apps|Bard)/MyActivity\.(json|html)$", re.IGNORECASE)
+# Files only an export holds beside its conversations (ChatGPT's and Claude's): a zip of
+# these without a conversations file is an export with nothing in it, not a zip of notes.
+EXPORT_SIDE_FILES = {
+    "chat.html",
+    "user.json",
+    "users.json",
+    "message_feedback.json",
+    "shared_conversations.json",
+    "conversation_asset_file_names.json",
+    "memories.json",
+}
 URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
@@ -34,6 +49,8 @@ class Input:
     # Where fetched bytes came from, and what the server said they are.
     url: str | None = None
     content_type: str | None = None
+    # What the user named that holds it (a zip, a folder); the report is per origin.
+    origin: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -55,7 +72,7 @@ DEFAULT_LIMITS = Limits()
 
 def collect(
     paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS
-) -> Iterator[Input | UrlItem | ItemError]:
+) -> Iterator[Input | UrlItem | ItemError | Ignored]:
     for raw in paths:
         if isinstance(raw, str) and URL_SCHEME.match(raw.strip()):
             url = raw.strip()
@@ -71,15 +88,24 @@ def collect(
             )
             if not files:
                 yield ItemError(str(path), "the folder has no files")
+            roots = _export_roots(files)
+            side_files = 0
             for file in files:
-                yield from _from_file(file, limits)
+                in_export = file.parent in roots or any(r in file.parents for r in roots)
+                if in_export and not _is_export_member(file, files):
+                    side_files += 1
+                    continue
+                for entry in _from_file(file, limits):
+                    yield replace(entry, origin=str(path)) if isinstance(entry, Input) else entry
+            if side_files:
+                yield Ignored(str(path), side_files, origin=str(path))
         elif path.is_file():
             yield from _from_file(path, limits)
         else:
             yield ItemError(str(path), "no such file or folder")
 
 
-def _from_file(path: Path, limits: Limits) -> Iterator[Input | ItemError]:
+def _from_file(path: Path, limits: Limits) -> Iterator[Input | ItemError | Ignored]:
     try:
         size = path.stat().st_size
         if size > limits.max_file_bytes:
@@ -97,9 +123,9 @@ def _from_file(path: Path, limits: Limits) -> Iterator[Input | ItemError]:
 
 def from_zip(
     file: Path | BinaryIO, label: str, limits: Limits = DEFAULT_LIMITS
-) -> Iterator[Input | ItemError]:
-    """The entries of a zip worth importing: the export's conversations file when there is
-    one, else every file in it."""
+) -> Iterator[Input | ItemError | Ignored]:
+    """The entries of a zip worth importing: the export's conversations files when there
+    are some (the rest are side files, counted), else every file in it."""
     try:
         with zipfile.ZipFile(file) as archive:
             entries = [
@@ -107,7 +133,17 @@ def from_zip(
                 for info in archive.infolist()
                 if not info.is_dir() and not _hidden(PurePosixPath(info.filename))
             ]
-            chosen = _export_members(entries) or entries
+            chosen = _export_members(entries)
+            if not chosen and any(
+                PurePosixPath(e.filename).name.lower() in EXPORT_SIDE_FILES for e in entries
+            ):
+                yield ItemError(
+                    label, "looks like a ChatGPT or Claude export but holds no conversations file"
+                )
+                return
+            chosen = chosen or entries
+            if len(chosen) < len(entries):
+                yield Ignored(label, len(entries) - len(chosen), origin=label)
             if not chosen:
                 yield ItemError(label, "the zip has no files")
                 return
@@ -131,7 +167,7 @@ def from_zip(
                 if len(data) > limits.max_file_bytes:
                     yield ItemError(name, f"larger than the {_mib(limits.max_file_bytes)} limit")
                     continue
-                yield Input(name, data)
+                yield Input(name, data, origin=label)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
         yield ItemError(label, f"not a readable zip file: {exc}")
     except RuntimeError as exc:  # encrypted entries
@@ -139,12 +175,35 @@ def from_zip(
 
 
 def _export_members(entries: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
-    exports = [e for e in entries if PurePosixPath(e.filename).name in EXPORT_MEMBERS]
+    exports = [e for e in entries if EXPORT_MEMBER.match(PurePosixPath(e.filename).name)]
+    if exports:
+        exports += [e for e in entries if PurePosixPath(e.filename).name == PROJECTS_MEMBER]
     activity = [e for e in entries if TAKEOUT_ACTIVITY.search(e.filename)]
     # Takeout writes the activity as JSON or as HTML; when both are there, they are the same.
     if any(e.filename.lower().endswith(".json") for e in activity):
         activity = [e for e in activity if e.filename.lower().endswith(".json")]
     return exports + activity
+
+
+def _is_export_member(file: Path, files: list[Path]) -> bool:
+    if EXPORT_MEMBER.match(file.name) or file.name == PROJECTS_MEMBER:
+        return True
+    if not TAKEOUT_ACTIVITY.search(file.as_posix()):
+        return False
+    # Takeout writes the activity as JSON or as HTML; when both are there, they are the same.
+    return file.suffix.lower() == ".json" or file.with_suffix(".json") not in files
+
+
+def _export_roots(files: list[Path]) -> set[Path]:
+    """The folders of unzipped exports: where a conversations file lies (ChatGPT, Claude),
+    or the Takeout folder above "My Activity/Gemini Apps/"."""
+    roots = set()
+    for file in files:
+        if EXPORT_MEMBER.match(file.name):
+            roots.add(file.parent)
+        elif TAKEOUT_ACTIVITY.search(file.as_posix()):
+            roots.add(file.parents[2] if len(file.parents) > 2 else file.parent)
+    return roots
 
 
 def _hidden(path: PurePath) -> bool:

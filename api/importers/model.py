@@ -23,6 +23,7 @@ Kind = Literal[
     "text",
     "markdown",
     "html",
+    "agent_session",
 ]
 
 
@@ -49,6 +50,11 @@ class Conversation:
     external_id: str | None = None
     started_at: datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # What the reader saw or the export held but is not kept as text, by kind (images,
+    # audio, files, reasoning, plumbing): the import report counts it.
+    left_out: dict[str, int] = field(default_factory=dict)
+    # The input the user named (a file, folder, zip or URL) this conversation came from.
+    origin: str = ""
 
     def __post_init__(self) -> None:
         _drop_nul(self, "title")
@@ -77,6 +83,7 @@ class ItemError:
 
     item: str
     message: str
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,10 +92,22 @@ class Skipped:
 
     item: str
     reason: str
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """Files that belong to an export but hold no conversations (the HTML viewer, account
+    details, attachments): counted in the report, never a failure."""
+
+    item: str
+    count: int
+    what: str = "side files"
+    origin: str = ""
 
 
 # What parsing one input yields, item by item.
-Parsed = Conversation | ItemError | Skipped
+Parsed = Conversation | ItemError | Skipped | Ignored
 
 
 def each_conversation(

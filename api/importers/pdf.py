@@ -39,17 +39,17 @@ def parse_pdf(data: bytes, name: str) -> Conversation:
     except ImportFormatError:
         raise
     except RecursionError as exc:
-        raise ImportFormatError(f"{name}: the PDF is nested too deeply to read") from exc
+        raise ImportFormatError("the PDF is nested too deeply to read") from exc
     except Exception as exc:  # pypdf raises many kinds on damaged files; all mean the same
-        raise ImportFormatError(f"{name} is not a readable PDF: {exc}") from exc
+        raise ImportFormatError(f"not a readable PDF: {exc}") from exc
 
 
 def _parse(data: bytes, name: str) -> Conversation:
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
-        raise ImportFormatError(f"{name} is encrypted with a password")
+        raise ImportFormatError("the PDF is encrypted with a password")
     if len(reader.pages) > MAX_PAGES:
-        raise ImportFormatError(f"{name} has more than {MAX_PAGES} pages")
+        raise ImportFormatError(f"the PDF has more than {MAX_PAGES} pages")
     headings = _headings(reader)
     messages: list[Message] = []
     heading: str | None = None
@@ -63,7 +63,7 @@ def _parse(data: bytes, name: str) -> Conversation:
             metadata["heading"] = heading
         messages.append(Message(role="document", text=text, metadata=metadata))
     if not messages:
-        raise ImportFormatError(f"{name} has no text (a scanned PDF needs OCR first)")
+        raise ImportFormatError("the PDF has no text (a scanned PDF needs OCR first)")
 
     info = reader.metadata
     title = info.title.strip() if info is not None and isinstance(info.title, str) else ""

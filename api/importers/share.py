@@ -1,9 +1,12 @@
 """ChatGPT share links (chatgpt.com/share/<id>, chat.openai.com/share/<id>).
 
-A share page embeds the same conversation tree as the export (`mapping`, `current_node`):
-today streamed in `streamController.enqueue("…")` calls (React Router's turbo-stream, at
-loaderData[<share route>].serverResponse.data), on older pages as JSON in
-<script id="__NEXT_DATA__"> (props.pageProps.serverResponse.data).
+A share page embeds the same conversation tree as the export (`mapping`, `current_node`),
+in one of three generations: since 2025 streamed in `streamController.enqueue("…")` calls
+(React Router's turbo-stream, at loaderData[<share route>].serverResponse.data); in 2024 as
+`window.__remixContext = {…}` (state.loaderData["routes/share.$shareId.($action)"]
+.serverResponse.data); in 2023 as JSON in <script id="__NEXT_DATA__">
+(props.pageProps.serverResponse.data). A page that names itself a share page (its
+canonical or og:url address) but carries none of them is an error, never a web page.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ NEXT_DATA = re.compile(
     r'<script[^>]*\bid=["\']__NEXT_DATA__["\'][^>]*>(.*?)</script>', re.DOTALL | re.IGNORECASE
 )
 JS_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})|\\'")
+REMIX_CONTEXT = re.compile(r"window\.__remixContext\s*=\s*")
+# The page's own address, as a saved page keeps it.
+SHARE_ADDRESS = re.compile(
+    r"<(?:link|meta)\b[^>]*(?:rel=[\"']canonical[\"']|property=[\"']og:url[\"'])[^>]*"
+    r"(?:chatgpt\.com|chat\.openai\.com)/share/",
+    re.IGNORECASE,
+)
 
 
 def share_id(url: str) -> str | None:
@@ -38,8 +48,11 @@ def share_id(url: str) -> str | None:
 
 
 def looks_like_share_page(text: str) -> bool:
-    return "streamController.enqueue(" in text or (
-        "__NEXT_DATA__" in text and "serverResponse" in text
+    return (
+        "streamController.enqueue(" in text
+        or ("__NEXT_DATA__" in text and "serverResponse" in text)
+        or ("__remixContext" in text and "serverResponse" in text)
+        or SHARE_ADDRESS.search(text[:200_000]) is not None
     )
 
 
@@ -62,11 +75,13 @@ def parse_share_page(page: str, url: str | None = None) -> Conversation:
     """The shared conversation; ImportFormatError when the page carries none."""
     data = _from_turbo_stream(page)
     if data is None:
+        data = _from_remix_context(page)
+    if data is None:
         data = _from_next_data(page)
     if data is None:
         raise ImportFormatError(
-            "the page holds no shared conversation (neither React Router stream data nor"
-            " __NEXT_DATA__): is it a ChatGPT share link?"
+            "the page holds no shared conversation (neither React Router stream data,"
+            " __remixContext nor __NEXT_DATA__): is it a ChatGPT share link?"
         )
     conversation = parse_conversation(data, kind="chatgpt_share")
     if not conversation.messages:
@@ -96,6 +111,23 @@ def _from_turbo_stream(page: str) -> dict[str, Any] | None:
         if data is not None:
             return data
     raise ImportFormatError("the page's stream data holds no conversation")
+
+
+def _from_remix_context(page: str) -> dict[str, Any] | None:
+    match = REMIX_CONTEXT.search(page)
+    if match is None:
+        return None
+    try:
+        context, _ = json.JSONDecoder().raw_decode(page, match.end())
+    except json.JSONDecodeError as exc:
+        raise ImportFormatError(f"the page's __remixContext is not JSON: {exc}") from exc
+    state = context.get("state") if isinstance(context, dict) else None
+    loader = state.get("loaderData") if isinstance(state, dict) else None
+    for route in loader.values() if isinstance(loader, dict) else []:
+        data = _server_data(route)
+        if data is not None:
+            return data
+    raise ImportFormatError("the page's __remixContext holds no conversation")
 
 
 def _from_next_data(page: str) -> dict[str, Any] | None:

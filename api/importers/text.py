@@ -14,18 +14,18 @@ FENCE = re.compile(r"^(```|~~~).*?(^\1|\Z)", re.MULTILINE | re.DOTALL)
 
 def decode_text(data: bytes, name: str) -> str:
     if b"\x00" in data[:8192]:
-        raise ImportFormatError(f"{name} is a binary file, not text")
+        raise ImportFormatError("a binary file, not text")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFormatError(f"{name} is not UTF-8 text (byte {exc.start})") from exc
+        raise ImportFormatError(f"not UTF-8 text (byte {exc.start})") from exc
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_text(data: bytes, name: str) -> Conversation:
     text = decode_text(data, name).strip()
     if not text:
-        raise ImportFormatError(f"{name} is empty")
+        raise ImportFormatError("the file is empty")
     return Conversation(
         kind="text",
         platform="notes",
@@ -39,7 +39,7 @@ def parse_markdown(data: bytes, name: str) -> Conversation:
     """One message per section, each remembering its heading."""
     text = decode_text(data, name).strip()
     if not text:
-        raise ImportFormatError(f"{name} is empty")
+        raise ImportFormatError("the file is empty")
     fences = [m.span() for m in FENCE.finditer(text)]
     headings = [h for h in HEADING.finditer(text) if not any(a <= h.start() < b for a, b in fences)]
     messages = []

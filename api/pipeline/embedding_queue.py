@@ -51,19 +51,19 @@ def embed_batch(
     with transaction_as(conn, Caller.service()):
         rows = conn.execute(
             """
-            with batch as (
-              select q.chunk_id, q.model_id
-              from public.embedding_queue q
-              where (%(ws)s::uuid is null or q.workspace_id = %(ws)s::uuid)
-                and q.model_id <> all (%(skip)s::int[])
-              order by q.model_id, q.enqueued_at, q.chunk_id
-              limit %(n)s
-              for update skip locked
-            )
-            select b.chunk_id, b.model_id, m.provider, c.workspace_id, c.content
-            from batch b
-            join public.chunks c on c.id = b.chunk_id
-            join public.embedding_models m on m.id = b.model_id
+            select q.chunk_id, q.model_id, m.provider, c.workspace_id, c.content
+            from public.embedding_queue q
+            join public.chunks c on c.id = q.chunk_id
+            join public.embedding_models m on m.id = q.model_id
+            where (%(ws)s::uuid is null or q.workspace_id = %(ws)s::uuid)
+              and q.model_id <> all (%(skip)s::int[])
+            order by q.model_id, q.enqueued_at, q.chunk_id
+            limit %(n)s
+            -- The passage is locked with its queue row, before the embedding's foreign key
+            -- needs it: an import replacing that conversation (deleting passages, then their
+            -- queue rows) then waits for this batch or is skipped, never deadlocks with it.
+            for update of q skip locked
+            for key share of c skip locked
             """,
             {"ws": workspace_id, "n": batch_size, "skip": list(skip)},
         ).fetchall()

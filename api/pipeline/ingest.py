@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,11 +23,55 @@ from psycopg.types.json import Jsonb
 from api.db.session import Caller, Connection, transaction_as
 from api.importers.detect import parse
 from api.importers.inputs import DEFAULT_LIMITS, Input, Limits, UrlItem, collect
-from api.importers.model import Conversation, ItemError, Parsed, Skipped
+from api.importers.model import Conversation, Ignored, ItemError, Parsed, Skipped
 from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 from api.pipeline.chunking import count_tokens, split_text
 
 Outcome = Literal["added", "updated", "skipped"]
+FORMATS = {
+    "chatgpt_export": "ChatGPT export",
+    "chatgpt_share": "ChatGPT share page",
+    "claude_export": "Claude export",
+    "gemini_takeout": "Gemini Takeout",
+    "gemini_pdf": "Gemini PDF",
+    "youtube": "YouTube video",
+    "pdf": "PDF",
+    "text": "text",
+    "markdown": "Markdown",
+    "html": "web page",
+    "agent_session": "coding-agent session",
+}
+
+
+@dataclass
+class ItemReport:
+    """What one input the user named (a file, folder, zip or URL) gave."""
+
+    item: str
+    formats: list[str] = field(default_factory=list)
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+    # Messages of the item's conversations that knitter holds after the import (new or known).
+    messages: int = 0
+    # Seen in the export but not kept as text, by kind: images, audio, files, reasoning, plumbing.
+    left_out: Counter[str] = field(default_factory=Counter)
+    # Files of the export that hold no conversations (viewer, account data, attachments).
+    side_files: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "item": self.item,
+            "formats": self.formats,
+            "added": self.added,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "messages": self.messages,
+            "left_out": dict(self.left_out),
+            "side_files": self.side_files,
+        }
 
 
 @dataclass
@@ -37,9 +82,39 @@ class ImportReport:
     passages: int = 0
     failed: list[ItemError] = field(default_factory=list)
     seconds: float = 0.0
+    items: dict[str, ItemReport] = field(default_factory=dict)
+    dry_run: bool = False
 
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def item(self, origin: str) -> ItemReport:
+        if origin not in self.items:
+            self.items[origin] = ItemReport(origin)
+        return self.items[origin]
+
+    def record(self, item: Parsed, outcome: Outcome | None = None) -> None:
+        """Count one outcome in the totals and under the item it came from."""
+        per_item = self.item(item.origin or getattr(item, "item", "") or "import")
+        if isinstance(item, ItemError):
+            self.failed.append(item)
+            per_item.failed += 1
+        elif isinstance(item, Ignored):
+            per_item.side_files += item.count
+        elif isinstance(item, Skipped):
+            self.skipped += 1
+            per_item.skipped += 1
+        elif outcome is not None:
+            self.count(outcome)
+            setattr(per_item, outcome, getattr(per_item, outcome) + 1)
+            per_item.messages += len(item.messages)
+            per_item.left_out.update(item.left_out)
+            if FORMATS[item.kind] not in per_item.formats:
+                per_item.formats.append(FORMATS[item.kind])
+
+    @property
+    def side_files(self) -> int:
+        return sum(i.side_files for i in self.items.values())
 
 
 @dataclass(frozen=True)
@@ -90,15 +165,19 @@ def write_conversation(
         # (docs/PERFORMANCE.md); a crash can lose only the last sources, and re-importing
         # the same file adds exactly those.
         conn.execute("set local synchronous_commit = off")
+        _lock_identity(conn, workspace_id, conversation, content_hash)
         if conversation.external_id is not None:
             existing = conn.execute(
-                "select id, content_hash from public.sources"
+                "select id, content_hash, metadata->>'updated_at' as updated_at"
+                " from public.sources"
                 " where workspace_id = %s and kind = %s and external_id = %s",
                 [workspace_id, conversation.kind, conversation.external_id],
             ).fetchone()
             if existing is not None:
                 if existing["content_hash"] == content_hash:
                     return "skipped", 0
+                if _older(conversation.metadata.get("updated_at"), existing["updated_at"]):
+                    return "skipped", 0  # an older export's copy never replaces a newer one
                 conn.execute("delete from public.sources where id = %s", [existing["id"]])
                 outcome = "updated"
         row = conn.execute(
@@ -151,29 +230,92 @@ def write_conversation(
     return outcome, len(passages)
 
 
+def _older(candidate: object, stored: object) -> bool:
+    """Whether the candidate copy was last updated before the stored one (both known)."""
+    if not isinstance(candidate, str) or not isinstance(stored, str):
+        return False
+    try:
+        return datetime.fromisoformat(candidate) < datetime.fromisoformat(stored)
+    except (ValueError, TypeError):  # naive and aware times, or not times at all
+        return False
+
+
+def _lock_identity(
+    conn: Connection, workspace_id: UUID, conversation: Conversation, content_hash: str
+) -> None:
+    """Serialise writers of the same conversation: of two concurrent imports of different
+    versions, the second sees the first's row and replaces it (instead of losing a race on
+    the unique index and reporting its newer version as skipped). Locks are taken in one
+    order (sorted), so two writers never deadlock on them."""
+    keys = [f"{workspace_id}:hash:{content_hash}"]
+    if conversation.external_id is not None:
+        keys.append(f"{workspace_id}:{conversation.kind}:{conversation.external_id}")
+    conn.execute(
+        "select pg_advisory_xact_lock(hashtextextended(k, 0))"
+        " from unnest(%s::text[]) as k order by k",
+        [keys],
+    )
+
+
+def preview_conversation(
+    conn: Connection,
+    caller: Caller,
+    workspace_id: UUID,
+    conversation: Conversation,
+    seen: set[str],
+) -> tuple[Outcome, int]:
+    """What write_conversation would do, without writing: for `--dry-run`."""
+    content_hash = conversation.content_hash()
+    identity = f"{conversation.kind}:{conversation.external_id}"
+    if content_hash in seen or (conversation.external_id is not None and identity in seen):
+        return "skipped", 0
+    seen.update([content_hash, identity] if conversation.external_id else [content_hash])
+    with transaction_as(conn, caller):
+        row = conn.execute(
+            "select exists(select 1 from public.sources where workspace_id = %s"
+            "  and content_hash = %s) as same,"
+            " (select count(*) > 0 from public.sources where workspace_id = %s and kind = %s"
+            "  and external_id = %s) as known,"
+            " (select max(metadata->>'updated_at') from public.sources where workspace_id = %s"
+            "  and kind = %s and external_id = %s) as updated_at",
+            [workspace_id, content_hash]
+            + [workspace_id, conversation.kind, conversation.external_id] * 2,
+        ).fetchone()
+    assert row is not None
+    if row["same"] or _older(conversation.metadata.get("updated_at"), row["updated_at"]):
+        return "skipped", 0
+    return ("updated" if row["known"] else "added"), len(passages_of(conversation))
+
+
 def import_conversations(
     conn: Connection,
     caller: Caller,
     workspace_id: UUID,
     items: Iterable[Parsed],
     on_progress: Callable[[ImportReport], None] | None = None,
+    *,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Write each conversation; record each failure and go on with the rest."""
-    report = ImportReport()
+    """Write each conversation; record each failure and go on with the rest. With dry_run,
+    nothing is written and the report says what would be."""
+    report = ImportReport(dry_run=dry_run)
+    seen: set[str] = set()
     started = time.perf_counter()
     for item in items:
-        if isinstance(item, ItemError):
-            report.failed.append(item)
-        elif isinstance(item, Skipped):
-            report.skipped += 1
+        if not isinstance(item, Conversation):
+            report.record(item)
         else:
             try:
-                outcome, passages = write_conversation(conn, caller, workspace_id, item)
+                if dry_run:
+                    outcome, passages = preview_conversation(conn, caller, workspace_id, item, seen)
+                else:
+                    outcome, passages = write_conversation(conn, caller, workspace_id, item)
             except psycopg.Error as exc:
                 message = exc.diag.message_primary or type(exc).__name__
-                report.failed.append(ItemError(item.title, f"could not be stored: {message}"))
+                failure = ItemError(item.title, f"could not be stored: {message}", item.origin)
+                report.record(failure)
             else:
-                report.count(outcome)
+                report.record(item, outcome)
                 report.passages += passages
         if on_progress is not None:
             on_progress(report)
@@ -182,11 +324,12 @@ def import_conversations(
 
 
 def parsed(
-    inputs: Iterable[Input | UrlItem | ItemError], options: ImportOptions = DEFAULT_OPTIONS
+    inputs: Iterable[Input | UrlItem | ItemError | Ignored],
+    options: ImportOptions = DEFAULT_OPTIONS,
 ) -> Iterable[Parsed]:
     """Each input's conversations; a URL is fetched when its turn comes."""
     for item in inputs:
-        if isinstance(item, ItemError):
+        if isinstance(item, ItemError | Ignored):
             yield item
         else:
             yield from parse(item, options)
@@ -200,8 +343,15 @@ def import_paths(
     limits: Limits = DEFAULT_LIMITS,
     on_progress: Callable[[ImportReport], None] | None = None,
     options: ImportOptions = DEFAULT_OPTIONS,
+    *,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Import files, folders, zips and http(s) URLs, in any mix."""
     return import_conversations(
-        conn, caller, workspace_id, parsed(collect(paths, limits), options), on_progress
+        conn,
+        caller,
+        workspace_id,
+        parsed(collect(paths, limits), options),
+        on_progress,
+        dry_run=dry_run,
     )

@@ -20,7 +20,7 @@ from api.errors import KnitterError
 from api.http.observability import IMPORTED_PASSAGES, IMPORTED_SOURCES
 from api.importers.detect import parse
 from api.importers.inputs import ZIP_MAGIC, Input, Limits, UrlItem, from_zip
-from api.importers.model import ItemError, Parsed
+from api.importers.model import Ignored, ItemError, Parsed
 from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 from api.pipeline.after_embedding import place_in_topic_threads
 from api.pipeline.embedding_queue import drain
@@ -31,11 +31,11 @@ log = logging.getLogger("knitter.jobs")
 PROGRESS_INTERVAL_SECONDS = 0.5
 JOB_COLUMNS = (
     "id, workspace_id, status, items_total, items_done, added, updated, skipped, failed,"
-    " passages, errors, created_at, started_at, finished_at"
+    " passages, errors, items, created_at, started_at, finished_at"
 )
 
 
-def upload_inputs(name: str, data: bytes, limits: Limits) -> list[Input | ItemError]:
+def upload_inputs(name: str, data: bytes, limits: Limits) -> list[Input | ItemError | Ignored]:
     """An uploaded file as importer inputs: a zip is opened in memory, anything else is one."""
     if data[:4] == ZIP_MAGIC:
         return list(from_zip(io.BytesIO(data), name, limits))
@@ -76,7 +76,7 @@ def _save(
             """
             update public.import_jobs set
               status = %s, items_done = %s, added = %s, updated = %s, skipped = %s,
-              failed = %s, passages = %s, errors = %s::jsonb,
+              failed = %s, passages = %s, errors = %s::jsonb, items = %s::jsonb,
               started_at = coalesce(started_at, now()),
               finished_at = case when %s in ('succeeded', 'failed') then now() end
             where id = %s
@@ -91,6 +91,9 @@ def _save(
                 report.passages,
                 # jsonb cannot hold NUL characters, which file names may.
                 json.dumps([asdict(e) for e in report.failed[:500]]).replace("\\u0000", ""),
+                json.dumps([i.as_dict() for i in report.items.values()][:500]).replace(
+                    "\\u0000", ""
+                ),
                 status,
                 job_id,
             ],
@@ -102,7 +105,7 @@ def run(
     caller: Caller,
     job_id: UUID,
     workspace_id: UUID,
-    inputs: Sequence[Input | UrlItem | ItemError],
+    inputs: Sequence[Input | UrlItem | ItemError | Ignored],
     settings: Settings,
     key_for: KeyFor | None = None,
     options: ImportOptions = DEFAULT_OPTIONS,
@@ -115,7 +118,7 @@ def run(
     def items() -> Iterator[Parsed]:
         nonlocal done
         for item in inputs:
-            yield from [item] if isinstance(item, ItemError) else parse(item, options)
+            yield from [item] if isinstance(item, ItemError | Ignored) else parse(item, options)
             done += 1
 
     last = 0.0

@@ -16,7 +16,7 @@ from api.config import Settings
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
 from api.http.schemas import ImportJob, ImportUrls
 from api.importers.inputs import Input, Limits, UrlItem
-from api.importers.model import ItemError
+from api.importers.model import Ignored, ItemError
 from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 from api.pipeline import jobs
 from api.providers import choice
@@ -71,7 +71,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         limits = Limits(max_file_bytes=cap, max_zip_total_bytes=cap * 20)
         options = DEFAULT_OPTIONS
         if content_type.startswith("multipart/form-data"):
-            inputs: list[Input | UrlItem | ItemError]
+            inputs: list[Input | UrlItem | ItemError | Ignored]
             inputs, workspace = await _uploads(request, settings, cap, limits)
         elif content_type.startswith("application/json"):
             try:
@@ -125,7 +125,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
 
 async def _uploads(
     request: Request, settings: Settings, cap: int, limits: Limits
-) -> tuple[list[Input | UrlItem | ItemError], UUID | None]:
+) -> tuple[list[Input | UrlItem | ItemError | Ignored], UUID | None]:
     form = await request.form(max_files=settings.max_upload_files, max_fields=10)
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     if not files:
@@ -135,7 +135,7 @@ async def _uploads(
         workspace = UUID(raw_workspace) if isinstance(raw_workspace, str) else None
     except ValueError:
         raise HTTPException(422, "workspace_id is not a UUID") from None
-    inputs: list[Input | UrlItem | ItemError] = []
+    inputs: list[Input | UrlItem | ItemError | Ignored] = []
     total = 0
     for upload in files:
         data = await upload.read(cap + 1)

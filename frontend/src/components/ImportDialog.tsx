@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type DragEvent, type FormEvent } from "react";
 import { importJob, importLinks, uploadFile, type ImportJob } from "../lib/api";
 import { formatBytes } from "../lib/format";
-import { isJobActive, jobPhase, jobSummary, overallProgress } from "../lib/importJob";
+import { isJobActive, itemReport, jobPhase, jobSummary, overallProgress } from "../lib/importJob";
 import { MAX_LINKS, linkKind, parseLinks } from "../lib/links";
 
 interface ImportItem {
@@ -63,6 +63,16 @@ function ImportItemRow({ item }: { item: ImportItem }) {
           `Uploading… ${Math.round(item.uploaded * 100)}%`
         )}
       </p>
+      {finished && data.items && data.items.length > 0 && (
+        <ul className="item-reports">
+          {data.items.map((report) => (
+            <li key={report.item} className="muted small">
+              {data.items && data.items.length > 1 ? `${report.item}: ` : ""}
+              {itemReport(report)}
+            </li>
+          ))}
+        </ul>
+      )}
       {data && data.errors.length > 0 && (
         <ul className="item-errors">
           {data.errors.map((e, i) => (

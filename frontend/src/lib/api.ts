@@ -9,6 +9,7 @@ import { accessToken } from "./supabase";
 type Schemas = components["schemas"];
 
 export type ImportJob = Schemas["ImportJob"];
+export type ImportItemReport = Schemas["ImportItemReport"];
 export type SearchResult = Schemas["SearchResult"];
 export type SearchResponse = Schemas["SearchResponse"];
 export type Provider = paths["/v1/keys/{provider}"]["get"]["parameters"]["path"]["provider"];

@@ -739,10 +739,57 @@ export interface components {
         };
         /** ImportError_ */
         ImportError_: {
-            /** Item */
+            /**
+             * Item
+             * @description What failed: a file, or a conversation inside one.
+             */
             item: string;
             /** Message */
             message: string;
+            /**
+             * Origin
+             * @description The uploaded file or link it came from.
+             * @default
+             */
+            origin?: string;
+        };
+        /** ImportItemReport */
+        ImportItemReport: {
+            /** Added */
+            added: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Formats
+             * @description What it was read as, e.g. "ChatGPT export".
+             */
+            formats: string[];
+            /**
+             * Item
+             * @description An uploaded file or a link, as the job names it.
+             */
+            item: string;
+            /**
+             * Left Out
+             * @description Not kept as text, by kind: images, audio, files, reasoning, plumbing.
+             */
+            left_out: {
+                [key: string]: number;
+            };
+            /**
+             * Messages
+             * @description Messages of its conversations kept (new or known).
+             */
+            messages: number;
+            /**
+             * Side Files
+             * @description Files of an export that hold no conversations (viewer, account data).
+             */
+            side_files: number;
+            /** Skipped */
+            skipped: number;
+            /** Updated */
+            updated: number;
         };
         /** ImportJob */
         ImportJob: {
@@ -770,6 +817,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Items
+             * @description The report per uploaded file or link.
+             */
+            items: components["schemas"]["ImportItemReport"][];
             /** Items Done */
             items_done: number;
             /** Items Total */

@@ -247,6 +247,7 @@ export type Database = {
           failed: number
           finished_at: string | null
           id: string
+          items: Json
           items_done: number
           items_total: number
           passages: number
@@ -264,6 +265,7 @@ export type Database = {
           failed?: number
           finished_at?: string | null
           id?: string
+          items?: Json
           items_done?: number
           items_total?: number
           passages?: number
@@ -281,6 +283,7 @@ export type Database = {
           failed?: number
           finished_at?: string | null
           id?: string
+          items?: Json
           items_done?: number
           items_total?: number
           passages?: number

@@ -1,5 +1,5 @@
 import type { ImportJob } from "./api";
-import { isJobActive, jobPhase, jobSummary, overallProgress } from "./importJob";
+import { isJobActive, itemReport, jobPhase, jobSummary, overallProgress } from "./importJob";
 
 const job = (change: Partial<ImportJob>): ImportJob => ({
   id: "j",
@@ -47,6 +47,28 @@ describe("import jobs", () => {
     expect(jobSummary(job({}))).toBe("3 added, 1 skipped; 9 passages");
     expect(jobSummary(job({ added: 1, failed: 1, skipped: 0, passages: 1, embedding_pending: 5 }))).toBe(
       "1 added, 1 failed; 1 passage (embedding 5 more…)",
+    );
+  });
+});
+
+describe("an item's report", () => {
+  it("names the format, the messages kept, what was left out and the side files", () => {
+    const report = {
+      item: "chatgpt-export.zip",
+      formats: ["ChatGPT export"],
+      added: 7,
+      updated: 0,
+      skipped: 0,
+      failed: 0,
+      messages: 25,
+      left_out: { reasoning: 3, plumbing: 11, audio: 4 },
+      side_files: 10,
+    };
+    expect(itemReport(report)).toBe(
+      "ChatGPT export; 25 messages kept; left out: 11 plumbing, 4 audio, 3 reasoning; ignored: 10 side files",
+    );
+    expect(itemReport({ ...report, formats: [], messages: 1, left_out: {}, side_files: 0 })).toBe(
+      "nothing imported; 1 message kept",
     );
   });
 });

@@ -1,4 +1,4 @@
-import type { ImportJob } from "./api";
+import type { ImportItemReport, ImportJob } from "./api";
 import { plural } from "./format";
 
 export type UploadPhase = "waiting" | "uploading" | "importing" | "embedding" | "done" | "failed";
@@ -30,4 +30,14 @@ export function jobSummary(job: ImportJob): string {
   let text = `${parts.join(", ")}; ${plural(job.passages, "passage")}`;
   if (job.embedding_pending > 0) text += ` (embedding ${job.embedding_pending} more…)`;
   return text;
+}
+
+/** What one uploaded file gave, as `knitter import` prints it: the format, the messages
+ * kept, what was left out by kind and the export's side files. */
+export function itemReport(item: ImportItemReport): string {
+  const parts = [item.formats.join(" + ") || "nothing imported", `${plural(item.messages, "message")} kept`];
+  const kinds = Object.entries(item.left_out).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (kinds.length) parts.push(`left out: ${kinds.map(([kind, n]) => `${n} ${kind}`).join(", ")}`);
+  if (item.side_files) parts.push(`ignored: ${plural(item.side_files, "side file")}`);
+  return parts.join("; ");
 }
