@@ -13,6 +13,7 @@ const job = (change: Partial<ImportJob>): ImportJob => ({
   failed: 0,
   passages: 9,
   errors: [],
+  items: [],
   embedding_pending: 0,
   created_at: "2026-01-01T00:00:00Z",
   started_at: null,
