@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -75,6 +76,17 @@ def read_db(svc: ServicesDep) -> Iterator[Connection]:
     pool = svc.read_pool or svc.pool
     assert pool is not None
     with pool.connection() as conn:
+        yield conn
+
+
+@contextmanager
+def read_connection(svc: Services, primary: Connection) -> Iterator[Connection]:
+    """For a request that also writes on `primary`: a replica connection when one is
+    configured, else `primary` itself, so the request holds one pooled connection."""
+    if svc.read_pool is None:
+        yield primary
+        return
+    with svc.read_pool.connection() as conn:
         yield conn
 
 

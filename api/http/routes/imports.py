@@ -75,7 +75,9 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             try:
                 body = ImportUrls.model_validate_json(await request.body())
             except ValidationError as exc:
-                raise HTTPException(422, exc.errors(include_url=False)) from None
+                # Without the input: it may be bytes (malformed JSON), which JSON cannot hold.
+                errors = exc.errors(include_url=False, include_input=False, include_context=False)
+                raise HTTPException(422, errors) from None
             workspace = body.workspace_id
             # UrlItems directly, not collect(): a string from a client is never a local path.
             inputs = [UrlItem(url) for url in body.urls]
