@@ -72,9 +72,19 @@ class Settings(BaseSettings):
     )
     """Comma-separated origins allowed to call the API from a browser."""
 
+    forwarded_allow_ips: str = Field(default="", validation_alias="FORWARDED_ALLOW_IPS")
+    """Proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or
+    networks, "*" for any). Empty: none, so a client cannot pick its own address."""
+
     # Limits.
     rate_limit: str = Field(default="120/minute", validation_alias="RATE_LIMIT")
     search_rate_limit: str = Field(default="60/minute", validation_alias="SEARCH_RATE_LIMIT")
+    # The local gateway's sign-up and sign-in (GoTrue's sign_in_sign_ups limit, per
+    # address) and, against password guessing, per email.
+    auth_rate_limit: str = Field(default="30/5 minutes", validation_alias="AUTH_RATE_LIMIT")
+    auth_email_rate_limit: str = Field(
+        default="10/5 minutes", validation_alias="AUTH_EMAIL_RATE_LIMIT"
+    )
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, validation_alias="MAX_UPLOAD_BYTES")
     guest_max_upload_bytes: int = Field(
         default=5 * 1024 * 1024, validation_alias="GUEST_MAX_UPLOAD_BYTES"

@@ -105,3 +105,36 @@ def test_search_holds_one_connection_when_there_is_no_replica(
     with TestClient(create_app(settings)) as c:
         response = c.post("/v1/search", json={"query": "sourdough"}, headers=auth(make_user()))
         assert response.status_code == 200, response.text
+
+
+def guest_searches(settings_overrides: dict[str, object], db_url: str, guest: Caller) -> list[int]:
+    # Counted in memory: a rerun within the minute starts afresh.
+    settings = make_settings(
+        db_url, search_rate_limit="5/minute", redis_url=None, **settings_overrides
+    )
+    with TestClient(create_app(settings)) as c:
+        return [
+            c.post(
+                "/v1/search",
+                json={"query": "sourdough", "keyword_only": True},
+                headers={**auth(guest, anonymous=True), "X-Forwarded-For": f"203.0.113.{i}"},
+            ).status_code
+            for i in range(8)
+        ]
+
+
+def test_a_rotating_forwarded_for_does_not_lift_the_guest_limit(
+    db_url: str, make_user: Callable[[], Caller]
+) -> None:
+    # Guests are limited per address; by default no proxy is believed.
+    codes = guest_searches({}, db_url, make_user())
+    assert codes.count(200) == 5 and codes.count(429) == 3, codes
+
+
+def test_forwarded_for_is_believed_from_a_configured_proxy(
+    db_url: str, make_user: Callable[[], Caller]
+) -> None:
+    # The test client connects from "testclient": as a configured proxy, the address it
+    # forwards is the client's, so each forwarded address has its own allowance.
+    codes = guest_searches({"forwarded_allow_ips": "testclient"}, db_url, make_user())
+    assert codes == [200] * 8, codes

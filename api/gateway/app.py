@@ -20,6 +20,7 @@ from api.gateway.auth_routes import auth_router
 from api.gateway.auth_store import apply_auth_schema
 from api.gateway.errors import AuthApiError, PostgrestError
 from api.gateway.rest_routes import rest_router
+from api.gateway.throttle import AuthThrottle
 from api.gateway.tokens import TokenIssuer
 from api.http.services import connection_pool
 
@@ -115,7 +116,9 @@ def create_gateway(
         expose_headers=["content-range", "x-supabase-api-version"],
         max_age=600,
     )
-    app.include_router(auth_router(pool, issuer))
+    # In memory: the gateway is one process of the local stack.
+    throttle = AuthThrottle(settings.auth_rate_limit, settings.auth_email_rate_limit)
+    app.include_router(auth_router(pool, issuer, throttle))
     app.include_router(rest_router(pool, issuer))
     return app
 
