@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from api.importers.fetch import DEFAULT_POLICY, FetchPolicy
+from api.importers.inputs import DEFAULT_LIMITS, Limits
 
 
 @dataclass(frozen=True)
 class ImportOptions:
     fetch: FetchPolicy = DEFAULT_POLICY
+    # What a zip may unpack to, a zip fetched from a URL included.
+    limits: Limits = DEFAULT_LIMITS
     # Takeout has no conversation id: prompts further apart than this start a new one.
     gemini_gap: timedelta = timedelta(minutes=30)
     # Transcript languages in order of preference; auto-generated ones are used when no

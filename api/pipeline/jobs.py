@@ -3,7 +3,6 @@ background through the same pipeline as the CLI, progress written as it goes."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import time
@@ -18,8 +17,9 @@ from api.db.session import Caller, Connection, transaction_as
 from api.errors import KnitterError
 from api.http.observability import IMPORTED_PASSAGES, IMPORTED_SOURCES
 from api.importers.detect import parse
-from api.importers.inputs import ZIP_MAGIC, Input, Limits, UrlItem, from_zip
+from api.importers.inputs import Input, Upload, UrlItem, from_upload
 from api.importers.model import ItemError, Parsed
+from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 from api.pipeline.embedding_queue import KeyFor, drain
 from api.pipeline.ingest import ImportReport, import_conversations
 
@@ -29,13 +29,6 @@ JOB_COLUMNS = (
     "id, workspace_id, status, items_total, items_done, added, updated, skipped, failed,"
     " passages, errors, created_at, started_at, finished_at"
 )
-
-
-def upload_inputs(name: str, data: bytes, limits: Limits) -> list[Input | ItemError]:
-    """An uploaded file as importer inputs: a zip is opened in memory, anything else is one."""
-    if data[:4] == ZIP_MAGIC:
-        return list(from_zip(io.BytesIO(data), name, limits))
-    return [Input(name, data)]
 
 
 def create(conn: Connection, caller: Caller, workspace_id: UUID, items: int) -> dict[str, Any]:
@@ -94,17 +87,27 @@ def run(
     caller: Caller,
     job_id: UUID,
     workspace_id: UUID,
-    inputs: Sequence[Input | UrlItem | ItemError],
+    inputs: Sequence[Input | Upload | UrlItem | ItemError],
     key_for: KeyFor | None = None,
+    options: ImportOptions = DEFAULT_OPTIONS,
 ) -> None:
     """Import everything, then embed the workspace's new passages (a remote model with the
-    key key_for gives). Never raises: the outcome is in the job row and the logs."""
+    key key_for gives). Uploads are read here, a zip entry at a time, within
+    options.limits; URLs are fetched within options.fetch. Never raises: the outcome is in
+    the job row and the logs."""
     done = 0
+
+    def parsed(item: Input | UrlItem | ItemError) -> Iterator[Parsed]:
+        return iter([item]) if isinstance(item, ItemError) else parse(item, options)
 
     def items() -> Iterator[Parsed]:
         nonlocal done
         for item in inputs:
-            yield from [item] if isinstance(item, ItemError) else parse(item)
+            if isinstance(item, Upload):
+                for entry in from_upload(item, options.limits):
+                    yield from parsed(entry)
+            else:
+                yield from parsed(item)
             done += 1
 
     last = 0.0
