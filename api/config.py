@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     max_upload_files: int = Field(default=20, validation_alias="MAX_UPLOAD_FILES", ge=1)
     embedding_cache_ttl_seconds: int = Field(default=86_400, validation_alias="EMBEDDING_CACHE_TTL")
 
+    import_job_stale_seconds: float = Field(
+        default=60.0, validation_alias="IMPORT_JOB_STALE_SECONDS", gt=0
+    )
+    """A running import job silent this long (no heartbeat) died with its server: it is
+    marked interrupted."""
+
     # Embedding of queued passages: in a background thread of the API (the local stack),
     # or on demand through POST /v1/queue/drain (a Supabase Database Webhook's target).
     embed_worker: bool = Field(default=False, validation_alias="EMBED_WORKER")

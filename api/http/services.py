@@ -18,6 +18,7 @@ from api.db.session import Caller, Connection
 from api.embeddings.cache import EmbeddingCache
 from api.errors import KnitterError
 from api.http.auth import TokenVerifier
+from api.pipeline import jobs
 from api.pipeline.worker import EmbeddingWorker
 
 
@@ -110,6 +111,11 @@ class Services:
                 migrate(conn)
         self.pool = connection_pool(url, settings, "knitter")
         self.pool.open(wait=True)
+        with self.pool.connection() as conn:
+            # The embedded database is this process's alone: none of its jobs still runs.
+            local = self.embedded is not None and self.embedded.started_here
+            stale = 0 if local else settings.import_job_stale_seconds
+            jobs.mark_interrupted(conn, stale_seconds=stale)
         if settings.database_read_url:
             self.read_pool = connection_pool(settings.database_read_url, settings, "knitter-read")
             self.read_pool.open(wait=True)

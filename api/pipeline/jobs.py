@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 from uuid import UUID
@@ -25,6 +27,8 @@ from api.pipeline.ingest import ImportReport, import_conversations
 
 log = logging.getLogger("knitter.jobs")
 PROGRESS_INTERVAL_SECONDS = 0.5
+# A job silent for this long (no heartbeat) is dead; it beats six times as often.
+STALE_SECONDS = 60.0
 JOB_COLUMNS = (
     "id, workspace_id, status, items_total, items_done, added, updated, skipped, failed,"
     " passages, errors, created_at, started_at, finished_at"
@@ -42,7 +46,11 @@ def create(conn: Connection, caller: Caller, workspace_id: UUID, items: int) -> 
     return row
 
 
-def get(conn: Connection, caller: Caller, job_id: UUID) -> dict[str, Any] | None:
+def get(
+    conn: Connection, caller: Caller, job_id: UUID, stale_seconds: float = STALE_SECONDS
+) -> dict[str, Any] | None:
+    # A job whose server died is never shown (nor left) 'running'.
+    mark_interrupted(conn, stale_seconds=stale_seconds, caller=caller, job_id=job_id)
     with transaction_as(conn, caller):
         row = conn.execute(
             f"select {JOB_COLUMNS}, (select count(*) from public.embedding_queue q"
@@ -62,7 +70,7 @@ def _save(
             update public.import_jobs set
               status = %s, items_done = %s, added = %s, updated = %s, skipped = %s,
               failed = %s, passages = %s, errors = %s::jsonb,
-              started_at = coalesce(started_at, now()),
+              started_at = coalesce(started_at, now()), heartbeat_at = now(),
               finished_at = case when %s in ('succeeded', 'failed') then now() end
             where id = %s
             """,
@@ -90,6 +98,7 @@ def run(
     inputs: Sequence[Input | Upload | UrlItem | ItemError],
     key_for: KeyFor | None = None,
     options: ImportOptions = DEFAULT_OPTIONS,
+    stale_seconds: float = STALE_SECONDS,
 ) -> None:
     """Import everything, then embed the workspace's new passages (a remote model with the
     key key_for gives). Uploads are read here, a zip entry at a time, within
@@ -111,7 +120,7 @@ def run(
             done += 1
 
     last = 0.0
-    with pool.connection() as conn:
+    with pool.connection() as conn, _heartbeat(pool, caller, job_id, stale_seconds / 6):
 
         def progress(report: ImportReport) -> None:
             nonlocal last
@@ -135,6 +144,66 @@ def run(
             drain(conn, workspace_id, key_for=key_for)
         except KnitterError as exc:
             log.warning("embedding after import failed: %s", exc, extra={"job_id": str(job_id)})
+
+
+@contextmanager
+def _heartbeat(
+    pool: ConnectionPool[Connection], caller: Caller, job_id: UUID, every: float
+) -> Iterator[None]:
+    """Refreshes the job's heartbeat_at while the import runs, also while one big item
+    takes long between two progress saves, so only a dead job goes stale."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                with pool.connection() as conn, transaction_as(conn, caller):
+                    conn.execute(
+                        "update public.import_jobs set heartbeat_at = now() where id = %s",
+                        [job_id],
+                    )
+            except Exception:  # a missed beat is retried; the import goes on
+                log.warning("import job heartbeat failed", extra={"job_id": str(job_id)})
+
+    thread = threading.Thread(target=beat, name=f"job-heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def mark_interrupted(
+    conn: Connection,
+    *,
+    stale_seconds: float = STALE_SECONDS,
+    caller: Caller | None = None,
+    job_id: UUID | None = None,
+) -> int:
+    """Marks jobs whose heartbeat stopped (their server died mid-way) 'interrupted', with
+    what is missing in their errors; how many. As `caller` for one of their jobs, else
+    for every job (the API's own connection, at start)."""
+    statement = """
+        update public.import_jobs set
+          status = 'interrupted', finished_at = now(),
+          errors = errors || jsonb_build_array(jsonb_build_object(
+            'item', 'import',
+            'message', format(
+              'interrupted: the server stopped after %%s of %%s items (%%s sources added,'
+              ' %%s updated); the rest was not imported. Import the same files or links'
+              ' again: what was imported is skipped.',
+              items_done, items_total, added, updated)))
+        where status in ('queued', 'running')
+          and coalesce(heartbeat_at, created_at) < now() - make_interval(secs => %s)
+          and (%s::uuid is null or id = %s::uuid)
+    """
+    params = [stale_seconds, job_id, job_id]
+    if caller is None:
+        with conn.transaction():
+            return conn.execute(statement, params).rowcount
+    with transaction_as(conn, caller):
+        return conn.execute(statement, params).rowcount
 
 
 def _count(report: ImportReport) -> None:

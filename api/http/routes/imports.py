@@ -125,7 +125,16 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             # After the response: the uploads are read (and unpacked) here, not in the
             # request, and their files go when the job is done.
             try:
-                jobs.run(pool, caller, job["id"], job["workspace_id"], inputs, key_for, options)
+                jobs.run(
+                    pool,
+                    caller,
+                    job["id"],
+                    job["workspace_id"],
+                    inputs,
+                    key_for,
+                    options,
+                    settings.import_job_stale_seconds,
+                )
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
 
@@ -135,7 +144,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
     @api.get("/{job_id}", response_model=ImportJob, summary="An import's status and progress")
     @limiter.limit(settings.rate_limit)
     def get_import(request: Request, job_id: UUID, caller: CallerDep, conn: DbDep) -> ImportJob:
-        job = jobs.get(conn, caller, job_id)
+        job = jobs.get(conn, caller, job_id, settings.import_job_stale_seconds)
         if job is None:
             raise HTTPException(404, "no such import")
         return ImportJob.model_validate(job)

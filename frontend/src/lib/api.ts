@@ -8,7 +8,7 @@ import { accessToken } from "./supabase";
 export interface ImportJob {
   id: string;
   workspace_id: string;
-  status: "queued" | "running" | "succeeded" | "failed";
+  status: "queued" | "running" | "succeeded" | "failed" | "interrupted";
   items_total: number;
   items_done: number;
   added: number;
