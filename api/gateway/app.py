@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import jwt
+import psycopg
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from api import __version__
 from api.config import Settings
@@ -105,6 +106,16 @@ def create_gateway(
     @app.exception_handler(PostgrestError)
     async def postgrest_error(request: Request, exc: PostgrestError) -> JSONResponse:
         return exc.response()
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        # What Supabase answers while its database restarts: 503, in each API's shape.
+        message = "the database is unavailable; try again in a few seconds"
+        headers = {"Retry-After": "5"}
+        if request.url.path.startswith("/auth/v1/"):
+            return AuthApiError(503, "unexpected_failure", message, headers=headers).response()
+        return PostgrestError(503, "PGRST000", message, headers=headers).response()
 
     # Added last, so outermost: the API-key refusals carry CORS headers too.
     app.add_middleware(

@@ -10,9 +10,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import psycopg
+import redis
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from slowapi.errors import RateLimitExceeded
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -127,6 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+RETRY = {"Retry-After": "5"}
+
+
 def _error_handlers(app: FastAPI) -> None:
     def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
@@ -137,8 +142,11 @@ def _error_handlers(app: FastAPI) -> None:
         retry_after = 1
         current = getattr(request.state, "view_rate_limit", None)
         if current is not None:
-            reset, _ = limiter.limiter.get_window_stats(current[0], *current[1])
-            retry_after = max(1, int(reset - time.time()) + 1)
+            try:
+                reset, _ = limiter.limiter.get_window_stats(current[0], *current[1])
+                retry_after = max(1, int(reset - time.time()) + 1)
+            except redis.RedisError:  # counted in memory while Redis is away
+                retry_after = 60
         return error(429, f"rate limit exceeded ({exc.detail})", {"Retry-After": str(retry_after)})
 
     @app.exception_handler(MissingKeyError)
@@ -166,6 +174,17 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KnitterError)
     async def knitter_error(request: Request, exc: KnitterError) -> JSONResponse:
         return error(400, str(exc))
+
+    @app.exception_handler(psycopg.errors.QueryCanceled)
+    async def too_slow(request: Request, exc: psycopg.Error) -> JSONResponse:
+        return error(503, "the database took too long to answer; try again", RETRY)
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        # Restarted, unreachable or every connection busy: the pool reconnects by itself.
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return error(503, "the database is unavailable; try again in a few seconds", RETRY)
 
     @app.exception_handler(psycopg.errors.InsufficientPrivilege)
     async def forbidden(request: Request, exc: psycopg.Error) -> JSONResponse:

@@ -45,6 +45,8 @@ def connection_pool(url: str, settings: Settings, name: str) -> ConnectionPool[C
         name=name,
         open=False,
         timeout=10,
+        # A connection that died while idle (the server restarted) is replaced, not lent.
+        check=ConnectionPool.check_connection,
     )
 
 
@@ -89,6 +91,8 @@ class Services:
             storage_uri=settings.redis_url or "memory://",
             strategy="fixed-window",
             key_prefix="knitter",
+            # Redis away: limits are counted per process until it is back, never a 500.
+            in_memory_fallback_enabled=True,
         )
         return cls(settings, keyring, verifier, limiter)
 
@@ -120,7 +124,9 @@ class Services:
             self.read_pool = connection_pool(settings.database_read_url, settings, "knitter-read")
             self.read_pool.open(wait=True)
         if settings.redis_url:
-            self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+            self.redis = redis.Redis.from_url(
+                settings.redis_url, socket_timeout=2, socket_connect_timeout=1
+            )
             self.cache = EmbeddingCache(self.redis, settings.embedding_cache_ttl_seconds)
         if settings.embed_worker:
             self.worker = EmbeddingWorker(self.pool, settings)
