@@ -89,26 +89,32 @@ class OpenAIModel:
         return vectors
 
     def _post(self, payload: dict[str, Any]) -> httpx.Response:
+        # The timeout bounds the whole call, retries and waits included: a slow provider
+        # never holds the caller's thread for longer than that.
+        deadline = time.monotonic() + self._timeout
         for attempt in range(self._retries + 1):
+            remaining = deadline - time.monotonic()
             last = attempt == self._retries
+            if remaining <= 0:
+                raise self._fail("unavailable", f"OpenAI did not answer within {self._timeout:g} s")
             try:
                 response = http().post(
                     f"{self.base_url}/embeddings",
                     json=payload,
                     headers={"Authorization": f"Bearer {self._key}"},
-                    timeout=self._timeout,
+                    timeout=remaining,
                 )
             except httpx.TimeoutException:
                 if last:
                     raise self._fail("unavailable", "OpenAI did not answer in time") from None
-                self._sleep(self._delay(attempt, None))
+                self._wait(self._delay(attempt, None), deadline)
                 continue
             except httpx.TransportError as exc:
                 if last:
                     raise self._fail(
                         "unavailable", f"cannot reach OpenAI: {type(exc).__name__}"
                     ) from None
-                self._sleep(self._delay(attempt, None))
+                self._wait(self._delay(attempt, None), deadline)
                 continue
             if response.is_success:
                 return response
@@ -119,8 +125,11 @@ class OpenAIModel:
             )
             if not transient or last:
                 raise self._http_error(response.status_code, error)
-            self._sleep(self._delay(attempt, response))
+            self._wait(self._delay(attempt, response), deadline)
         raise AssertionError("unreachable")
+
+    def _wait(self, seconds: float, deadline: float) -> None:
+        self._sleep(max(0.0, min(seconds, deadline - time.monotonic())))
 
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
         asked = retry_after(response) if response is not None else None
