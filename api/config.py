@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     max_upload_files: int = Field(default=20, validation_alias="MAX_UPLOAD_FILES", ge=1)
     embedding_cache_ttl_seconds: int = Field(default=86_400, validation_alias="EMBEDDING_CACHE_TTL")
 
+    import_concurrency: int = Field(default=2, validation_alias="IMPORT_CONCURRENCY", ge=1)
+    """Import jobs run at once per process; more wait their turn (holding no thread and
+    no connection)."""
     import_job_stale_seconds: float = Field(
         default=60.0, validation_alias="IMPORT_JOB_STALE_SECONDS", gt=0
     )

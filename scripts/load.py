@@ -34,6 +34,8 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as `python scripts/load.py` from anywhere
+    sys.path.insert(0, str(ROOT))
 EXPORT = ROOT / "tests" / "fixtures" / "chatgpt" / "conversations.json"
 QUERIES = [
     "sourdough starter feeding schedule",
@@ -319,23 +321,35 @@ def main() -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("load tests only target this machine (127.0.0.1)")
     try:
-        results = [
-            run(base, anon_key, args.users, args.duration, pid, args.searches_only)
-            for _ in range(args.runs)
-        ]
+        results = []
+        for i in range(args.runs):
+            results.append(run(base, anon_key, args.users, args.duration, pid, args.searches_only))
+            if not args.json:
+                if args.runs > 1:
+                    print(f"--- run {i + 1}")
+                print_table(results[-1])
+                sys.stdout.flush()
+        if args.json:
+            print(json.dumps(results if args.runs > 1 else results[0]))
     finally:
         if process is not None:
-            os.killpg(process.pid, signal.SIGINT)
-            process.wait(timeout=60)
+            stop_dev(process, home)
         if home is not None:
             shutil.rmtree(home, ignore_errors=True)
-    if args.json:
-        print(json.dumps(results if args.runs > 1 else results[0]))
-    else:
-        for i, result in enumerate(results, 1):
-            if args.runs > 1:
-                print(f"--- run {i}")
-            print_table(result)
+
+
+def stop_dev(process: subprocess.Popen[str], home: Path | None) -> None:
+    """Ctrl-C, as a person would; killed (and its database stopped) if it lingers."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        if home is not None:
+            from api.db.embedded import EmbeddedPostgres
+
+            EmbeddedPostgres(home / "pgdata").stop()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import anyio
 import anyio.to_thread
 import psycopg
 import redis
@@ -63,12 +64,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.open()
-        # The endpoints run in AnyIO's thread pool, one pooled connection each: no more
-        # threads than connections (less two for the embedding worker and import jobs'
-        # heartbeats), so a request waits for a thread, never for a connection until the
+        # Endpoints run in AnyIO's thread pool, one pooled connection each; import jobs
+        # run on threads of their own limiter. Together they take no more connections
+        # than the pool has (less two for the embedding worker, heartbeats and key
+        # look-ups), so a request waits for a thread, never for a connection until the
         # pool gives up on it.
-        limiter = anyio.to_thread.current_default_thread_limiter()
-        limiter.total_tokens = max(1, settings.db_pool_max - 2)
+        svc.import_limiter = anyio.CapacityLimiter(settings.import_concurrency)
+        threads = settings.db_pool_max - 2 - settings.import_concurrency
+        anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, threads)
         try:
             yield
         finally:

@@ -3,11 +3,14 @@ verifier, the keyring and the rate limiter. Built once per app, closed on shutdo
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
+import anyio
+import psycopg
 import redis
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from slowapi import Limiter
 from starlette.requests import Request
 
@@ -20,6 +23,8 @@ from api.errors import KnitterError
 from api.http.auth import TokenVerifier
 from api.pipeline import jobs
 from api.pipeline.worker import EmbeddingWorker
+
+log = logging.getLogger("knitter.api")
 
 
 def rate_key(request: Request) -> str:
@@ -61,6 +66,7 @@ class Services:
     read_pool: ConnectionPool[Connection] | None = None
     embedded: EmbeddedPostgres | None = None
     worker: EmbeddingWorker | None = None
+    import_limiter: anyio.CapacityLimiter | None = None  # made in the app's event loop
     cache: EmbeddingCache = field(init=False)
 
     @classmethod
@@ -115,11 +121,15 @@ class Services:
                 migrate(conn)
         self.pool = connection_pool(url, settings, "knitter")
         self.pool.open(wait=True)
-        with self.pool.connection() as conn:
-            # The embedded database is this process's alone: none of its jobs still runs.
-            local = self.embedded is not None and self.embedded.started_here
-            stale = 0 if local else settings.import_job_stale_seconds
-            jobs.mark_interrupted(conn, stale_seconds=stale)
+        # The embedded database is this process's alone: none of its jobs still runs.
+        local = self.embedded is not None and self.embedded.started_here
+        try:
+            with self.pool.connection(timeout=5) as conn:
+                jobs.mark_interrupted(
+                    conn, stale_seconds=0 if local else settings.import_job_stale_seconds
+                )
+        except (psycopg.Error, PoolTimeout) as exc:  # /health says so; reads sweep later
+            log.warning("could not look for interrupted import jobs: %s", type(exc).__name__)
         if settings.database_read_url:
             self.read_pool = connection_pool(settings.database_read_url, settings, "knitter-read")
             self.read_pool.open(wait=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import anyio.to_thread
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
 from pydantic import ValidationError
 from slowapi import Limiter
@@ -121,7 +122,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             with pool.connection() as conn:
                 return keys.resolve(conn, svc.keyring, settings, caller.user_id, provider)
 
-        def run() -> None:
+        def run_job() -> None:
             # After the response: the uploads are read (and unpacked) here, not in the
             # request, and their files go when the job is done.
             try:
@@ -137,6 +138,10 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
                 )
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
+
+        async def run() -> None:
+            # At most IMPORT_CONCURRENCY jobs at once; the others wait holding nothing.
+            await anyio.to_thread.run_sync(run_job, limiter=svc.import_limiter)
 
         background.add_task(run)
         return ImportJob.model_validate(job)
