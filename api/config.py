@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     """A read replica: searches and reads go there when set."""
     db_pool_min: int = Field(default=1, validation_alias="DB_POOL_MIN", ge=0)
     db_pool_max: int = Field(default=10, validation_alias="DB_POOL_MAX", ge=1)
+    """Requests hold at most DB_POOL_MAX - 2 * IMPORT_CONCURRENCY - 2 of them at once."""
     statement_timeout_ms: int = Field(default=15_000, validation_alias="STATEMENT_TIMEOUT_MS")
 
     # Supabase: tokens are verified with the JWT secret (HS256) and/or the project's JWKS.

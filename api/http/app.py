@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import anyio
-import anyio.to_thread
 import psycopg
 import redis
 from fastapi import FastAPI, Request, Response
@@ -64,14 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.open()
-        # Endpoints run in AnyIO's thread pool, one pooled connection each; import jobs
-        # run on threads of their own limiter. Together they take no more connections
-        # than the pool has (less two for the embedding worker, heartbeats and key
-        # look-ups), so a request waits for a thread, never for a connection until the
-        # pool gives up on it.
+        # Import jobs run on threads of their own limiter; requests wait for a connection
+        # on the gate (dependencies.db), never on a worker thread. Jobs (a connection
+        # each, and a second for a key look-up), the embedding worker and heartbeats
+        # keep what the gate leaves, so nobody waits on the pool for long.
         svc.import_limiter = anyio.CapacityLimiter(settings.import_concurrency)
-        threads = settings.db_pool_max - 2 - settings.import_concurrency
-        anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, threads)
+        reserved = 2 * settings.import_concurrency + 2
+        svc.db_gate = anyio.Semaphore(max(1, settings.db_pool_max - reserved))
         try:
             yield
         finally:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -65,10 +66,18 @@ def service_caller(svc: ServicesDep, jwt: TokenDep) -> Caller:
 ServiceDep = Annotated[Caller, Depends(service_caller)]
 
 
-def db(svc: ServicesDep) -> Iterator[Connection]:
-    assert svc.pool is not None
-    with svc.pool.connection() as conn:
-        yield conn
+async def db(svc: ServicesDep) -> AsyncIterator[Connection]:
+    """A pooled connection for the request. Requests wait for one here, in the event loop
+    (on the gate), not on a worker thread: a thread blocked waiting for a connection that
+    another request holds while it waits for a thread would deadlock them both."""
+    pool, gate = svc.pool, svc.db_gate
+    assert pool is not None and gate is not None
+    async with gate:
+        conn = await anyio.to_thread.run_sync(pool.getconn)
+        try:
+            yield conn
+        finally:
+            await anyio.to_thread.run_sync(pool.putconn, conn)
 
 
 def read_db(svc: ServicesDep) -> Iterator[Connection]:

@@ -66,7 +66,10 @@ class Services:
     read_pool: ConnectionPool[Connection] | None = None
     embedded: EmbeddedPostgres | None = None
     worker: EmbeddingWorker | None = None
-    import_limiter: anyio.CapacityLimiter | None = None  # made in the app's event loop
+    # Made in the app's event loop: import jobs at once, and requests holding a connection
+    # (the pool less what jobs, the embedding worker and heartbeats may take).
+    import_limiter: anyio.CapacityLimiter | None = None
+    db_gate: anyio.Semaphore | None = None
     cache: EmbeddingCache = field(init=False)
 
     @classmethod
