@@ -76,7 +76,9 @@ def test_a_database_restart_mid_load_gives_503s_then_recovers(
             t.start()
         time.sleep(1)
         own_server.stop()  # fast shutdown: every open connection is cut
-        time.sleep(2)
+        # Longer than the pool waits for a connection (10 s): requests in flight fail at
+        # once, later ones once the pool gives up; both are 503s.
+        time.sleep(12)
         own_server.start()
         # The API recovers by itself: new connections, no restart.
         deadline = time.monotonic() + 30
