@@ -525,7 +525,10 @@ def dev(settings: Settings, port: int) -> None:
         built = (DIST / "index.html").is_file()
         click.echo(f"web app:  {origin}/" if built else "web app:  not built (run `make frontend`)")
         click.echo("Press Ctrl-C to stop.")
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        # No proxy in front of the local stack: a client's X-Forwarded-For is not believed.
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+        )
         # uvicorn shuts down on Ctrl-C, then re-raises it: that is the normal way out.
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run()

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     """A read replica: searches and reads go there when set."""
     db_pool_min: int = Field(default=1, validation_alias="DB_POOL_MIN", ge=0)
     db_pool_max: int = Field(default=10, validation_alias="DB_POOL_MAX", ge=1)
+    """Requests hold at most DB_POOL_MAX - 2 * IMPORT_CONCURRENCY - 2 of them at once."""
     statement_timeout_ms: int = Field(default=15_000, validation_alias="STATEMENT_TIMEOUT_MS")
 
     # Supabase: tokens are verified with the JWT secret (HS256) and/or the project's JWKS.
@@ -85,17 +86,36 @@ class Settings(BaseSettings):
     )
     """Comma-separated origins allowed to call the API from a browser."""
 
+    forwarded_allow_ips: str = Field(default="", validation_alias="FORWARDED_ALLOW_IPS")
+    """Proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or
+    networks, "*" for any). Empty: none, so a client cannot pick its own address."""
+
     # Limits.
     rate_limit: str = Field(default="120/minute", validation_alias="RATE_LIMIT")
     search_rate_limit: str = Field(default="60/minute", validation_alias="SEARCH_RATE_LIMIT")
     mcp_rate_limit: str = Field(default="60/minute", validation_alias="MCP_RATE_LIMIT")
     """Tool calls per token (or per signed-in user) of the MCP server."""
+    # The local gateway's sign-up and sign-in (GoTrue's sign_in_sign_ups limit, per
+    # address) and, against password guessing, per email.
+    auth_rate_limit: str = Field(default="30/5 minutes", validation_alias="AUTH_RATE_LIMIT")
+    auth_email_rate_limit: str = Field(
+        default="10/5 minutes", validation_alias="AUTH_EMAIL_RATE_LIMIT"
+    )
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, validation_alias="MAX_UPLOAD_BYTES")
     guest_max_upload_bytes: int = Field(
         default=5 * 1024 * 1024, validation_alias="GUEST_MAX_UPLOAD_BYTES"
     )
     max_upload_files: int = Field(default=20, validation_alias="MAX_UPLOAD_FILES", ge=1)
     embedding_cache_ttl_seconds: int = Field(default=86_400, validation_alias="EMBEDDING_CACHE_TTL")
+
+    import_concurrency: int = Field(default=2, validation_alias="IMPORT_CONCURRENCY", ge=1)
+    """Import jobs run at once per process; more wait their turn (holding no thread and
+    no connection)."""
+    import_job_stale_seconds: float = Field(
+        default=60.0, validation_alias="IMPORT_JOB_STALE_SECONDS", gt=0
+    )
+    """A running import job silent this long (no heartbeat) died with its server: it is
+    marked interrupted."""
 
     # Embedding of queued passages: in a background thread of the API (the local stack),
     # or on demand through POST /v1/queue/drain (a Supabase Database Webhook's target).

@@ -4,10 +4,13 @@ network: respx refuses any request it has no route for."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -222,7 +225,8 @@ def test_openai_timeout_and_base_url_settings(
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8080/v1/")
     route = router.post("http://127.0.0.1:8080/v1/embeddings").mock(side_effect=openai_echo)
     OpenAIModel("nomic-embed-text", "local", 8, timeout=7).embed(["t1"])
-    assert route.calls.last.request.extensions["timeout"]["read"] == 7
+    # What is left of the 7 s the whole call may take.
+    assert 6 < route.calls.last.request.extensions["timeout"]["read"] <= 7
     assert body(route.calls.last)["dimensions"] == 8
 
     other = router.post("https://proxy.example/openai/embeddings").mock(side_effect=openai_echo)
@@ -350,7 +354,8 @@ def test_gemini_timeout(router: respx.MockRouter) -> None:
         model.embed(["a"])
     assert caught.value.kind == "unavailable"
     assert route.call_count == 2
-    assert route.calls.last.request.extensions["timeout"]["read"] == 7
+    # What is left of the 7 s the whole call may take.
+    assert 6 < route.calls.last.request.extensions["timeout"]["read"] <= 7
 
 
 # Both
@@ -442,3 +447,44 @@ def test_output_sizes_are_checked_before_any_request() -> None:
         GeminiModel("gemini-embedding-001", GEMINI_KEY, 4000)
     with pytest.raises(KnitterError, match="gives 1536 dimensions, not 512"):
         OpenAIModel("text-embedding-ada-002", OPENAI_KEY, 512)
+
+
+def test_a_slow_openai_is_given_up_on_at_the_timeout_retries_included() -> None:
+    """The embeddings answer (the real response body) comes after 1.5 s; the model may
+    take 0.5 s. Every attempt used to get the whole timeout again, five retries and their
+    waits on top: a worker thread held for minutes. Now the first attempt is the last."""
+    requests: list[str] = []
+    reply = (FIXTURES / "openai" / "embeddings.json").read_bytes()
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            requests.append(self.path)
+            self.rfile.read(int(self.headers["content-length"]))
+            time.sleep(1.5)
+            with contextlib.suppress(OSError):  # the client has gone
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        model = OpenAIModel(
+            "text-embedding-3-small",
+            OPENAI_KEY,
+            base_url=f"http://127.0.0.1:{server.server_port}/v1",
+            timeout=0.5,
+        )
+        with pytest.raises(ProviderError, match=r"in time|within") as caught:
+            model.embed(["sourdough"])
+        assert caught.value.kind == "unavailable"
+        assert requests == ["/v1/embeddings"]  # one attempt, not six
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -27,6 +27,17 @@ from api.importers.fetch import FetchError, FetchPolicy, GuardedBackend, check_u
         ("http://[::1]/", "private or local"),
         ("http://[::ffff:10.0.0.1]/", "private or local"),
         ("http://[fe80::1]/", "private or local"),
+        # IPv6 forms that embed an IPv4 address are judged by it: NAT64, 6to4, Teredo,
+        # IPv4-compatible and IPv4-translated forms of loopback and the metadata service.
+        ("http://[64:ff9b::7f00:1]/", "private or local"),
+        ("http://[64:ff9b::a9fe:a9fe]/", "private or local"),
+        ("http://[64:ff9b:1::a9fe:a9fe]/", "private or local"),
+        ("http://[2002:7f00:1::]/", "private or local"),
+        ("http://[2002:a9fe:a9fe::1]/", "private or local"),
+        ("http://[::127.0.0.1]/", "private or local"),
+        ("http://[::169.254.169.254]/", "private or local"),
+        ("http://[::ffff:0:127.0.0.1]/", "private or local"),
+        ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "private or local"),
         ("http://0.0.0.0/", "private or local"),
         ("http://localhost:8000/", "local address"),
         ("http://printer.local/", "local address"),
@@ -41,6 +52,10 @@ def test_refused_urls(url: str, message: str) -> None:
 def test_public_urls_pass_the_check() -> None:
     assert check_url("https://chatgpt.com/share/abc").host == "chatgpt.com"
     assert check_url("http://93.184.215.14/").host == "93.184.215.14"
+    # The same forms around a public IPv4 address stay public.
+    assert check_url("http://[64:ff9b::808:808]/").host == "64:ff9b::808:808"
+    assert check_url("http://[2002:808:808::1]/").host == "2002:808:808::1"
+    assert check_url("http://[2606:4700::1111]/").host == "2606:4700::1111"
 
 
 @respx.mock

@@ -8,8 +8,11 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+import psycopg
+
 from api.accounts.keyring import Keyring, KeyringError, Sealed
 from api.db.session import Caller, Connection, transaction_as
+from api.errors import NotFoundError
 
 Provider = Literal["openai", "gemini"]
 REMOTE_PROVIDERS: tuple[Provider, ...] = ("openai", "gemini")
@@ -32,20 +35,25 @@ def store(
     conn: Connection, keyring: Keyring | None, user_id: UUID, provider: Provider, secret: str
 ) -> KeyInfo:
     sealed = _require(keyring).seal(secret, user_id, provider)
-    with transaction_as(conn, Caller.service()):
-        row = conn.execute(
-            """
-            insert into public.api_keys (user_id, provider, ciphertext, nonce, key_version,
-                                         last_four)
-            values (%s, %s, %s, %s, %s, %s)
-            on conflict (user_id, provider) do update
-              set ciphertext = excluded.ciphertext, nonce = excluded.nonce,
-                  key_version = excluded.key_version, last_four = excluded.last_four,
-                  updated_at = now()
-            returning provider, last_four, updated_at
-            """,
-            [user_id, provider, sealed.ciphertext, sealed.nonce, sealed.key_version, secret[-4:]],
-        ).fetchone()
+    values = [user_id, provider, sealed.ciphertext, sealed.nonce, sealed.key_version]
+    try:
+        with transaction_as(conn, Caller.service()):
+            row = conn.execute(
+                """
+                insert into public.api_keys (user_id, provider, ciphertext, nonce, key_version,
+                                             last_four)
+                values (%s, %s, %s, %s, %s, %s)
+                on conflict (user_id, provider) do update
+                  set ciphertext = excluded.ciphertext, nonce = excluded.nonce,
+                      key_version = excluded.key_version, last_four = excluded.last_four,
+                      updated_at = now()
+                returning provider, last_four, updated_at
+                """,
+                [*values, secret[-4:]],
+            ).fetchone()
+    except psycopg.errors.ForeignKeyViolation:
+        # A valid token whose account was deleted since: nothing to store the key for.
+        raise NotFoundError("the account of this token no longer exists") from None
     assert row is not None
     return KeyInfo(**row)
 

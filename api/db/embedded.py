@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -39,9 +40,13 @@ def _install_dir() -> Path:
 
 
 def _make_reachable(path: Path, mode: int) -> None:
-    """Let other users traverse every parent of path and add mode to path itself."""
+    """Let the server's user traverse every parent of path and add mode to path itself.
+    Only the search (x) bit is added, and only where it is missing: a parent never becomes
+    listable or readable for other users (a home under /root stays private)."""
     for parent in path.parents:
-        parent.chmod(parent.stat().st_mode | 0o055)
+        current = parent.stat().st_mode
+        if not current & stat.S_IXOTH:
+            parent.chmod(current | stat.S_IXOTH)
     path.chmod(path.stat().st_mode | mode)
 
 
@@ -220,10 +225,14 @@ class EmbeddedPostgres:
         self._run(_install_dir() / "bin" / "pg_ctl", "-D", str(self.pgdata), *args, error=error)
 
     def _run(self, program: Path, *args: str, error: str) -> None:
-        user = SYSTEM_USER if os.geteuid() == 0 else None
+        root = os.geteuid() == 0
+        # Dropped to the system user and its own group only (not root's), so the mode
+        # bits for "others" are what decides what the server may reach.
         result = subprocess.run(
             [str(program), *args],
-            user=user,
+            user=SYSTEM_USER if root else None,
+            group=SYSTEM_USER if root else None,
+            extra_groups=[] if root else None,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

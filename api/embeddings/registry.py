@@ -36,6 +36,10 @@ class ModelSpec:
     dims: int | None = None  # None: the model's own size
 
 
+class UnregisteredModelError(KnitterError):
+    """A model that is not a row of embedding_models."""
+
+
 ProviderFactory = Callable[[ModelSpec, "str | None"], EmbeddingModel]
 EMBEDDING_PROVIDERS: dict[str, ProviderFactory] = {}
 PROVIDER_MODULES = {
@@ -110,6 +114,25 @@ def register_model(conn: Connection, model: EmbeddingModel | ModelSpec) -> int:
         ).fetchone()
     assert row is not None
     return int(row["id"])
+
+
+def registered_spec(
+    conn: Connection, provider: str, name: str, dims: int | None = None
+) -> ModelSpec:
+    """The spec of a model in `embedding_models`; KnitterError naming the registered
+    models otherwise. A name from a request goes no further than this lookup, so it can
+    never make the server load (and keep) a model of its choosing."""
+    rows = conn.execute(
+        "select provider, name, dims from public.embedding_models order by id"
+    ).fetchall()
+    for row in rows:
+        if (row["provider"], row["name"]) == (provider, name) and dims in (None, row["dims"]):
+            return ModelSpec(row["provider"], row["name"], row["dims"])
+    known = ", ".join(f"{r['provider']}/{r['name']} ({r['dims']})" for r in rows) or "none"
+    wanted = f"{provider}/{name}" + (f" with {dims} dimensions" if dims is not None else "")
+    raise UnregisteredModelError(
+        f"{wanted} is not a registered embedding model (registered: {known})"
+    )
 
 
 def model_for_id(

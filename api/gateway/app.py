@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import jwt
+import psycopg
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from api import __version__
 from api.config import Settings
@@ -20,6 +21,7 @@ from api.gateway.auth_routes import auth_router
 from api.gateway.auth_store import apply_auth_schema
 from api.gateway.errors import AuthApiError, PostgrestError
 from api.gateway.rest_routes import rest_router
+from api.gateway.throttle import AuthThrottle
 from api.gateway.tokens import TokenIssuer
 from api.http.services import connection_pool
 
@@ -105,6 +107,16 @@ def create_gateway(
     async def postgrest_error(request: Request, exc: PostgrestError) -> JSONResponse:
         return exc.response()
 
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        # What Supabase answers while its database restarts: 503, in each API's shape.
+        message = "the database is unavailable; try again in a few seconds"
+        headers = {"Retry-After": "5"}
+        if request.url.path.startswith("/auth/v1/"):
+            return AuthApiError(503, "unexpected_failure", message, headers=headers).response()
+        return PostgrestError(503, "PGRST000", message, headers=headers).response()
+
     # Added last, so outermost: the API-key refusals carry CORS headers too.
     app.add_middleware(
         CORSMiddleware,
@@ -115,7 +127,9 @@ def create_gateway(
         expose_headers=["content-range", "x-supabase-api-version"],
         max_age=600,
     )
-    app.include_router(auth_router(pool, issuer))
+    # In memory: the gateway is one process of the local stack.
+    throttle = AuthThrottle(settings.auth_rate_limit, settings.auth_email_rate_limit)
+    app.include_router(auth_router(pool, issuer, throttle))
     app.include_router(rest_router(pool, issuer))
     return app
 

@@ -6,6 +6,7 @@ Local stand-in: every email sign-up is confirmed at once (as the Supabase CLI's 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from api.gateway import auth_store
 from api.gateway.errors import API_VERSION, API_VERSION_HEADER, AuthApiError
 from api.gateway.passwords import hash_password, verify_password
 from api.gateway.requests import BadBody, bearer_token, json_object
+from api.gateway.throttle import AuthThrottle
 from api.gateway.tokens import InvalidToken, TokenIssuer
 
 # Supabase's defaults: at least 6 characters; at most 72 (GoTrue's bcrypt limit).
@@ -29,6 +31,7 @@ MIN_PASSWORD_LENGTH = 6
 MAX_PASSWORD_LENGTH = 72
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 LOGOUT_SCOPES = ("global", "local", "others")
+MAX_METADATA_BYTES = 8 * 1024
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -86,6 +89,8 @@ def _text(body: dict[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise AuthApiError(400, "validation_failed", f"{key} must be a string")
+    if "\x00" in value:  # PostgreSQL's text cannot hold it
+        raise AuthApiError(400, "validation_failed", f"{key} must not contain NUL characters")
     return value
 
 
@@ -93,6 +98,16 @@ def _metadata(body: dict[str, Any]) -> dict[str, Any]:
     data = body.get("data") or {}
     if not isinstance(data, dict):
         raise AuthApiError(400, "validation_failed", "data must be a JSON object")
+    encoded = json.dumps(data)
+    # The metadata rides in every access token: a few KiB keep tokens header-sized.
+    if len(encoded.encode()) > MAX_METADATA_BYTES:
+        raise AuthApiError(
+            400,
+            "validation_failed",
+            f"user metadata must be at most {MAX_METADATA_BYTES // 1024} KiB of JSON",
+        )
+    if "\\u0000" in encoded:  # jsonb cannot hold it
+        raise AuthApiError(400, "validation_failed", "user metadata must not contain NUL")
     return data
 
 
@@ -121,7 +136,9 @@ def _check_email(email: str) -> str:
     return email
 
 
-def auth_router(pool: ConnectionPool[Connection], issuer: TokenIssuer) -> APIRouter:
+def auth_router(
+    pool: ConnectionPool[Connection], issuer: TokenIssuer, throttle: AuthThrottle
+) -> APIRouter:
     router = APIRouter(prefix="/auth/v1")
 
     def session_body(
@@ -218,14 +235,22 @@ def auth_router(pool: ConnectionPool[Connection], issuer: TokenIssuer) -> APIRou
         if bearer_claims(request).get("role") != "service_role":
             raise AuthApiError(403, "not_admin", "User not allowed")
 
+    def throttled(request: Request, body: dict[str, Any]) -> None:
+        email = body.get("email")
+        address = request.client.host if request.client else "unknown"
+        throttle.check(address, email if isinstance(email, str) else None)
+
     @router.post("/signup")
     async def signup(request: Request) -> JSONResponse:
-        return _ok(await run_in_threadpool(sign_up, await _body(request)))
+        body = await _body(request)
+        throttled(request, body)
+        return _ok(await run_in_threadpool(sign_up, body))
 
     @router.post("/token")
     async def token(request: Request, grant_type: str = "") -> JSONResponse:
         body = await _body(request)
         if grant_type == "password":
+            throttled(request, body)
             return _ok(await run_in_threadpool(password_grant, body))
         if grant_type == "refresh_token":
             return _ok(await run_in_threadpool(refresh_grant, body))

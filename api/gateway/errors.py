@@ -19,18 +19,25 @@ class AuthApiError(Exception):
     """A GoTrue error: status, machine-readable code and a message for people."""
 
     def __init__(
-        self, status: int, code: str, message: str, extra: dict[str, Any] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.extra = extra or {}
+        self.headers = headers or {}
 
     def response(self) -> JSONResponse:
         body = {"code": self.code, "error_code": self.code, "msg": self.message}
         body.update(self.extra)
-        return JSONResponse(body, self.status, headers={API_VERSION_HEADER: API_VERSION})
+        headers = {API_VERSION_HEADER: API_VERSION, **self.headers}
+        return JSONResponse(body, self.status, headers=headers)
 
 
 class PostgrestError(Exception):
@@ -61,7 +68,8 @@ class PostgrestError(Exception):
     @classmethod
     def from_database(cls, exc: psycopg.Error, role: str) -> PostgrestError:
         diag = exc.diag
-        code = exc.sqlstate or "XX000"
+        # psycopg refuses some values itself, before the server sees them (NUL in text).
+        code = exc.sqlstate or ("22P05" if isinstance(exc, psycopg.DataError) else "XX000")
         return cls(
             sqlstate_status(code, anonymous=role == "anon"),
             code,

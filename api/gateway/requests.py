@@ -21,6 +21,8 @@ async def json_object(request: Request) -> dict[str, Any]:
         value = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadBody(f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise BadBody("invalid JSON: nested too deeply") from None
     if not isinstance(value, dict):
         raise BadBody("the body must be a JSON object")
     return value

@@ -130,6 +130,12 @@ def rest_router(pool: ConnectionPool[Connection], issuer: TokenIssuer) -> APIRou
                 405, "PGRST101", "For functions, only GET and POST verbs are allowed"
             )
         read = request.method != "POST"
+        given = request.query_params.multi_items() if read else []
+        if "\x00" in name or any("\x00" in k + v for k, v in given):
+            # PostgreSQL's text cannot hold it; as the server itself would refuse it.
+            raise PostgrestError(
+                400, "22P05", "unsupported Unicode escape sequence", "\\u0000 cannot be text"
+            )
         _check_schema(request, read)
         caller = _caller(request, issuer)
         limit, offset = _paging(request)

@@ -9,14 +9,18 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 
+import anyio
 import psycopg
+import redis
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from mcp.server.mcpserver import MCPServer
+from psycopg_pool import PoolTimeout
 from slowapi.errors import RateLimitExceeded
 from starlette.routing import Route
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import __version__
 from api.accounts.keyring import KeyringError
@@ -72,6 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.open()
         mcp_backend.cache = svc.cache  # made by open(), in Redis when configured
+        # Import jobs run on threads of their own limiter; requests wait for a connection
+        # on the gate (dependencies.db), never on a worker thread. Jobs (a connection
+        # each, and a second for a key look-up), the embedding worker and heartbeats
+        # keep what the gate leaves, so nobody waits on the pool for long.
+        svc.import_limiter = anyio.CapacityLimiter(settings.import_concurrency)
+        reserved = 2 * settings.import_concurrency + 2
+        svc.db_gate = anyio.Semaphore(max(1, settings.db_pool_max - reserved))
         try:
             async with mcp_server.session_manager.run():
                 yield
@@ -95,6 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,
     )
+
+    if settings.forwarded_allow_ips:
+        # Only these proxies may say who the client is: rate limits key on that address.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
     @app.middleware("http")
     async def observe(
@@ -159,6 +174,9 @@ def mcp_endpoint(svc: Services) -> tuple[Backend, MCPServer, ASGIApp]:
     return backend, *create_http_app(backend, Authenticator(backend, svc.verifier))
 
 
+RETRY = {"Retry-After": "5"}
+
+
 def _error_handlers(app: FastAPI) -> None:
     def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
@@ -169,8 +187,11 @@ def _error_handlers(app: FastAPI) -> None:
         retry_after = 1
         current = getattr(request.state, "view_rate_limit", None)
         if current is not None:
-            reset, _ = limiter.limiter.get_window_stats(current[0], *current[1])
-            retry_after = max(1, int(reset - time.time()) + 1)
+            try:
+                reset, _ = limiter.limiter.get_window_stats(current[0], *current[1])
+                retry_after = max(1, int(reset - time.time()) + 1)
+            except redis.RedisError:  # counted in memory while Redis is away
+                retry_after = 60
         return error(429, f"rate limit exceeded ({exc.detail})", {"Retry-After": str(retry_after)})
 
     @app.exception_handler(MissingKeyError)
@@ -198,6 +219,17 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KnitterError)
     async def knitter_error(request: Request, exc: KnitterError) -> JSONResponse:
         return error(400, str(exc))
+
+    @app.exception_handler(psycopg.errors.QueryCanceled)
+    async def too_slow(request: Request, exc: psycopg.Error) -> JSONResponse:
+        return error(503, "the database took too long to answer; try again", RETRY)
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        # Restarted, unreachable or every connection busy: the pool reconnects by itself.
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return error(503, "the database is unavailable; try again in a few seconds", RETRY)
 
     @app.exception_handler(psycopg.errors.InsufficientPrivilege)
     async def forbidden(request: Request, exc: psycopg.Error) -> JSONResponse:

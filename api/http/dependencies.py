@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -64,10 +66,18 @@ def service_caller(svc: ServicesDep, jwt: TokenDep) -> Caller:
 ServiceRoleDep = Annotated[Caller, Depends(service_caller)]
 
 
-def db(svc: ServicesDep) -> Iterator[Connection]:
-    assert svc.pool is not None
-    with svc.pool.connection() as conn:
-        yield conn
+async def db(svc: ServicesDep) -> AsyncIterator[Connection]:
+    """A pooled connection for the request. Requests wait for one here, in the event loop
+    (on the gate), not on a worker thread: a thread blocked waiting for a connection that
+    another request holds while it waits for a thread would deadlock them both."""
+    pool, gate = svc.pool, svc.db_gate
+    assert pool is not None and gate is not None
+    async with gate:
+        conn = await anyio.to_thread.run_sync(pool.getconn)
+        try:
+            yield conn
+        finally:
+            await anyio.to_thread.run_sync(pool.putconn, conn)
 
 
 def read_db(svc: ServicesDep) -> Iterator[Connection]:
@@ -75,6 +85,17 @@ def read_db(svc: ServicesDep) -> Iterator[Connection]:
     pool = svc.read_pool or svc.pool
     assert pool is not None
     with pool.connection() as conn:
+        yield conn
+
+
+@contextmanager
+def read_connection(svc: Services, primary: Connection) -> Iterator[Connection]:
+    """For a request that also writes on `primary`: a replica connection when one is
+    configured, else `primary` itself, so the request holds one pooled connection."""
+    if svc.read_pool is None:
+        yield primary
+        return
+    with svc.read_pool.connection() as conn:
         yield conn
 
 

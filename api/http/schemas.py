@@ -182,7 +182,9 @@ class ImportJob(BaseModel):
 
     id: UUID
     workspace_id: UUID
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "failed", "interrupted"] = Field(
+        description="interrupted: the server stopped mid-way; `errors` says what is missing."
+    )
     items_total: int
     items_done: int
     added: int

@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+import anyio
 import psycopg
 import redis
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from slowapi import Limiter
 from starlette.requests import Request
 
@@ -21,6 +22,7 @@ from api.embeddings.cache import EmbeddingCache
 from api.embeddings.catalog import register_server_models
 from api.errors import KnitterError
 from api.http.auth import TokenVerifier
+from api.pipeline import jobs
 from api.pipeline.worker import EmbeddingWorker
 
 log = logging.getLogger("knitter.api")
@@ -49,6 +51,8 @@ def connection_pool(url: str, settings: Settings, name: str) -> ConnectionPool[C
         name=name,
         open=False,
         timeout=10,
+        # A connection that died while idle (the server restarted) is replaced, not lent.
+        check=ConnectionPool.check_connection,
     )
 
 
@@ -63,6 +67,10 @@ class Services:
     read_pool: ConnectionPool[Connection] | None = None
     embedded: EmbeddedPostgres | None = None
     worker: EmbeddingWorker | None = None
+    # Made in the app's event loop: import jobs at once, and requests holding a connection
+    # (the pool less what jobs, the embedding worker and heartbeats may take).
+    import_limiter: anyio.CapacityLimiter | None = None
+    db_gate: anyio.Semaphore | None = None
     cache: EmbeddingCache = field(init=False)
     models_registered: bool = field(default=False, init=False)
 
@@ -96,6 +104,8 @@ class Services:
             storage_uri=settings.redis_url or "memory://",
             strategy="fixed-window",
             key_prefix="knitter",
+            # Redis away: limits are counted per process until it is back, never a 500.
+            in_memory_fallback_enabled=True,
         )
         return cls(settings, keyring, verifier, limiter)
 
@@ -118,11 +128,22 @@ class Services:
                 self.register_models(conn)
         except psycopg.Error as exc:  # serve anyway: /health reports the database
             log.warning("embedding models not registered yet: %s", exc)
+        # The embedded database is this process's alone: none of its jobs still runs.
+        local = self.embedded is not None and self.embedded.started_here
+        try:
+            with self.pool.connection(timeout=5) as conn:
+                jobs.mark_interrupted(
+                    conn, stale_seconds=0 if local else settings.import_job_stale_seconds
+                )
+        except (psycopg.Error, PoolTimeout) as exc:  # /health says so; reads sweep later
+            log.warning("could not look for interrupted import jobs: %s", type(exc).__name__)
         if settings.database_read_url:
             self.read_pool = connection_pool(settings.database_read_url, settings, "knitter-read")
             self.read_pool.open(wait=True)
         if settings.redis_url:
-            self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+            self.redis = redis.Redis.from_url(
+                settings.redis_url, socket_timeout=2, socket_connect_timeout=1
+            )
             self.cache = EmbeddingCache(self.redis, settings.embedding_cache_ttl_seconds)
         if settings.embed_worker:
             self.worker = EmbeddingWorker(self.pool, settings)

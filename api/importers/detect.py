@@ -98,7 +98,7 @@ def _parse_url(url: str, options: ImportOptions) -> Iterator[Parsed]:
         if not page.content.strip():
             raise ImportFormatError("the page is empty")
         if page.content.startswith(ZIP_MAGIC):  # an export offered for download
-            for entry in from_zip(io.BytesIO(page.content), url):
+            for entry in from_zip(io.BytesIO(page.content), url, options.limits):
                 if isinstance(entry, Input):
                     yield from _parse(entry, options)
                 else:

@@ -66,10 +66,36 @@ class Fetched:
             return self.content.decode("utf-8", errors="replace")
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway or the host may reach:
+# NAT64 (RFC 6052), IPv4-translated (RFC 2765) and IPv4-compatible (deprecated, ::/96).
+EMBEDDING_PREFIXES = tuple(
+    ipaddress.IPv6Network(net) for net in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96")
+)
+# The local-use NAT64 prefix (RFC 8215) embeds IPv4 at an operator's chosen offset.
+LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, 6to4, Teredo, NAT64, …)."""
+    found = [v4 for v4 in (ip.ipv4_mapped, ip.sixtofour) if v4 is not None]
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if any(ip in net for net in EMBEDDING_PREFIXES) and int(ip) > 1:  # not :: nor ::1
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def is_public_address(address: str) -> bool:
+    """Only global unicast; an IPv6 form that embeds IPv4 is judged by that IPv4 too."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in LOCAL_NAT64:
+            return False
+        embedded = embedded_ipv4(ip)
+        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is not global itself
+            return embedded[0].is_global and not embedded[0].is_multicast
+        if not all(v4.is_global and not v4.is_multicast for v4 in embedded):
+            return False
     return ip.is_global and not ip.is_multicast
 
 

@@ -61,6 +61,15 @@ class UrlItem:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file uploaded to the API, kept on disk until its import job reads it (a zip entry
+    by entry), so a request never holds an upload, or what it unpacks to, in memory."""
+
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
 class Limits:
     max_file_bytes: int = MAX_FILE_BYTES
     max_zip_total_bytes: int = MAX_ZIP_TOTAL_BYTES
@@ -105,20 +114,30 @@ def collect(
             yield ItemError(str(path), "no such file or folder")
 
 
-def _from_file(path: Path, limits: Limits) -> Iterator[Input | ItemError | Ignored]:
+def from_upload(
+    upload: Upload, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Input | ItemError | Ignored]:
+    """The inputs of an uploaded file, read lazily: one zip entry in memory at a time."""
+    return _from_file(upload.path, limits, upload.name)
+
+
+def _from_file(
+    path: Path, limits: Limits, label: str | None = None
+) -> Iterator[Input | ItemError | Ignored]:
+    label = label or str(path)
     try:
         size = path.stat().st_size
         if size > limits.max_file_bytes:
-            yield ItemError(str(path), f"larger than the {_mib(limits.max_file_bytes)} limit")
+            yield ItemError(label, f"larger than the {_mib(limits.max_file_bytes)} limit")
             return
         with path.open("rb") as handle:
             is_zip = handle.read(4) == ZIP_MAGIC
         if is_zip:
-            yield from from_zip(path, str(path), limits)
+            yield from from_zip(path, label, limits)
         else:
-            yield Input(str(path), path.read_bytes())
+            yield Input(label, path.read_bytes())
     except OSError as exc:
-        yield ItemError(str(path), f"cannot read: {exc.strerror or exc}")
+        yield ItemError(label, f"cannot read: {exc.strerror or exc}")
 
 
 def from_zip(

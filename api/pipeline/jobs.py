@@ -3,11 +3,12 @@ background through the same pipeline as the CLI, progress written as it goes."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 from uuid import UUID
@@ -19,7 +20,7 @@ from api.db.session import Caller, Connection, transaction_as
 from api.errors import KnitterError
 from api.http.observability import IMPORTED_PASSAGES, IMPORTED_SOURCES
 from api.importers.detect import parse
-from api.importers.inputs import ZIP_MAGIC, Input, Limits, UrlItem, from_zip
+from api.importers.inputs import Input, Upload, UrlItem, from_upload
 from api.importers.model import Ignored, ItemError, Parsed
 from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 from api.pipeline.after_embedding import place_in_topic_threads
@@ -29,17 +30,12 @@ from api.providers.choice import KeyFor
 
 log = logging.getLogger("knitter.jobs")
 PROGRESS_INTERVAL_SECONDS = 0.5
+# A job silent for this long (no heartbeat) is dead; it beats six times as often.
+STALE_SECONDS = 60.0
 JOB_COLUMNS = (
     "id, workspace_id, status, items_total, items_done, added, updated, skipped, failed,"
     " passages, errors, items, created_at, started_at, finished_at"
 )
-
-
-def upload_inputs(name: str, data: bytes, limits: Limits) -> list[Input | ItemError | Ignored]:
-    """An uploaded file as importer inputs: a zip is opened in memory, anything else is one."""
-    if data[:4] == ZIP_MAGIC:
-        return list(from_zip(io.BytesIO(data), name, limits))
-    return [Input(name, data)]
 
 
 def create(conn: Connection, caller: Caller, workspace_id: UUID, items: int) -> dict[str, Any]:
@@ -54,7 +50,11 @@ def create(conn: Connection, caller: Caller, workspace_id: UUID, items: int) -> 
     return row
 
 
-def get(conn: Connection, caller: Caller, job_id: UUID) -> dict[str, Any] | None:
+def get(
+    conn: Connection, caller: Caller, job_id: UUID, stale_seconds: float = STALE_SECONDS
+) -> dict[str, Any] | None:
+    # A job whose server died is never shown (nor left) 'running'.
+    mark_interrupted(conn, stale_seconds=stale_seconds, caller=caller, job_id=job_id)
     with transaction_as(conn, caller):
         row = conn.execute(
             # Waiting for the model search uses: a switch of model under way is not counted.
@@ -77,7 +77,7 @@ def _save(
             update public.import_jobs set
               status = %s, items_done = %s, added = %s, updated = %s, skipped = %s,
               failed = %s, passages = %s, errors = %s::jsonb, items = %s::jsonb,
-              started_at = coalesce(started_at, now()),
+              started_at = coalesce(started_at, now()), heartbeat_at = now(),
               finished_at = case when %s in ('succeeded', 'failed') then now() end
             where id = %s
             """,
@@ -105,24 +105,33 @@ def run(
     caller: Caller,
     job_id: UUID,
     workspace_id: UUID,
-    inputs: Sequence[Input | UrlItem | ItemError | Ignored],
+    inputs: Sequence[Input | Upload | UrlItem | ItemError],
     settings: Settings,
     key_for: KeyFor | None = None,
     options: ImportOptions = DEFAULT_OPTIONS,
+    stale_seconds: float = STALE_SECONDS,
 ) -> None:
-    """Import everything, embed the workspace's new passages (a remote model with the key
-    key_for gives), then run the step after embedding (topic threads). Never raises: the
-    outcome is in the job row and the logs."""
+    """Import everything, then embed the workspace's new passages (a remote model with the
+    key key_for gives). Uploads are read here, a zip entry at a time, within
+    options.limits; URLs are fetched within options.fetch. Then the step after embedding
+    (topic threads). Never raises: the outcome is in the job row and the logs."""
     done = 0
+
+    def parsed(item: Input | UrlItem | ItemError | Ignored) -> Iterator[Parsed]:
+        return iter([item]) if isinstance(item, ItemError | Ignored) else parse(item, options)
 
     def items() -> Iterator[Parsed]:
         nonlocal done
         for item in inputs:
-            yield from [item] if isinstance(item, ItemError | Ignored) else parse(item, options)
+            if isinstance(item, Upload):
+                for entry in from_upload(item, options.limits):
+                    yield from parsed(entry)
+            else:
+                yield from parsed(item)
             done += 1
 
     last = 0.0
-    with pool.connection() as conn:
+    with pool.connection() as conn, _heartbeat(pool, caller, job_id, stale_seconds / 6):
 
         def progress(report: ImportReport) -> None:
             nonlocal last
@@ -150,6 +159,66 @@ def run(
             place_in_topic_threads(conn, settings, caller, workspace_id)
         except Exception:  # the import stands; the worker places what is left
             log.exception("topic threads after import failed", extra={"job_id": str(job_id)})
+
+
+@contextmanager
+def _heartbeat(
+    pool: ConnectionPool[Connection], caller: Caller, job_id: UUID, every: float
+) -> Iterator[None]:
+    """Refreshes the job's heartbeat_at while the import runs, also while one big item
+    takes long between two progress saves, so only a dead job goes stale."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                with pool.connection() as conn, transaction_as(conn, caller):
+                    conn.execute(
+                        "update public.import_jobs set heartbeat_at = now() where id = %s",
+                        [job_id],
+                    )
+            except Exception:  # a missed beat is retried; the import goes on
+                log.warning("import job heartbeat failed", extra={"job_id": str(job_id)})
+
+    thread = threading.Thread(target=beat, name=f"job-heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def mark_interrupted(
+    conn: Connection,
+    *,
+    stale_seconds: float = STALE_SECONDS,
+    caller: Caller | None = None,
+    job_id: UUID | None = None,
+) -> int:
+    """Marks jobs whose heartbeat stopped (their server died mid-way) 'interrupted', with
+    what is missing in their errors; how many. As `caller` for one of their jobs, else
+    for every job (the API's own connection, at start)."""
+    statement = """
+        update public.import_jobs set
+          status = 'interrupted', finished_at = now(),
+          errors = errors || jsonb_build_array(jsonb_build_object(
+            'item', 'import',
+            'message', format(
+              'interrupted: the server stopped after %%s of %%s items (%%s sources added,'
+              ' %%s updated); the rest was not imported. Import the same files or links'
+              ' again: what was imported is skipped.',
+              items_done, items_total, added, updated)))
+        where status in ('queued', 'running')
+          and coalesce(heartbeat_at, created_at) < now() - make_interval(secs => %s)
+          and (%s::uuid is null or id = %s::uuid)
+    """
+    params = [stale_seconds, job_id, job_id]
+    if caller is None:
+        with conn.transaction():
+            return conn.execute(statement, params).rowcount
+    with transaction_as(conn, caller):
+        return conn.execute(statement, params).rowcount
 
 
 def _count(report: ImportReport) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,16 @@ from api.db.session import Caller, Connection, transaction_as
 from api.db.vectors import vector_literal
 from api.embeddings.cache import EmbeddingCache
 from api.embeddings.registry import get_model
+
+# websearch_to_tsquery pushes one NOT per "-", skipping the operator characters between
+# them; 32 in a row overflow its stack ("tsquery stack too small", an internal error).
+NEGATION_RUN = re.compile(r"-(?:[\s!()&|<>]*-)+")
+
+
+def keyword_query(text: str) -> str:
+    """The query with each run of negations folded to what it means (an even number of
+    them negates nothing), so any text the caller types is a query PostgreSQL accepts."""
+    return NEGATION_RUN.sub(lambda m: "-" if m.group().count("-") % 2 else " ", text)
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,7 @@ def search(
               rrf_k => %s, filters => %s::jsonb)
             """,
             [
-                request.query,
+                keyword_query(request.query),
                 vector_literal(vector) if vector is not None else None,
                 model_id,
                 request.limit,

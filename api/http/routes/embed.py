@@ -3,11 +3,11 @@ hybrid_search themselves."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from slowapi import Limiter
 
 from api.config import Settings
-from api.embeddings.registry import get_model
+from api.embeddings.registry import UnregisteredModelError, get_model, registered_spec
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
 from api.http.observability import EMBEDDED_TEXTS
 from api.http.schemas import EmbedBody, EmbedResponse
@@ -22,13 +22,18 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
     def embed(
         request: Request, body: EmbedBody, caller: CallerDep, conn: DbDep, svc: ServicesDep
     ) -> EmbedResponse:
-        """Vectors for up to 100 texts. Remote providers use the caller's stored key, else
-        the server's default."""
+        """Vectors for up to 100 texts with a registered model (a row of
+        `embedding_models`, as `list_embedding_models()` lists them; 422 otherwise). Remote
+        providers use the caller's stored key, else the server's default."""
         name = body.model or DEFAULT_EMBEDDING_MODELS[body.provider]
         key = None
         if body.provider != "local":
             key = api_key(conn, svc.keyring, settings, caller.user_id, body.provider)
-        model = get_model(body.provider, name, body.dims, key)
+        try:
+            spec = registered_spec(conn, body.provider, name, body.dims)
+        except UnregisteredModelError as exc:
+            raise HTTPException(422, str(exc)) from None
+        model = get_model(spec.provider, spec.name, spec.dims, key)
         vectors = model.embed(body.texts, body.purpose)
         EMBEDDED_TEXTS.labels(model.provider).inc(len(vectors))
         return EmbedResponse(

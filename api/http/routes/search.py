@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request
 from slowapi import Limiter
 
 from api.accounts.users import workspace_id as personal_workspace
 from api.config import Settings
-from api.http.dependencies import CallerDep, DbDep, ReadDbDep, ServicesDep
+from api.db.session import Caller, Connection
+from api.http.dependencies import CallerDep, DbDep, ServicesDep, read_connection
 from api.http.schemas import SearchBody, SearchResponse, SearchResult
+from api.http.services import Services
 from api.providers.choice import key_for
 from api.search import history
 from api.search.hybrid import SearchRequest, embed_query, search
@@ -23,7 +27,6 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         request: Request,
         body: SearchBody,
         caller: CallerDep,
-        conn: ReadDbDep,
         svc: ServicesDep,
         primary: DbDep,
     ) -> SearchResponse:
@@ -31,6 +34,19 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         reciprocal rank. The query is embedded with the workspace's model (the filtered
         workspace, else the caller's personal one)."""
         filters = body.filters.as_rpc()
+        # One connection per request: the replica's only when there is one (a second
+        # from the same pool would let concurrent searches deadlock it).
+        with read_connection(svc, primary) as conn:
+            return _search(body, filters, caller, conn, primary, svc)
+
+    def _search(
+        body: SearchBody,
+        filters: dict[str, Any],
+        caller: Caller,
+        conn: Connection,
+        primary: Connection,
+        svc: Services,
+    ) -> SearchResponse:
         embedding = None
         if not body.keyword_only and body.semantic_weight > 0:
             ws = body.filters.workspace_id or personal_workspace(conn, caller)

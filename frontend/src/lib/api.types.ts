@@ -95,8 +95,9 @@ export interface paths {
         put?: never;
         /**
          * Embed texts
-         * @description Vectors for up to 100 texts. Remote providers use the caller's stored key, else
-         *     the server's default.
+         * @description Vectors for up to 100 texts with a registered model (a row of
+         *     `embedding_models`, as `list_embedding_models()` lists them; 422 otherwise). Remote
+         *     providers use the caller's stored key, else the server's default.
          */
         post: operations["embed_v1_embed_post"];
         delete?: never;
@@ -834,9 +835,10 @@ export interface components {
             started_at: string | null;
             /**
              * Status
+             * @description interrupted: the server stopped mid-way; `errors` says what is missing.
              * @enum {string}
              */
-            status: "queued" | "running" | "succeeded" | "failed";
+            status: "queued" | "running" | "succeeded" | "failed" | "interrupted";
             /** Updated */
             updated: number;
             /**

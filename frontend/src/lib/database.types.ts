@@ -246,6 +246,7 @@ export type Database = {
           errors: Json
           failed: number
           finished_at: string | null
+          heartbeat_at: string | null
           id: string
           items: Json
           items_done: number
@@ -264,6 +265,7 @@ export type Database = {
           errors?: Json
           failed?: number
           finished_at?: string | null
+          heartbeat_at?: string | null
           id?: string
           items?: Json
           items_done?: number
@@ -282,6 +284,7 @@ export type Database = {
           errors?: Json
           failed?: number
           finished_at?: string | null
+          heartbeat_at?: string | null
           id?: string
           items?: Json
           items_done?: number

@@ -8,7 +8,8 @@ export function isJobActive(job: ImportJob): boolean {
 }
 
 export function jobPhase(job: ImportJob): UploadPhase {
-  if (job.status === "failed") return "failed";
+  // Interrupted: the server stopped mid-way; its errors say what was not imported.
+  if (job.status === "failed" || job.status === "interrupted") return "failed";
   if (job.status === "queued" || job.status === "running") return "importing";
   if (job.failed > 0 && job.added + job.updated + job.skipped === 0) return "failed";
   return job.embedding_pending > 0 ? "embedding" : "done";
@@ -17,7 +18,7 @@ export function jobPhase(job: ImportJob): UploadPhase {
 /** 0..1: the upload is the first fifth, the import the rest. */
 export function overallProgress(uploadFraction: number, job: ImportJob | null): number {
   if (!job) return Math.min(Math.max(uploadFraction, 0), 1) * 0.2;
-  if (job.status === "succeeded" || job.status === "failed") return 1;
+  if (job.status !== "queued" && job.status !== "running") return 1;
   const share = job.items_total > 0 ? job.items_done / job.items_total : 0;
   return 0.2 + 0.8 * Math.min(Math.max(share, 0), 1);
 }

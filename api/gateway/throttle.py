@@ -1,0 +1,35 @@
+"""Throttling of the gateway's sign-up and sign-in, as GoTrue throttles them: per client
+address (its `sign_in_sign_ups` limit) and, against guessing one person's password from
+many addresses, per email. Over the limit: GoTrue's 429 with `Retry-After`."""
+
+from __future__ import annotations
+
+import time
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from api.gateway.errors import AuthApiError
+
+
+class AuthThrottle:
+    def __init__(self, per_address: str, per_email: str, storage_uri: str = "memory://") -> None:
+        self.limiter = FixedWindowRateLimiter(storage_from_string(storage_uri))
+        self.per_address = parse(per_address)
+        self.per_email = parse(per_email)
+
+    def check(self, address: str, email: str | None) -> None:
+        """Counts one attempt; AuthApiError 429 when the address or the email is over."""
+        hits = [(self.per_address, "address", address)]
+        if email:
+            hits.append((self.per_email, "email", email.strip().lower()))
+        for limit, kind, key in hits:
+            if not self.limiter.hit(limit, "knitter-auth", kind, key):
+                reset = self.limiter.get_window_stats(limit, "knitter-auth", kind, key).reset_time
+                raise AuthApiError(
+                    429,
+                    "over_request_rate_limit",
+                    f"Request rate limit reached: at most {limit} per {kind}",
+                    headers={"Retry-After": str(max(1, int(reset - time.time()) + 1))},
+                )
