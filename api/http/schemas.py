@@ -89,6 +89,11 @@ class SearchResult(BaseModel):
 class SearchResponse(BaseModel):
     results: list[SearchResult]
     semantic: bool = Field(description="Whether the vector branch took part.")
+    pending_conversations: int = Field(
+        default=0,
+        description="Conversations in the searched workspaces whose passages are still "
+        "waiting for their embedding: they are found by keyword only until then.",
+    )
 
 
 class EmbedBody(BaseModel):
