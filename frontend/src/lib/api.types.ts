@@ -273,7 +273,9 @@ export interface paths {
          * Hybrid search
          * @description Keyword and semantic search over the passages the caller can read, fused by
          *     reciprocal rank. The query is embedded with the workspace's model (the filtered
-         *     workspace, else the caller's personal one).
+         *     workspace, else the caller's personal one). Matches found only by meaning and less
+         *     similar to the query than the model's calibrated floor (0.30 cosine for
+         *     all-MiniLM-L6-v2) are left out, so a query nothing answers finds nothing.
          */
         post: operations["search_route_v1_search_post"];
         delete?: never;
@@ -835,6 +837,12 @@ export interface components {
         };
         /** SearchResponse */
         SearchResponse: {
+            /**
+             * Pending Conversations
+             * @description Conversations in the searched workspaces whose passages are still waiting for their embedding: they are found by keyword only until then.
+             * @default 0
+             */
+            pending_conversations?: number;
             /** Results */
             results: components["schemas"]["SearchResult"][];
             /**
