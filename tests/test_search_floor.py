@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -15,10 +16,10 @@ from tests.test_api import EXPORT, auth, client, queued_passage, upload, user
 __all__ = ["client", "user"]  # fixtures
 
 
-def search(client: TestClient, me: Caller, query: str) -> dict[str, object]:
+def search(client: TestClient, me: Caller, query: str) -> dict[str, Any]:
     response = client.post("/v1/search", json={"query": query, "limit": 20}, headers=auth(me))
     assert response.status_code == 200, response.text
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 
