@@ -69,9 +69,8 @@ def test_search_reads_like_a_product(dev: DevStack, browser: Browser) -> None:
     assert titles.count("Sourdough starter troubleshooting") == 1
     first = _results(page).first
     assert first.locator(".result-title").inner_text() == "Sourdough starter troubleshooting"
-    toggle = first.get_by_role(
-        "button", name=re.compile(r"^\d+ more passages? in this conversation$")
-    )
+    toggle = first.locator("button[aria-controls^='more-']")
+    assert re.fullmatch(r"\d+ more passages? in this conversation", toggle.inner_text())
     more = int(toggle.inner_text().split()[0])
     assert more >= 2
     assert first.locator(".more-passages").is_hidden()
