@@ -217,3 +217,21 @@ export function regroupThreads(workspaceId: string, similarity: number): Promise
     body: JSON.stringify({ similarity } satisfies Schemas["RegroupBody"]),
   });
 }
+
+// --- account --------------------------------------------------------------------------
+
+/** The phrase DELETE /v1/account needs, typed by the person to confirm. */
+export const DELETE_PHRASE = "delete my account";
+
+/** Everything the person owns, as the API's zip (conversations.json + one Markdown file per
+ * conversation). */
+export async function exportData(): Promise<Blob> {
+  return (await apiResponse("/v1/export?format=zip")).blob();
+}
+
+export function deleteAccount(): Promise<null> {
+  return apiFetch<null>("/v1/account", {
+    method: "DELETE",
+    body: JSON.stringify({ confirm: DELETE_PHRASE } satisfies Schemas["AccountDeleteBody"]),
+  });
+}

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useSession } from "../auth";
+import { AccountSettings } from "../components/AccountSettings";
 import { forgetKey, storedKey, storeKey, testKey, type Provider } from "../lib/api";
 import { formatWhen } from "../lib/format";
 import { useWorkspaces } from "../lib/queries";
@@ -161,6 +162,7 @@ export function SettingsPage() {
           {workspaces.data?.map((w) => <WorkspaceModelRow key={w.id} workspace={w} />)}
         </ul>
       </section>
+      <AccountSettings />
       <section className="card" aria-labelledby="look-title">
         <h2 id="look-title">Appearance</h2>
         <ThemePicker />
