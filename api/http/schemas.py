@@ -194,6 +194,10 @@ class KeyInfoResponse(BaseModel):
     updated_at: datetime
 
 
+class KeyList(BaseModel):
+    keys: list[KeyInfoResponse]
+
+
 class KeyTestResponse(BaseModel):
     ok: bool
     provider: str

@@ -108,13 +108,11 @@ export function importJob(id: string): Promise<ImportJob> {
   return apiFetch<ImportJob>(`/v1/imports/${encodeURIComponent(id)}`);
 }
 
+/** The stored key of one provider, from the list (a 200 even when there is none, so the
+ * settings page logs no 404). */
 export async function storedKey(provider: Provider): Promise<KeyInfo | null> {
-  try {
-    return await apiFetch<KeyInfo>(`/v1/keys/${provider}`);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    throw error;
-  }
+  const { keys } = await apiFetch<Schemas["KeyList"]>("/v1/keys");
+  return keys.find((k) => k.provider === provider) ?? null;
 }
 
 export function storeKey(provider: Provider, key: string): Promise<KeyInfo> {
