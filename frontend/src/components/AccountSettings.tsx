@@ -21,7 +21,7 @@ function StatusLine({ status }: { status: Status }) {
 }
 
 /** A guest turns their session into an account: same user, so every import stays. */
-function KeepAsAccount() {
+function KeepAsAccount({ onDone }: { onDone: () => void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [status, setStatus] = useState<Status>(null);
@@ -38,7 +38,9 @@ function KeepAsAccount() {
     const refreshed = error ? null : await auth.refreshSession();
     setBusy(false);
     const failure = error ?? refreshed?.error;
-    setStatus(failure ? { kind: "error", text: failure.message } : { kind: "ok", text: "Your account is ready; everything you imported is kept." });
+    // On success this form goes away (the session is no guest's any more): the parent says so.
+    if (failure) setStatus({ kind: "error", text: failure.message });
+    else onDone();
   }
 
   return (
@@ -182,10 +184,12 @@ function DeleteAccount() {
 export function AccountSettings() {
   const session = useSession();
   const guest = session.user.is_anonymous === true;
+  const [upgraded, setUpgraded] = useState(false);
   return (
     <section className="card" aria-labelledby="account-title">
       <h2 id="account-title">Account</h2>
-      {guest ? <KeepAsAccount /> : (
+      {upgraded && <StatusLine status={{ kind: "ok", text: "Your account is ready; everything you imported is kept." }} />}
+      {guest ? <KeepAsAccount onDone={() => setUpgraded(true)} /> : (
         <>
           <p className="muted small">Signed in as {session.user.email}.</p>
           <ChangePassword />
