@@ -69,6 +69,7 @@ def test_a_guest_keeps_their_data_then_exports_and_deletes_the_account(
     assert dialogs == []  # no guest warning for an account
     _sign_in(page, EMAIL, FIRST_PASSWORD)
     page.get_by_role("navigation", name="Main").wait_for()
+    page.get_by_role("link", name="Search", exact=True).click()
     page.get_by_label("Search your conversations").fill("sourdough")
     page.locator("ol.results > li").filter(has_text="Sourdough starter troubleshooting").wait_for()
 
