@@ -176,6 +176,10 @@ class ImportJob(BaseModel):
     finished_at: datetime | None
 
 
+class ImportJobList(BaseModel):
+    jobs: list[ImportJob]
+
+
 class KeyBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"key": "sk-…"}]})
 
