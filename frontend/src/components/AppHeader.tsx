@@ -27,6 +27,7 @@ export function AppHeader() {
       <nav aria-label="Main">
         <NavLink to="/search">Search</NavLink>
         <NavLink to="/sources">Sources</NavLink>
+        <NavLink to="/imports">Imports</NavLink>
         <NavLink to="/threads">Threads</NavLink>
         <NavLink to="/settings">Settings</NavLink>
       </nav>

@@ -233,3 +233,7 @@ export function deleteAccount(): Promise<null> {
     body: JSON.stringify({ confirm: DELETE_PHRASE } satisfies Schemas["AccountDeleteBody"]),
   });
 }
+
+export async function importHistory(limit = 50): Promise<ImportJob[]> {
+  return (await apiFetch<Schemas["ImportJobList"]>(`/v1/imports?limit=${limit}`)).jobs;
+}

@@ -152,7 +152,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The import history
+         * @description The import jobs of the caller's workspaces, newest first, each as GET
+         *     /v1/imports/{id} gives it.
+         */
+        get: operations["list_imports_v1_imports_get"];
         put?: never;
         /**
          * Import files or links
@@ -654,6 +659,11 @@ export interface components {
              * Format: uuid
              */
             workspace_id: string;
+        };
+        /** ImportJobList */
+        ImportJobList: {
+            /** Jobs */
+            jobs: components["schemas"]["ImportJob"][];
         };
         /**
          * KeyBody
@@ -1223,6 +1233,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HistoryCleared"];
+                };
+            };
+        };
+    };
+    list_imports_v1_imports_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJobList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
