@@ -18,7 +18,7 @@ from tests.conftest import DevStack
 from tests.e2e.pages import MARKS, import_fixture, new_page, shot
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Response
 
 FOLDER = "e2e-account"
 EMAIL = "kept-guest@example.com"
@@ -73,8 +73,17 @@ def test_a_guest_keeps_their_data_then_exports_and_deletes_the_account(
     page.get_by_label("Search your conversations").fill("sourdough")
     page.locator("ol.results > li").filter(has_text="Sourdough starter troubleshooting").wait_for()
 
-    # Export: a zip with conversations.json and the guest-era imports in it.
+    # Export: a zip with conversations.json and the guest-era imports in it. Settings loads
+    # without a single failed request (no 404 for keys that are not stored).
+    failed: list[str] = []
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400:
+            failed.append(f"{response.status} {response.url}")
+
+    page.on("response", on_response)
     _account(page)
+    page.get_by_text("No key stored", exact=False).first.wait_for()
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Export my data").click()
     download = download_info.value
@@ -84,6 +93,8 @@ def test_a_guest_keeps_their_data_then_exports_and_deletes_the_account(
         assert "conversations.json" in archive.namelist()
         exported = json.loads(archive.read("conversations.json"))
     assert "Sourdough starter troubleshooting" in json.dumps(exported)
+    page.remove_listener("response", on_response)
+    assert failed == []
 
     # Change the password: a short one is refused here, a good one works at sign-in.
     change = page.get_by_role("form", name="Change password")
