@@ -93,7 +93,7 @@ def test_the_web_app_end_to_end(dev: DevStack, browser: Browser) -> None:
     _shot(page, "04-search-meaning")
 
     # Open in context: the conversation, scrolled to the passage, which is highlighted.
-    passage_text = first.locator(".snippet").inner_text()
+    passage_text = first.locator(".snippet").first.inner_text()
     first.get_by_role("link", name="Open in context").click()
     page.wait_for_url(re.compile(r"/sources/[0-9a-f-]+\?passage=\d+(&q=[^&]*)?$"))
     page.get_by_role("heading", name="Bicycle gears").wait_for()
