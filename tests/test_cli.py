@@ -54,7 +54,8 @@ def test_import_then_search_on_the_embedded_stack(tmp_path: Path) -> None:
     )
     assert found.returncode == 0, found.stderr
     results = json.loads(found.stdout)
-    assert len(results) == 3
+    # At most 3; passages only vaguely like the query are below the relevance floor.
+    assert 1 <= len(results) <= 3
     required = {
         "chunk_id",
         "source_id",

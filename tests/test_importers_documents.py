@@ -30,7 +30,7 @@ def test_pdf_pages_and_outline_headings() -> None:
     assert isinstance(guide, Conversation)
     assert (guide.kind, guide.platform, guide.title) == (
         "pdf",
-        "documents",
+        "pdf",
         "Field guide to mushrooms",
     )
     assert [m.metadata for m in guide.messages] == [

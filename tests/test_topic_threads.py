@@ -247,8 +247,12 @@ def test_merge_and_split_keep_every_conversation_exactly_once(
     members_a = {s for s, t in assignment(conn, corpus).items() if t == a}
     members_b = {s for s, t in assignment(conn, corpus).items() if t == b}
 
+    grouping.retitle(conn, owner, corpus.workspace)
+    title_of = "select title || ' / ' || title_source from public.topic_threads where id = %s"
+    title = rpc(conn, owner, title_of, a)
     merged = rpc(conn, owner, "select public.merge_topic_threads(%s::uuid[])", [a, b])
     assert merged == a
+    assert rpc(conn, owner, title_of, a) == title  # the first thread keeps its title
     after = assignment(conn, corpus)
     assert len(after) == total and {s for s, t in after.items() if t == a} == members_a | members_b
     assert rpc(conn, owner, "select count(*) from public.topic_threads where id = %s", b) == 0

@@ -20,7 +20,7 @@ from api.config import Settings
 from api.db.session import Caller, Connection
 from api.embeddings.cache import EmbeddingCache
 from api.embeddings.registry import EmbeddingModel, get_model
-from api.errors import KnitterError
+from api.errors import KnitterError, ProviderError
 from api.providers.chat import ChatModel
 from api.providers.choice import key_for, pick_chat_model
 from api.search.hybrid import SearchRequest, embed_query, search
@@ -39,6 +39,11 @@ EXTRACTIVE_NOTE = (
     " sentences of your passages that best match the question."
 )
 NOTHING_EXTRACTED = "None of the passages found seems to answer this."
+# When the chosen model fails before answering: the reason, then the extractive answer.
+FALLBACK_NOTE = (
+    "{provider} could not answer ({reason}), so no language model was used: these are the"
+    " sentences of your passages that best match the question."
+)
 # Each passage is cut to this many characters in the prompt, to bound its size.
 MAX_PASSAGE_CHARS = 2000
 EXTRACTIVE_SENTENCES = 3
@@ -93,23 +98,30 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / norm if norm else 0.0
 
 
-def extractive(question: str, passages: Sequence[CitedPassage], model: EmbeddingModel) -> str:
+def extractive(
+    question: str,
+    passages: Sequence[CitedPassage],
+    model: EmbeddingModel,
+    note: str = EXTRACTIVE_NOTE,
+) -> str:
     """The sentences of the passages closest to the question, each with its citation,
-    scored by meaning (cosine similarity with the local model) plus shared words."""
-    sentences = [(p.n, s) for p in passages for s in terms.sentences(p.content)]
+    scored by meaning (cosine similarity with the local model) plus shared words. Answers
+    come before questions: the person's own sentences, which resemble the question most,
+    are cited only after every good sentence of an answer or document."""
+    sentences = [(p.n, p.role == "user", s) for p in passages for s in terms.sentences(p.content)]
     if not sentences:
-        return f"{EXTRACTIVE_NOTE}\n\n{NOTHING_EXTRACTED}"
+        return f"{note}\n\n{NOTHING_EXTRACTED}"
     asked = set(terms.words(question))
-    vectors = model.embed([question, *(s for _, s in sentences)], "document")
+    vectors = model.embed([question, *(s for _, _, s in sentences)], "document")
     scored = []
-    for (n, sentence), vector in zip(sentences, vectors[1:], strict=True):
+    for (n, asked_by_user, sentence), vector in zip(sentences, vectors[1:], strict=True):
         overlap = len(asked & set(terms.words(sentence))) / len(asked) if asked else 0.0
-        scored.append((_cosine(vectors[0], vector) + 0.5 * overlap, n, sentence))
-    scored.sort(key=lambda s: s[0], reverse=True)
+        scored.append((_cosine(vectors[0], vector) + 0.5 * overlap, asked_by_user, n, sentence))
+    scored.sort(key=lambda s: (s[1], -s[0]))
     best = [s for s in scored if s[0] >= 0.3][:EXTRACTIVE_SENTENCES]
     if not best:
-        return f"{EXTRACTIVE_NOTE}\n\n{NOTHING_EXTRACTED}"
-    return EXTRACTIVE_NOTE + "\n\n" + "\n".join(f"- {s} [{n}]" for _, n, s in best)
+        return f"{note}\n\n{NOTHING_EXTRACTED}"
+    return note + "\n\n" + "\n".join(f"- {s} [{n}]" for _, _, n, s in best)
 
 
 def generate(model: ChatModel, question: str, passages: Sequence[CitedPassage]) -> Iterator[str]:
@@ -174,8 +186,21 @@ def ask(
         text = extractive(question, passages, get_model("local", settings.local_model))
         return Answer(passages, iter([text]), None, None)
     stream = generate(chat, question, passages)
-    first = next(stream, "")
+    try:
+        first = next(stream, "")
+    except ProviderError as exc:
+        # An unreachable or busy model still leaves the passages: answer from them. A
+        # refused key or request stays an error the person can fix.
+        if exc.kind not in ("unavailable", "rate_limit"):
+            raise
+        note = FALLBACK_NOTE.format(provider=_provider_name(chat.provider), reason=exc)
+        text = extractive(question, passages, get_model("local", settings.local_model), note)
+        return Answer(passages, iter([text]), None, None)
     return Answer(passages, _chain(first, stream), chat.provider, chat.name)
+
+
+def _provider_name(provider: str) -> str:
+    return {"openai": "OpenAI", "gemini": "Gemini"}.get(provider, provider)
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:

@@ -230,6 +230,45 @@ def auth_router(
             raise AuthApiError(403, "user_not_found", "User from sub claim in JWT does not exist")
         return user, claims
 
+    def update_user(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        """GoTrue's UserUpdate: email, password and user metadata of the signed-in user."""
+        user, claims = verified_user(request)
+        if body.get("app_metadata") is not None:
+            raise AuthApiError(403, "not_admin", "Updating app_metadata requires admin privileges")
+        if _text(body, "phone") is not None:
+            raise AuthApiError(422, "phone_provider_disabled", "Phone logins are disabled")
+        email = _text(body, "email")
+        if email is not None:
+            email = _check_email(email)
+            if email == (user["email"] or ""):
+                email = None  # unchanged
+        password = _text(body, "password")
+        metadata = _metadata(body) if body.get("data") is not None else None
+        if password is not None:
+            _check_password(password)
+            if user["is_anonymous"] and email is None:
+                raise AuthApiError(
+                    422,
+                    "validation_failed",
+                    "Updating password of an anonymous user without an email or phone is"
+                    " not allowed",
+                )
+            if verify_password(password, user["encrypted_password"]):
+                raise AuthApiError(
+                    422, "same_password", "New password should be different from the old password."
+                )
+        session_id = claims.get("session_id")
+        with pool.connection() as conn:
+            updated = auth_store.update_user(
+                conn,
+                user,
+                email=email,
+                password_hash=hash_password(password) if password is not None else None,
+                user_metadata=metadata,
+                session_id=str(session_id) if session_id else None,
+            )
+        return user_json(updated)
+
     def require_service_role(request: Request) -> None:
         """GoTrue's admin endpoints take the service-role key as the bearer token."""
         if bearer_claims(request).get("role") != "service_role":
@@ -260,6 +299,14 @@ def auth_router(
     async def get_user(request: Request) -> JSONResponse:
         user, _ = await run_in_threadpool(verified_user, request)
         return _ok(user_json(user))
+
+    @router.put("/user")
+    async def put_user(request: Request) -> JSONResponse:
+        """A new email, password or metadata; a guest who adds an email and password becomes
+        a permanent user with the same id (and data). The session's token still says
+        is_anonymous until it is refreshed, as with GoTrue."""
+        body = await _body(request)
+        return _ok(await run_in_threadpool(update_user, request, body))
 
     @router.post("/logout")
     async def logout(request: Request, scope: str = "global") -> Response:

@@ -167,3 +167,65 @@ def end_sessions(conn: Connection, user_id: str, session_id: str | None, scope: 
             "delete from auth.sessions where user_id = %s::uuid and id <> %s::uuid",
             [user_id, session_id],
         )
+
+
+def update_user(
+    conn: Connection,
+    user: dict[str, Any],
+    *,
+    email: str | None,
+    password_hash: str | None,
+    user_metadata: dict[str, Any] | None,
+    session_id: str | None,
+) -> dict[str, Any]:
+    """GoTrue's `PUT /user` for a signed-in user, in one transaction. A new email is taken
+    at once (this stand-in sends no mail; on Supabase a guest's is confirmed at once too,
+    with autoconfirm on), which turns a guest into a permanent email user keeping their id
+    and so all their data. A new password ends the user's other sessions, as GoTrue does.
+    `user_metadata` is merged key by key; a null value removes its key."""
+    taken = AuthApiError(
+        422, "email_exists", "A user with this email address has already been registered"
+    )
+    try:
+        with conn.transaction():
+            if email is not None:
+                other = user_by_email(conn, email)
+                if other is not None and other["id"] != user["id"]:
+                    raise taken
+            row = conn.execute(
+                f"""
+                update auth.users set
+                  email = coalesce(%(email)s, email),
+                  email_confirmed_at = case when %(email)s::text is null then email_confirmed_at
+                                            else now() end,
+                  is_anonymous = is_anonymous and %(email)s::text is null,
+                  raw_app_meta_data = case when %(email)s::text is null then raw_app_meta_data
+                    else raw_app_meta_data
+                         || '{{"provider": "email", "providers": ["email"]}}'::jsonb end,
+                  encrypted_password = coalesce(%(password)s, encrypted_password),
+                  raw_user_meta_data = case when %(data)s::jsonb is null then raw_user_meta_data
+                    else (raw_user_meta_data || %(data)s::jsonb) - array(
+                      select key from jsonb_each(%(data)s::jsonb) where value = 'null') end,
+                  updated_at = now()
+                where id = %(id)s
+                returning {USER_COLUMNS}
+                """,
+                {
+                    "email": email,
+                    "password": password_hash,
+                    "data": Jsonb(user_metadata) if user_metadata is not None else None,
+                    "id": user["id"],
+                },
+            ).fetchone()
+            if password_hash is not None:
+                if session_id is None:
+                    conn.execute("delete from auth.sessions where user_id = %s", [user["id"]])
+                else:
+                    conn.execute(
+                        "delete from auth.sessions where user_id = %s and id <> %s::uuid",
+                        [user["id"], session_id],
+                    )
+    except psycopg.errors.UniqueViolation:
+        raise taken from None  # a concurrent sign-up with the same email won
+    assert row is not None
+    return row

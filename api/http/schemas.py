@@ -92,6 +92,11 @@ class SearchResult(BaseModel):
 class SearchResponse(BaseModel):
     results: list[SearchResult]
     semantic: bool = Field(description="Whether the vector branch took part.")
+    pending_conversations: int = Field(
+        default=0,
+        description="Conversations in the searched workspaces whose passages are still "
+        "waiting for their embedding: they are found by keyword only until then.",
+    )
 
 
 class EmbedBody(BaseModel):
@@ -206,6 +211,10 @@ class ImportJob(BaseModel):
     finished_at: datetime | None
 
 
+class ImportJobList(BaseModel):
+    jobs: list[ImportJob]
+
+
 class KeyBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"key": "sk-…"}]})
 
@@ -222,6 +231,10 @@ class KeyInfoResponse(BaseModel):
     provider: str
     last_four: str
     updated_at: datetime
+
+
+class KeyList(BaseModel):
+    keys: list[KeyInfoResponse]
 
 
 class KeyTestResponse(BaseModel):

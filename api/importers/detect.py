@@ -124,7 +124,9 @@ def _parse(item: Input, options: ImportOptions) -> Iterator[Parsed]:
         if parsed is not None:
             yield from _parse_json(parsed, item, options, strict=suffix == ".json")
             return
-    if suffix in HTML_SUFFIXES or HTML_START.match(data[:2048]) or _is_html_type(item):
+    if youtube.looks_like_timedtext(data):
+        yield youtube.parse_timedtext(data, item.name, options)
+    elif suffix in HTML_SUFFIXES or HTML_START.match(data[:2048]) or _is_html_type(item):
         yield from _parse_html(item, options)
     elif suffix in MARKDOWN_SUFFIXES:
         yield text.parse_markdown(data, item.name)

@@ -1,6 +1,6 @@
-"""PDF documents (pypdf): one message per page, each remembering its page number and the
-heading (from the PDF's outline) it falls under. A Gemini conversation printed to PDF
-imports the same way, as platform gemini."""
+"""PDF documents (pypdf), platform "pdf": one message per page, each remembering its page
+number and the heading (from the PDF's outline) it falls under. A Gemini conversation
+printed to PDF imports the same way, as platform gemini."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def _parse(data: bytes, name: str) -> Conversation:
     started_at = _creation_date(reader)
     return Conversation(
         kind=kind,
-        platform="gemini" if gemini else "documents",
+        platform="gemini" if gemini else "pdf",
         title=title or next(iter(headings.values()), None) or PurePath(name).stem or name,
         messages=messages,
         started_at=started_at,

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.etree.ElementTree import ParseError
@@ -28,6 +29,9 @@ from youtube_transcript_api import (
     TranscriptList,
     YouTubeTranscriptApi,
 )
+
+# The library's own timedtext parser: a saved transcript file reads as a fetched one.
+from youtube_transcript_api._transcripts import _TranscriptParser
 
 from api.errors import ImportFormatError
 from api.importers.fetch import FetchError, FetchPolicy, fetch
@@ -216,4 +220,36 @@ def _passage(texts: list[str], start: float, end: float) -> Message:
         role="speaker",
         text=" ".join(texts),
         metadata={"start": round(start, 1), "end": round(end, 1)},
+    )
+
+
+TIMEDTEXT_START = re.compile(rb"^\s*(<\?xml[^>]*\?>\s*)?<transcript[\s>]")
+
+
+def looks_like_timedtext(data: bytes) -> bool:
+    """A YouTube timedtext transcript (`<transcript><text start=… dur=…>`), as saved by
+    youtube-transcript-api or a browser."""
+    return TIMEDTEXT_START.match(data[:512].lstrip(b"\xef\xbb\xbf")) is not None
+
+
+def parse_timedtext(data: bytes, name: str, options: ImportOptions) -> Conversation:
+    """A saved timedtext file: passages by time, as for a fetched transcript; the video is
+    unknown, so the file name is its title."""
+    try:
+        snippets = _TranscriptParser().parse(data.decode("utf-8"))
+    except (ParseError, UnicodeDecodeError, ValueError, KeyError):
+        raise ImportFormatError(f"{name}: not a readable YouTube transcript") from None
+    stem = PurePath(name).stem or name
+    transcript = FetchedTranscript(
+        snippets=snippets, video_id=stem, language="", language_code="", is_generated=False
+    )
+    messages = _passages(transcript, options.youtube_passage_seconds)
+    if not messages:
+        raise ImportFormatError(f"{name}: the transcript is empty")
+    return Conversation(
+        kind="youtube",
+        platform="youtube",
+        title=stem,
+        messages=messages,
+        metadata={"file_name": PurePath(name).name},
     )

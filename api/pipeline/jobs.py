@@ -68,6 +68,17 @@ def get(
     return row
 
 
+def recent(conn: Connection, caller: Caller, limit: int) -> list[dict[str, Any]]:
+    """The caller's import jobs, newest first (RLS: the jobs of their workspaces)."""
+    with transaction_as(conn, caller):
+        return conn.execute(
+            f"select {JOB_COLUMNS}, (select count(*) from public.embedding_queue q"
+            "  where q.workspace_id = j.workspace_id) as embedding_pending"
+            " from public.import_jobs j order by j.created_at desc, j.id limit %s",
+            [limit],
+        ).fetchall()
+
+
 def _save(
     conn: Connection, caller: Caller, job_id: UUID, report: ImportReport, done: int, status: str
 ) -> None:

@@ -25,6 +25,14 @@ def keyword_query(text: str) -> str:
     return NEGATION_RUN.sub(lambda m: "-" if m.group().count("-") % 2 else " ", text)
 
 
+# Meaning-only matches less similar (cosine) than this to the query are left out: without a
+# floor every query, gibberish too, fills the page with the least unlike passages. Floors
+# are per model, since similarity scales differ; scripts/calibrate_search_floor.py measured
+# all-MiniLM-L6-v2 on a labelled set (relevant >= 0.329, unanswerable <= 0.275). A model
+# without a floor here keeps every match.
+RELEVANCE_FLOORS: dict[tuple[str, str], float] = {("local", "all-MiniLM-L6-v2"): 0.30}
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     query: str
@@ -56,6 +64,14 @@ def workspace_model(conn: Connection, caller: Caller, workspace_id: UUID) -> Mod
     return ModelRef(**row) if row else None
 
 
+def relevance_floor(conn: Connection, model_id: int) -> float | None:
+    """The least cosine similarity a meaning-only match needs with this model, if any."""
+    row = conn.execute(
+        "select provider, name from public.embedding_models where id = %s", [model_id]
+    ).fetchone()
+    return RELEVANCE_FLOORS.get((row["provider"], row["name"])) if row else None
+
+
 def search(
     conn: Connection,
     caller: Caller,
@@ -63,10 +79,13 @@ def search(
     embedding: tuple[int, Sequence[float]] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of hybrid_search, best first: embedding is (model id, query vector); without
-    one, keyword-only."""
+    one, keyword-only. Meaning-only matches below the model's relevance floor are left out."""
     model_id, vector = embedding if embedding else (None, None)
     with transaction_as(conn, caller):
-        return conn.execute(
+        floor = relevance_floor(conn, model_id) if model_id is not None else None
+        # More rows than asked for, so the floor removes weak ones rather than the count.
+        count = min(request.limit * 2, 200) if floor is not None else request.limit
+        rows = conn.execute(
             """
             select * from public.hybrid_search(
               query_text => %s, query_embedding => %s::extensions.vector, model_id => %s,
@@ -77,13 +96,30 @@ def search(
                 keyword_query(request.query),
                 vector_literal(vector) if vector is not None else None,
                 model_id,
-                request.limit,
+                count,
                 request.full_text_weight,
                 request.semantic_weight,
                 request.rrf_k,
                 json.dumps(request.filters, default=str),
             ],
         ).fetchall()
+    if floor is not None:
+        rows = [r for r in rows if r["keyword_rank"] is not None or r["semantic_score"] >= floor]
+    return rows[: request.limit]
+
+
+def pending_conversations(conn: Connection, caller: Caller, filters: dict[str, Any]) -> int:
+    """How many conversations the search covers still have passages waiting for their
+    embedding (not yet found by meaning)."""
+    workspaces = filters.get("workspace_id")
+    with transaction_as(conn, caller):
+        row = conn.execute(
+            "select count(distinct c.source_id) as n from public.embedding_queue q"
+            " join public.chunks c on c.id = q.chunk_id"
+            " where %(ws)s::uuid[] is null or q.workspace_id = any (%(ws)s::uuid[])",
+            {"ws": [workspaces] if isinstance(workspaces, str) else workspaces},
+        ).fetchone()
+    return int(row["n"]) if row else 0
 
 
 def embed_query(

@@ -5,6 +5,7 @@ import { AppHeader } from "./components/AppHeader";
 import { AuthScreen } from "./components/AuthScreen";
 import { SEARCH_INPUT_ID, shouldFocusSearch } from "./lib/keyboard";
 import { ConversationPage } from "./pages/ConversationPage";
+import { ImportsPage } from "./pages/ImportsPage";
 import { SearchPage } from "./pages/SearchPage";
 import { SettingsPage } from "./pages/SettingsPage";
 import { SourcesPage } from "./pages/SourcesPage";
@@ -43,6 +44,7 @@ function SignedInApp() {
           <Route path="/threads" element={<ThreadsPage />} />
           <Route path="/threads/:threadId" element={<ThreadPage />} />
           <Route path="/settings" element={<SettingsPage />} />
+          <Route path="/imports" element={<ImportsPage />} />
           <Route path="*" element={<p>Nothing here. <a href="/search">Go to search</a>.</p>} />
         </Routes>
       </main>

@@ -44,10 +44,10 @@ def _search(page: Page, query: str) -> list[str]:
     page.wait_for_function(
         "q => new URLSearchParams(location.search).get('q') === q"
         " && document.querySelector('ol.results').getAttribute('aria-busy') === 'false'"
-        " && /\\d+ results?/.test(document.getElementById('search-status').textContent)",
+        " && /\\d+ conversations?/.test(document.getElementById('search-status').textContent)",
         arg=query,
     )
-    results = page.get_by_role("list", name="Results").get_by_role("listitem")
+    results = page.locator("ol.results > li")
     return [results.nth(i).locator(".result-title").inner_text() for i in range(results.count())]
 
 
@@ -93,9 +93,9 @@ def test_the_web_app_end_to_end(dev: DevStack, browser: Browser) -> None:
     _shot(page, "04-search-meaning")
 
     # Open in context: the conversation, scrolled to the passage, which is highlighted.
-    passage_text = first.locator(".snippet").inner_text()
+    passage_text = first.locator(".snippet").first.inner_text()
     first.get_by_role("link", name="Open in context").click()
-    page.wait_for_url(re.compile(r"/sources/[0-9a-f-]+\?passage=\d+$"))
+    page.wait_for_url(re.compile(r"/sources/[0-9a-f-]+\?passage=\d+(&q=[^&]*)?$"))
     page.get_by_role("heading", name="Bicycle gears").wait_for()
     target = page.locator(".passage[aria-current='true']")
     target.wait_for()

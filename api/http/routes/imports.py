@@ -1,4 +1,5 @@
-"""POST /v1/imports (files, or URLs) → a job; GET /v1/imports/{id} → its progress."""
+"""POST /v1/imports (files, or URLs) → a job; GET /v1/imports/{id} → its progress;
+GET /v1/imports → the import history."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import anyio.to_thread
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
 from pydantic import ValidationError
 from slowapi import Limiter
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +21,7 @@ from starlette.types import Message
 from api.accounts.users import workspace_id as personal_workspace
 from api.config import Settings
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
-from api.http.schemas import ImportJob, ImportUrls
+from api.http.schemas import ImportJob, ImportJobList, ImportUrls
 from api.importers.fetch import FetchPolicy
 from api.importers.inputs import Input, Limits, Upload, UrlItem
 from api.importers.model import ItemError
@@ -148,6 +149,19 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
 
         background.add_task(run)
         return ImportJob.model_validate(job)
+
+    @routes.get("", response_model=ImportJobList, summary="The import history")
+    @limiter.limit(settings.rate_limit)
+    def list_imports(
+        request: Request,
+        caller: CallerDep,
+        conn: DbDep,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> ImportJobList:
+        """The import jobs of the caller's workspaces, newest first, each as GET
+        /v1/imports/{id} gives it."""
+        rows = jobs.recent(conn, caller, limit)
+        return ImportJobList(jobs=[ImportJob.model_validate(j) for j in rows])
 
     @routes.get("/{job_id}", response_model=ImportJob, summary="An import's status and progress")
     @limiter.limit(settings.rate_limit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from slowapi import Limiter
 
@@ -10,7 +12,7 @@ from api.config import Settings
 from api.embeddings.registry import get_model
 from api.errors import KnitterError
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
-from api.http.schemas import KeyBody, KeyInfoResponse, KeyTestResponse
+from api.http.schemas import KeyBody, KeyInfoResponse, KeyList, KeyTestResponse
 from api.providers.choice import DEFAULT_EMBEDDING_MODELS, api_key
 
 
@@ -20,6 +22,14 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
     def user(caller: CallerDep) -> None:
         if caller.claims.get("is_anonymous"):
             raise HTTPException(403, "guests cannot store API keys; sign up first")
+
+    @routes.get("", response_model=KeyList, summary="List the stored keys")
+    @limiter.limit(settings.rate_limit)
+    def list_keys(request: Request, caller: CallerDep, conn: DbDep) -> KeyList:
+        """The providers the caller has stored a key for (last four characters only): a
+        `200` even when there is none, so a settings page needs no 404 to learn it."""
+        found = (keys.describe(conn, caller, p) for p in get_args(keys.Provider))
+        return KeyList(keys=[KeyInfoResponse(**vars(info)) for info in found if info])
 
     @routes.get("/{provider}", response_model=KeyInfoResponse, summary="Describe the stored key")
     @limiter.limit(settings.rate_limit)

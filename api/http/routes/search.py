@@ -15,7 +15,7 @@ from api.http.schemas import SearchBody, SearchResponse, SearchResult
 from api.http.services import Services
 from api.providers.choice import key_for
 from api.search import history
-from api.search.hybrid import SearchRequest, embed_query, search
+from api.search.hybrid import SearchRequest, embed_query, pending_conversations, search
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
@@ -32,7 +32,9 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
     ) -> SearchResponse:
         """Keyword and semantic search over the passages the caller can read, fused by
         reciprocal rank. The query is embedded with the workspace's model (the filtered
-        workspace, else the caller's personal one)."""
+        workspace, else the caller's personal one). Matches found only by meaning and less
+        similar to the query than the model's calibrated floor (0.30 cosine for
+        all-MiniLM-L6-v2) are left out, so a query nothing answers finds nothing."""
         filters = body.filters.as_rpc()
         # One connection per request: the replica's only when there is one (a second
         # from the same pool would let concurrent searches deadlock it).
@@ -73,7 +75,9 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         # On the primary: reads may go to a replica, the history is a write.
         history.record(primary, caller, body.query, body.filters.workspace_id)
         return SearchResponse(
-            results=[SearchResult.model_validate(r) for r in rows], semantic=embedding is not None
+            results=[SearchResult.model_validate(r) for r in rows],
+            semantic=embedding is not None,
+            pending_conversations=pending_conversations(conn, caller, filters),
         )
 
     return routes

@@ -2,6 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { NavLink } from "react-router-dom";
 import { useSession } from "../auth";
+import { GUEST_SIGN_OUT_WARNING } from "../lib/account";
 import { supabase } from "../lib/supabase";
 import { ImportDialog } from "./ImportDialog";
 
@@ -12,6 +13,8 @@ export function AppHeader() {
   const guest = session.user.is_anonymous === true;
 
   async function signOut() {
+    // A guest's data is reachable only through this session.
+    if (guest && !window.confirm(GUEST_SIGN_OUT_WARNING)) return;
     await supabase().auth.signOut();
     queryClient.clear();
   }
@@ -24,6 +27,7 @@ export function AppHeader() {
       <nav aria-label="Main">
         <NavLink to="/search">Search</NavLink>
         <NavLink to="/sources">Sources</NavLink>
+        <NavLink to="/imports">Imports</NavLink>
         <NavLink to="/threads">Threads</NavLink>
         <NavLink to="/settings">Settings</NavLink>
       </nav>

@@ -109,13 +109,11 @@ export function importJob(id: string): Promise<ImportJob> {
   return apiFetch<ImportJob>(`/v1/imports/${encodeURIComponent(id)}`);
 }
 
+/** The stored key of one provider, from the list (a 200 even when there is none, so the
+ * settings page logs no 404). */
 export async function storedKey(provider: Provider): Promise<KeyInfo | null> {
-  try {
-    return await apiFetch<KeyInfo>(`/v1/keys/${provider}`);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    throw error;
-  }
+  const { keys } = await apiFetch<Schemas["KeyList"]>("/v1/keys");
+  return keys.find((k) => k.provider === provider) ?? null;
 }
 
 export function storeKey(provider: Provider, key: string): Promise<KeyInfo> {
@@ -239,4 +237,26 @@ export function regroupThreads(workspaceId: string, similarity: number): Promise
     method: "POST",
     body: JSON.stringify({ similarity } satisfies Schemas["RegroupBody"]),
   });
+}
+
+// --- account --------------------------------------------------------------------------
+
+/** The phrase DELETE /v1/account needs, typed by the person to confirm. */
+export const DELETE_PHRASE = "delete my account";
+
+/** Everything the person owns, as the API's zip (conversations.json + one Markdown file per
+ * conversation). */
+export async function exportData(): Promise<Blob> {
+  return (await apiResponse("/v1/export?format=zip")).blob();
+}
+
+export function deleteAccount(): Promise<null> {
+  return apiFetch<null>("/v1/account", {
+    method: "DELETE",
+    body: JSON.stringify({ confirm: DELETE_PHRASE } satisfies Schemas["AccountDeleteBody"]),
+  });
+}
+
+export async function importHistory(limit = 50): Promise<ImportJob[]> {
+  return (await apiFetch<Schemas["ImportJobList"]>(`/v1/imports?limit=${limit}`)).jobs;
 }

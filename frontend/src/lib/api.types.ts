@@ -176,7 +176,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The import history
+         * @description The import jobs of the caller's workspaces, newest first, each as GET
+         *     /v1/imports/{id} gives it.
+         */
+        get: operations["list_imports_v1_imports_get"];
         put?: never;
         /**
          * Import files or links
@@ -198,6 +203,27 @@ export interface paths {
         };
         /** An import's status and progress */
         get: operations["get_import_v1_imports__job_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the stored keys
+         * @description The providers the caller has stored a key for (last four characters only): a
+         *     `200` even when there is none, so a settings page needs no 404 to learn it.
+         */
+        get: operations["list_keys_v1_keys_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -342,7 +368,9 @@ export interface paths {
          * Hybrid search
          * @description Keyword and semantic search over the passages the caller can read, fused by
          *     reciprocal rank. The query is embedded with the workspace's model (the filtered
-         *     workspace, else the caller's personal one).
+         *     workspace, else the caller's personal one). Matches found only by meaning and less
+         *     similar to the query than the model's calibrated floor (0.30 cosine for
+         *     all-MiniLM-L6-v2) are left out, so a query nothing answers finds nothing.
          */
         post: operations["search_route_v1_search_post"];
         delete?: never;
@@ -847,6 +875,11 @@ export interface components {
              */
             workspace_id: string;
         };
+        /** ImportJobList */
+        ImportJobList: {
+            /** Jobs */
+            jobs: components["schemas"]["ImportJob"][];
+        };
         /**
          * KeyBody
          * @example {
@@ -868,6 +901,11 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** KeyList */
+        KeyList: {
+            /** Keys */
+            keys: components["schemas"]["KeyInfoResponse"][];
         };
         /** KeyTestResponse */
         KeyTestResponse: {
@@ -1104,6 +1142,12 @@ export interface components {
         };
         /** SearchResponse */
         SearchResponse: {
+            /**
+             * Pending Conversations
+             * @description Conversations in the searched workspaces whose passages are still waiting for their embedding: they are found by keyword only until then.
+             * @default 0
+             */
+            pending_conversations?: number;
             /** Results */
             results: components["schemas"]["SearchResult"][];
             /**
@@ -1482,6 +1526,37 @@ export interface operations {
             };
         };
     };
+    list_imports_v1_imports_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJobList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     create_import_v1_imports_post: {
         parameters: {
             query?: never;
@@ -1566,6 +1641,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_keys_v1_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyList"];
                 };
             };
         };

@@ -50,5 +50,6 @@ describe("originalAt", () => {
 describe("passagePath", () => {
   it("opens the conversation at the passage", () => {
     expect(passagePath({ source_id: "abc-1", chunk_id: 42 })).toBe("/sources/abc-1?passage=42");
+    expect(passagePath({ source_id: "abc-1", chunk_id: 42 }, " sour & dough ")).toBe("/sources/abc-1?passage=42&q=sour+%26+dough");
   });
 });

@@ -52,7 +52,10 @@ export function originalAt(url: string | null, metadata: Json | null): string | 
   return target.href;
 }
 
-/** The conversation at one passage (the page scrolls to it and highlights it). */
-export function passagePath(passage: { source_id: string; chunk_id: number }): string {
-  return `/sources/${passage.source_id}?passage=${passage.chunk_id}`;
+/** The conversation at one passage (the page scrolls to it and highlights it), with the
+ * search words to mark there when it was opened from a search. */
+export function passagePath(passage: { source_id: string; chunk_id: number }, query = ""): string {
+  const params = new URLSearchParams({ passage: `${passage.chunk_id}` });
+  if (query.trim()) params.set("q", query.trim());
+  return `/sources/${passage.source_id}?${params.toString()}`;
 }

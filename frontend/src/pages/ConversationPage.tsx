@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { Link, useParams, useSearchParams } from "react-router-dom";
+import { Link, useLocation, useParams, useSearchParams } from "react-router-dom";
 import { useSession } from "../auth";
 import { PackActions } from "../components/PackActions";
 import { PassageThreads } from "../components/PassageThreads";
@@ -9,6 +9,7 @@ import { SummaryCard } from "../components/SummaryCard";
 import { summarizeSource } from "../lib/api";
 import { groupMessages, passageParam } from "../lib/conversation";
 import { formatWhen } from "../lib/format";
+import { highlightTerms } from "../lib/highlight";
 import { originalAt } from "../lib/links";
 import { invalidateThreads, useSourceDetails, useSources } from "../lib/queries";
 import { sourcePassages } from "../lib/rpc";
@@ -52,10 +53,27 @@ function SourceSummary({ sourceId }: { sourceId: string }) {
   );
 }
 
+/** A passage's text with the search's words marked (React text nodes: nothing runs). */
+function MarkedText({ text, query }: { text: string; query: string }) {
+  return (
+    <>
+      {highlightTerms(text, query).map((segment, i) =>
+        segment.marked ? <mark key={i}>{segment.text}</mark> : <span key={i}>{segment.text}</span>,
+      )}
+    </>
+  );
+}
+
 export function ConversationPage() {
   const { sourceId = "" } = useParams();
   const [params] = useSearchParams();
   const target = passageParam(params.get("passage"));
+  const query = params.get("q") ?? "";
+  const location = useLocation();
+  const backTo = (location.state as { from?: string } | null)?.from;
+  // The summary card above the passages loads on its own: scroll again once it is there,
+  // or it pushes the opened passage below the fold.
+  const detailsLoaded = useSourceDetails(sourceId).isFetched;
   const userId = useSession().user.id;
   const passages = useQuery({
     queryKey: ["passages", userId, sourceId],
@@ -70,7 +88,7 @@ export function ConversationPage() {
       node.scrollIntoView({ block: "center" });
       node.focus({ preventScroll: true });
     }
-  }, [target, passages.data]);
+  }, [target, passages.data, detailsLoaded]);
 
   if (passages.isPending) return <p aria-busy="true">Loading the conversation…</p>;
   if (passages.isError) return <p role="alert" className="error">{passages.error.message}</p>;
@@ -86,6 +104,11 @@ export function ConversationPage() {
   const original = source ? originalAt(source.url, targetPassage?.metadata ?? null) : null;
   return (
     <article className="conversation" aria-labelledby="conversation-title">
+      {backTo?.startsWith("/search") && (
+        <p className="back-link">
+          <Link to={backTo}>← Back to results</Link>
+        </p>
+      )}
       <header className="conversation-head">
         {source && <PlatformIcon platform={source.platform} />}
         <div>
@@ -124,7 +147,7 @@ export function ConversationPage() {
                 className={p.chunk_id === target ? "passage target" : "passage"}
                 aria-current={p.chunk_id === target ? "true" : undefined}
               >
-                {p.content}
+                <MarkedText text={p.content} query={query} />
               </div>
               <PassageThreads chunkId={p.chunk_id} />
             </div>

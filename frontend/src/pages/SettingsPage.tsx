@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useSession } from "../auth";
 import { AccessTokens } from "../components/AccessTokens";
+import { AccountSettings } from "../components/AccountSettings";
 import { WorkspacesSection } from "../components/WorkspacesSection";
 import {
   embeddingStatus,
@@ -208,6 +209,7 @@ export function SettingsPage() {
         <h2 id="tokens-title">Access tokens for agents</h2>
         <AccessTokens />
       </section>
+      <AccountSettings />
       <section className="card" aria-labelledby="look-title">
         <h2 id="look-title">Appearance</h2>
         <ThemePicker />

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import type { ImportJob } from "./api";
+import { historyCounts, historyStatus, plainError } from "./importHistory";
+
+const job = (over: Partial<ImportJob>): ImportJob =>
+  ({
+    status: "succeeded",
+    added: 1,
+    updated: 0,
+    skipped: 0,
+    failed: 0,
+    passages: 4,
+    embedding_pending: 0,
+    items_total: 1,
+    items_done: 1,
+    errors: [],
+    ...over,
+  }) as ImportJob;
+
+describe("historyStatus", () => {
+  it("says failed for failed jobs, never importing", () => {
+    expect(historyStatus(job({ status: "failed" }))).toBe("Failed");
+    expect(historyStatus(job({ added: 0, failed: 1 }))).toBe("Failed");
+    expect(historyStatus(job({ failed: 1 }))).toBe("Done, with failures");
+    expect(historyStatus(job({ status: "running" }))).toBe("Importing…");
+    expect(historyStatus(job({ embedding_pending: 3 }))).toBe("Indexing for meaning search…");
+    expect(historyStatus(job({}))).toBe("Done");
+  });
+});
+
+describe("plainError", () => {
+  it("drops the repeated name and errno codes", () => {
+    expect(plainError("a.zip", "a.zip: not a readable zip file")).toBe("Not a readable zip file");
+    expect(plainError("x/b.json", "b.json: [Errno -2] Name or service not known")).toBe("Name or service not known");
+    expect(plainError("c", "")).toBe("Unknown error");
+  });
+});
+
+describe("historyCounts", () => {
+  it("lists every count", () => {
+    expect(historyCounts(job({ skipped: 2 }))).toBe("1 added · 0 updated · 2 skipped · 0 failed · 4 passages");
+  });
+});

@@ -1,0 +1,35 @@
+import type { ImportJob } from "./api";
+import { jobPhase, type UploadPhase } from "./importJob";
+
+const PHASE_LABELS: Record<UploadPhase, string> = {
+  waiting: "Waiting",
+  uploading: "Uploading",
+  importing: "Importing…",
+  embedding: "Indexing for meaning search…",
+  done: "Done",
+  failed: "Failed",
+};
+
+/** A history row's status: a job that failed says so, whatever its counts. */
+export function historyStatus(job: ImportJob): string {
+  if (job.status === "succeeded" && job.failed > 0 && job.added + job.updated + job.skipped > 0) {
+    return "Done, with failures";
+  }
+  return PHASE_LABELS[jobPhase(job)];
+}
+
+/** An importer's error in plain words: without the item's name repeated in front (the row
+ * shows it) and without errno codes such as "[Errno -2]". */
+export function plainError(item: string, message: string): string {
+  let text = message.replace(/\[Errno -?\d+\]\s*/g, "").trim();
+  for (const prefix of [`${item}: `, `${item.split("/").pop() ?? item}: `]) {
+    if (text.startsWith(prefix)) text = text.slice(prefix.length);
+  }
+  return text ? text[0]!.toUpperCase() + text.slice(1) : "Unknown error";
+}
+
+/** What an import left out or could not read, counted for the row. */
+export function historyCounts(job: ImportJob): string {
+  const parts = [`${job.added} added`, `${job.updated} updated`, `${job.skipped} skipped`, `${job.failed} failed`];
+  return `${parts.join(" · ")} · ${job.passages} passages`;
+}
