@@ -38,6 +38,16 @@ JOB_COLUMNS = (
 )
 
 
+# The job's workspace's passages still waiting for the model search uses (a switch of
+# model under way is not counted).
+EMBEDDING_PENDING = (
+    "(select count(*) from public.embedding_queue q"
+    " join public.workspaces w on w.id = q.workspace_id"
+    " where q.workspace_id = j.workspace_id and q.model_id = w.embedding_model_id)"
+    " as embedding_pending"
+)
+
+
 def create(conn: Connection, caller: Caller, workspace_id: UUID, items: int) -> dict[str, Any]:
     # Job states are the API's to write (its writer role); RLS still checks the workspace.
     with transaction_as(conn, caller.as_writer()):
@@ -57,12 +67,7 @@ def get(
     mark_interrupted(conn, stale_seconds=stale_seconds, caller=caller, job_id=job_id)
     with transaction_as(conn, caller):
         row = conn.execute(
-            # Waiting for the model search uses: a switch of model under way is not counted.
-            f"select {JOB_COLUMNS}, (select count(*) from public.embedding_queue q"
-            "  join public.workspaces w on w.id = q.workspace_id"
-            "  where q.workspace_id = j.workspace_id and q.model_id = w.embedding_model_id)"
-            " as embedding_pending"
-            " from public.import_jobs j where j.id = %s",
+            f"select {JOB_COLUMNS}, {EMBEDDING_PENDING} from public.import_jobs j where j.id = %s",
             [job_id],
         ).fetchone()
     return row
@@ -72,9 +77,8 @@ def recent(conn: Connection, caller: Caller, limit: int) -> list[dict[str, Any]]
     """The caller's import jobs, newest first (RLS: the jobs of their workspaces)."""
     with transaction_as(conn, caller):
         return conn.execute(
-            f"select {JOB_COLUMNS}, (select count(*) from public.embedding_queue q"
-            "  where q.workspace_id = j.workspace_id) as embedding_pending"
-            " from public.import_jobs j order by j.created_at desc, j.id limit %s",
+            f"select {JOB_COLUMNS}, {EMBEDDING_PENDING} from public.import_jobs j"
+            " order by j.created_at desc, j.id limit %s",
             [limit],
         ).fetchall()
 
@@ -183,7 +187,7 @@ def _heartbeat(
     def beat() -> None:
         while not stop.wait(every):
             try:
-                with pool.connection() as conn, transaction_as(conn, caller):
+                with pool.connection() as conn, transaction_as(conn, caller.as_writer()):
                     conn.execute(
                         "update public.import_jobs set heartbeat_at = now() where id = %s",
                         [job_id],
@@ -228,7 +232,8 @@ def mark_interrupted(
     if caller is None:
         with conn.transaction():
             return conn.execute(statement, params).rowcount
-    with transaction_as(conn, caller):
+    # Job states are the API's writer role's to set (RLS: the job's user only).
+    with transaction_as(conn, caller.as_writer()):
         return conn.execute(statement, params).rowcount
 
 
