@@ -23,6 +23,7 @@ from api.db.local import database, embedded_server, local_encryption_key
 from api.db.migrate import migrate as apply_migrations
 from api.db.session import Caller, Connection, transaction_as
 from api.embeddings import catalog
+from api.embeddings.local import use_model_dir
 from api.errors import KnitterError
 from api.pipeline.embedding_queue import KeyFor, drain, pending_count
 from api.pipeline.ingest import ImportReport, import_paths
@@ -67,6 +68,7 @@ def cli(
         if v is not None
     }
     ctx.obj = Settings(**overrides)
+    use_model_dir(ctx.obj.model_path)
 
 
 @cli.command()

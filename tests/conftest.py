@@ -3,6 +3,7 @@ migrations; tests isolate themselves with their own users (or their own database
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -27,6 +28,9 @@ from api.embeddings.registry import EmbeddingModel, get_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
+# The default model's ONNX export (made once per weights, as at a first start) is shared by
+# every test and `knitter dev` subprocess, not redone under each temporary KNITTER_HOME.
+os.environ.setdefault("KNITTER_MODEL_DIR", str(Path(tempfile.gettempdir()) / "knitter-models"))
 
 
 @pytest.fixture(scope="session")
