@@ -14,7 +14,9 @@ import pytest
 from api.embeddings.local import default_weights, model_dir
 from api.embeddings.onnx_export import FP32, INT8, MANIFEST, ensure_export, export_dir
 from api.embeddings.onnx_model import OnnxMiniLM
-from tests.conftest import FIXTURES, SAMPLES
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
 
 
 def real_texts() -> list[str]:
@@ -74,9 +76,13 @@ def test_served_int8_variant_keeps_mean_cosine_099(
     cosines = (OnnxMiniLM(folder, INT8).encode(texts) * expected).sum(axis=1)
     assert cosines.mean() >= 0.99
     assert cosines.min() >= 0.97
-    # Batching by length puts every vector back in its text's place.
-    single = OnnxMiniLM(folder, INT8).encode(texts[5:6])
-    assert float((single[0] * OnnxMiniLM(folder, INT8).encode(texts)[5]).sum()) > 0.9999
+    # Batching by length puts every vector back in its text's place. (Dynamic int8 scales
+    # activations per batch, so a text alone and in a batch differ slightly.)
+    model = OnnxMiniLM(folder, INT8)
+    alone = model.encode(texts[5:6])[0]
+    in_batch = model.encode(texts)
+    assert float(alone @ in_batch[5]) > 0.99
+    assert float(alone @ in_batch[5]) > max(float(alone @ v) for v in np.delete(in_batch, 5, 0))
 
 
 def test_export_is_reproducible_and_named_for_the_weights(folder: Path, tmp_path: Path) -> None:
@@ -96,7 +102,8 @@ def test_serving_imports_no_torch(folder: Path) -> None:
         "from api.embeddings.registry import get_model\n"
         "v = get_model('local', 'all-MiniLM-L6-v2').embed(['hello there'], 'query')[0]\n"
         "assert len(v) == 384 and abs(sum(x * x for x in v) - 1) < 1e-4\n"
-        "bad = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]\n"
+        "heavy = ('torch', 'transformers', 'sentence_transformers')\n"
+        "bad = [m for m in heavy if m in sys.modules]\n"
         "assert not bad, bad\n"
     )
     subprocess.run(

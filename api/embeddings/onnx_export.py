@@ -122,3 +122,11 @@ def _export(source: Path, out: Path) -> None:
         },
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    # `python -m api.embeddings.onnx_export`: export ahead of time (the API image does, at
+    # build), into KNITTER_MODEL_DIR (default <KNITTER_HOME>/models).
+    from api.embeddings.local import default_weights, model_dir
+
+    print(ensure_export(model_dir(), default_weights()))
