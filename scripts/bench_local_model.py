@@ -75,12 +75,13 @@ def probe(variant: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--queries", type=int, default=100, help="one-query latency samples")
+    parser.add_argument("--queries", type=int, default=150, help="one-query latency samples")
+    parser.add_argument("--texts", type=int, default=0, help="use only the first N texts")
     args = parser.parse_args()
 
     from sentence_transformers import SentenceTransformer
 
-    texts = real_texts()
+    texts = real_texts()[: args.texts or None]
     folder = ensure_export(model_dir(), default_weights())
     st = SentenceTransformer(str(default_weights()), device="cpu")
     variants: dict[str, Any] = {
