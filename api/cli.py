@@ -22,6 +22,7 @@ from api.db.local import database, local_encryption_key, start_embedded
 from api.db.migrate import migrate as apply_migrations
 from api.db.session import Caller, Connection, transaction_as
 from api.embeddings import catalog
+from api.embeddings.local import use_model_dir
 from api.errors import KnitterError
 from api.importers.options import DEFAULT_OPTIONS, LANGUAGE_CODE, ImportOptions
 from api.pipeline.after_embedding import place_in_topic_threads
@@ -69,6 +70,7 @@ def cli(
         if v is not None
     }
     ctx.obj = Settings(**overrides)
+    use_model_dir(ctx.obj.model_path)
 
 
 @cli.command()

@@ -29,8 +29,14 @@ class Settings(BaseSettings):
     """Where the local stack keeps its data (the embedded PostgreSQL among it)."""
     db_port: int | None = Field(default=None, validation_alias="KNITTER_DB_PORT", ge=1, le=65535)
     """Port of the embedded server; unset picks a free one."""
+    model_dir: Path | None = Field(default=None, validation_alias="KNITTER_MODEL_DIR")
+    """Where local models exported at first start are kept; unset: <KNITTER_HOME>/models."""
     local_model: str = Field(default="all-MiniLM-L6-v2", validation_alias="KNITTER_LOCAL_MODEL")
     """The local sentence-transformers model: a name or a path. The default ships offline."""
+
+    @property
+    def model_path(self) -> Path:
+        return self.model_dir or self.home / "models"
 
     # The database.
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")

@@ -3,6 +3,7 @@ migrations; tests isolate themselves with their own users (or their own database
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -99,6 +100,11 @@ def redis_server() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# The default model's ONNX export (made once per weights, as at a first start) is shared by
+# every test and `knitter dev` subprocess, not redone under each temporary KNITTER_HOME.
+os.environ.setdefault("KNITTER_MODEL_DIR", str(Path(tempfile.gettempdir()) / "knitter-models"))
 
 
 @pytest.fixture(scope="session")

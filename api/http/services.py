@@ -4,6 +4,7 @@ verifier, the keyring and the rate limiter. Built once per app, closed on shutdo
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 import anyio
@@ -20,6 +21,7 @@ from api.db.embedded import EmbeddedPostgres
 from api.db.session import Caller, Connection
 from api.embeddings.cache import EmbeddingCache
 from api.embeddings.catalog import register_server_models
+from api.embeddings.local import preload, use_model_dir
 from api.errors import KnitterError
 from api.http.auth import TokenVerifier
 from api.pipeline import jobs
@@ -78,6 +80,7 @@ class Services:
     def from_settings(cls, settings: Settings) -> Services:
         """Everything that can be checked without connecting: refuses bad configuration."""
         keyring = Keyring.from_settings(settings)
+        use_model_dir(settings.model_path)
         if settings.environment == "production":
             missing = [
                 name
@@ -114,6 +117,11 @@ class Services:
 
     def open(self) -> None:
         settings = self.settings
+        # The local model loads while the database starts, so the first search does not
+        # wait for it.
+        threading.Thread(
+            target=preload, args=(settings.local_model,), name="knitter-model-load", daemon=True
+        ).start()
         url = settings.database_url
         if url is None:
             # Development without DATABASE_URL: the local stack's embedded server.
