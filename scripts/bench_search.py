@@ -467,12 +467,18 @@ def summary(samples: list[Sample]) -> tuple[str, str, str, str]:
 def variant_function(conn: Connection, tag: str, spec: dict[str, str]) -> str:
     """A copy of hybrid_search with other settings (and exact_scan_limit), in the benchmark
     database only: to measure a change before it becomes a migration."""
-    row = conn.execute("select pg_get_functiondef('public.hybrid_search'::regproc) as d").fetchone()
+    # The body lives in private.hybrid_search behind a public wrapper that sets the HNSW
+    # scan for the call (20261201130600); the copy carries those settings itself.
+    row = conn.execute(
+        "select pg_get_functiondef(coalesce(to_regproc('private.hybrid_search'),"
+        " 'public.hybrid_search'::regproc)) as d"
+    ).fetchone()
     assert row is not None
     ddl: str = row["d"]
     name = f"hybrid_search_{tag}"
-    ddl = ddl.replace("hybrid_search", name)
-    settings = {k: v for k, v in spec.items() if k.startswith("hnsw.")}
+    ddl = ddl.replace("hybrid_search", name).replace(f"private.{name}", f"public.{name}")
+    settings = {"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": "100"}
+    settings |= {k: v for k, v in spec.items() if k.startswith("hnsw.")}
     if settings:
         ddl = re.sub(r"(?m)^ SET \"?hnsw\.[a-z_]+\"? TO .*\n", "", ddl)
         lines = "".join(f" SET {k} TO '{v}'\n" for k, v in settings.items())

@@ -4,6 +4,7 @@ migrations; tests isolate themselves with their own users (or their own database
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -19,6 +20,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from api.accounts.users import caller_for
 from api.db.embedded import EmbeddedPostgres
@@ -178,6 +180,16 @@ class DevStack:
     process: subprocess.Popen[str]
     origin: str
     banner: list[str]
+
+    @property
+    def database_url(self) -> str:
+        """The embedded database's URL, with the password the banner points to (it prints
+        `database: <url without password>  (password in <file>)`)."""
+        line = next(line for line in self.banner if line.startswith("database:"))
+        match = re.fullmatch(r"database: (\S+)\s+\(password in (.+)\)\s*", line)
+        assert match, line
+        password = Path(match[2]).read_text().strip()
+        return make_conninfo(match[1], password=password)
 
     @property
     def anon_key(self) -> str:

@@ -355,7 +355,8 @@ def test_a_model_without_a_key_never_blocks_the_queue_or_search(
     import_paths(conn, other, theirs, [theirs_file])
     waiting: list[ModelUnavailable] = []
     assert drain(conn, on_unavailable=waiting.append, key_for=_no_keys) >= 1
-    assert [w.model_id for w in waiting] == [openai]
+    # (Other tests' keyless models in this shared database may be waiting too.)
+    assert openai in {w.model_id for w in waiting}
     assert pending_count(conn, theirs) == 0
     assert pending_count(conn, ws) == len(NOTES)
     used, found = semantic_search(conn, me, ws, "feeding a starter")

@@ -63,7 +63,8 @@ def corpus(db_url: str, local_model: EmbeddingModel) -> tuple[Caller, UUID, dict
 def run(
     conn: Connection, caller: Caller, model: EmbeddingModel | None, **kwargs: Any
 ) -> list[dict[str, Any]]:
-    request = SearchRequest(**{"query": QUERY, **kwargs})
+    # hybrid_search's own ranking, without the API's relevance floor (tests/test_search_floor.py).
+    request = SearchRequest(**{"query": QUERY, "relevance_floor": False, **kwargs})
     embedding = (1, model.embed([request.query], "query")[0]) if model else None
     return search(conn, caller, request, embedding)
 

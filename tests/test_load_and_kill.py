@@ -70,7 +70,7 @@ def test_load_then_kill_mid_import_then_restart(tmp_path: Path) -> None:
         assert figures["endpoints"]["POST /v1/search (keyword)"]["requests"] > 0
         assert figures["rss_peak_mib"] > 0
 
-        database = next(line.split()[-1] for line in stack.banner if line.startswith("database:"))
+        database = stack.database_url
         token = sign_up(stack.origin, stack.anon_key, "killed@example.com")
         me = {"Authorization": f"Bearer {token}"}
         files = [("files", ("notes.zip", notes_zip(1000), "application/zip"))]

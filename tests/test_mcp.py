@@ -421,7 +421,7 @@ async def http_session(dev: DevStack, bearer: str) -> AsyncIterator[ClientSessio
 
 
 def dev_database(dev: DevStack) -> str:
-    return next(line.split()[-1] for line in dev.banner if line.startswith("database:"))
+    return dev.database_url
 
 
 def test_http_tools_as_the_tokens_user(dev: DevStack) -> None:

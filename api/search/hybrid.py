@@ -41,6 +41,8 @@ class SearchRequest:
     full_text_weight: float = 1.0
     semantic_weight: float = 1.0
     rrf_k: int = 50
+    # False: every match hybrid_search gives, as an integrator calling the RPC gets them.
+    relevance_floor: bool = True
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,11 @@ def search(
     one, keyword-only. Meaning-only matches below the model's relevance floor are left out."""
     model_id, vector = embedding if embedding else (None, None)
     with transaction_as(conn, caller):
-        floor = relevance_floor(conn, model_id) if model_id is not None else None
+        floor = (
+            relevance_floor(conn, model_id)
+            if model_id is not None and request.relevance_floor
+            else None
+        )
         # More rows than asked for, so the floor removes weak ones rather than the count.
         count = min(request.limit * 2, 200) if floor is not None else request.limit
         rows = conn.execute(

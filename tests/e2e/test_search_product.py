@@ -43,7 +43,7 @@ def _settled(page: Page, query: str) -> None:
 
 
 def _database_url(dev: DevStack) -> str:
-    return next(line.split()[-1] for line in dev.banner if line.startswith("database:"))
+    return dev.database_url
 
 
 def test_search_reads_like_a_product(dev: DevStack, browser: Browser) -> None:
