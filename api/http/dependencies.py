@@ -80,14 +80,6 @@ async def db(svc: ServicesDep) -> AsyncIterator[Connection]:
             await anyio.to_thread.run_sync(pool.putconn, conn)
 
 
-def read_db(svc: ServicesDep) -> Iterator[Connection]:
-    """The read replica when DATABASE_READ_URL is set, else the primary."""
-    pool = svc.read_pool or svc.pool
-    assert pool is not None
-    with pool.connection() as conn:
-        yield conn
-
-
 @contextmanager
 def read_connection(svc: Services, primary: Connection) -> Iterator[Connection]:
     """For a request that also writes on `primary`: a replica connection when one is
@@ -100,4 +92,3 @@ def read_connection(svc: Services, primary: Connection) -> Iterator[Connection]:
 
 
 DbDep = Annotated[Connection, Depends(db)]
-ReadDbDep = Annotated[Connection, Depends(read_db)]
