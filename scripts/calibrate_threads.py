@@ -10,7 +10,8 @@ local all-MiniLM-L6-v2 by default) into a fresh database on an embedded server u
 then clustered with api.topics.grouping.cluster (regroup) and placed oldest first with
 api.topics.grouping.join_one_by_one (the worker's path) at every --thresholds value. The
 default threshold is also run through the database paths themselves (grouping.regroup and
-grouping.assign_new) to check that they agree with the in-memory sweep.
+grouping.assign_new) to check that they agree with the in-memory sweep, and the threads
+it gives are titled without a key (api.topics.phrases).
 
     PYTHONPATH=. .venv/bin/python scripts/calibrate_threads.py
 """
@@ -137,6 +138,18 @@ def threads_of(conn: Connection, owner: Caller, ws: UUID) -> dict[UUID, object]:
     return {r["id"]: r["thread_id"] for r in rows}
 
 
+def titled(conn: Connection, owner: Caller, ws: UUID) -> str:
+    """The threads' titles with their conversations' known topics."""
+    with transaction_as(conn, owner):
+        rows = conn.execute(
+            "select t.title, count(*) as n from public.topic_threads t"
+            " join public.sources s on s.thread_id = t.id where t.workspace_id = %s"
+            " group by t.id order by n desc, t.title",
+            [ws],
+        ).fetchall()
+    return "; ".join(f"{r['title']} ({r['n']})" for r in rows)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--home", type=Path, default=DEFAULT_HOME)
@@ -192,6 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"through the database at {default}: regroup {regrouped.cells()},"
                     f" assign_new {incremental.cells()}"
                 )
+                grouping.regroup(conn, owner, ws, default)
+                grouping.retitle(conn, owner, ws)
+                print(f"keyless titles after regrouping at {default}: {titled(conn, owner, ws)}")
     finally:
         drop_database(server, name)
         server.stop()

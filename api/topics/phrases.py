@@ -208,7 +208,10 @@ def titles(threads: Sequence[Sequence[Member]]) -> list[str]:
             rarity = math.log((1 + n) / (1 + spread[key])) + 1
             return t.weight(key, among) * rarity * (1 + 0.25 * (t.words[key] - 1))
 
+        # A phrase of one conversation alone names none of the others: shared ones first.
         keys = sorted(thread.words)
+        shared = [k for k in keys if sum(k in p for p in thread.phrases) >= 2]
+        keys = shared or keys
         if not keys:
             out.append(_shortened(named[0]) if named else "")
             continue
