@@ -19,7 +19,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import jieba
 import jieba.posseg
@@ -57,37 +57,44 @@ def _stopwords(language: str) -> frozenset[str]:
     return frozenset(stopwordsiso.stopwords(language))
 
 
+@cache
+def _languages_of() -> dict[str, tuple[str, ...]]:
+    """Each stopword → the languages it is a stopword of (one look-up a word)."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for lang in LANGUAGES:
+        for word in _stopwords(lang):
+            index[word].append(lang)
+    return {word: tuple(langs) for word, langs in index.items()}
+
+
 def language(words: Sequence[str]) -> str:
-    """The language whose stopwords the (lower-cased) words hit most; English on a tie."""
-    lowered = [w.lower() for w in words]
-    best, hits = "en", sum(w in _stopwords("en") for w in lowered)
-    for lang in LANGUAGES[1:]:
-        n = sum(w in _stopwords(lang) for w in lowered)
-        if n > hits:
-            best, hits = lang, n
-    return best
+    """The language whose stopwords the words hit most; English on a tie."""
+    index = _languages_of()
+    hits: Counter[str] = Counter()
+    for word in words:
+        hits.update(index.get(word.lower(), ()))
+    best = max(LANGUAGES, key=lambda lang: (hits[lang], lang == "en"))
+    return best if hits[best] > hits["en"] else "en"
 
 
 def segments(text: str) -> list[list[str]]:
     """The text's runs of content words, in order: a phrase may only be made of
     consecutive words of one run. Latin-script runs break at punctuation and stopwords;
     CJK runs are segmented by jieba and break at anything but a noun."""
+    stop = _stopwords(language(_WORD.findall(_CJK_RUN.sub(" ", text))))
     runs: list[list[str]] = []
     for part in _BREAK.split(text):
         pos = 0
         for match in _CJK_RUN.finditer(part):
-            runs += _latin_runs(part[pos : match.start()])
-            runs += _cjk_runs(match.group())
+            runs += _latin_runs(part[pos : match.start()], stop)
+            runs += [list(r) for r in _cjk_runs(match.group())]
             pos = match.end()
-        runs += _latin_runs(part[pos:])
+        runs += _latin_runs(part[pos:], stop)
     return [r for r in runs if r]
 
 
-def _latin_runs(text: str) -> list[list[str]]:
+def _latin_runs(text: str, stop: frozenset[str]) -> list[list[str]]:
     words = _WORD.findall(text)
-    if not words:
-        return []
-    stop = _stopwords(language(words))
     runs: list[list[str]] = [[]]
     for word in words:
         lowered = word.lower()
@@ -98,21 +105,31 @@ def _latin_runs(text: str) -> list[list[str]]:
     return runs
 
 
-def _cjk_runs(text: str) -> list[list[str]]:
+@lru_cache(maxsize=4096)
+def _cjk_runs(text: str) -> tuple[tuple[str, ...], ...]:
+    """Cached: the worker retitles from the same titles and first messages again and again,
+    and tagging is the slow part."""
     runs: list[list[str]] = [[]]
-    single = ""  # a one-character noun, waiting for the noun it qualifies
-    for token in jieba.posseg.cut(text):
-        if token.flag not in _NOUNS:
-            runs.append([])
-            single = ""
-        elif len(token.word) == 1 and not single:
-            single = token.word
+    # Without the HMM for unknown words (its Viterbi pass took most of the time), jieba
+    # leaves compounds it does not know in characters (猫 砂 盆): consecutive one-character
+    # nouns are one word (猫砂盆), one alone joins the next noun (猫 粮 → 猫粮) and is
+    # otherwise dropped, too vague to name a thread.
+    pending = ""
+    for token in jieba.posseg.cut(text, HMM=False):
+        noun = token.flag in _NOUNS
+        if noun and len(token.word) == 1:
+            pending += token.word
+            continue
+        if len(pending) >= 2:
+            runs[-1].append(pending)
+        if noun:
+            runs[-1].append(pending + token.word if len(pending) == 1 else token.word)
         else:
-            # jieba leaves compounds it does not know in pieces (猫 粮): a one-character
-            # noun joins the next one (猫粮, 猫砂盆); alone it is too vague to name a thread.
-            runs[-1].append(single + token.word)
-            single = ""
-    return runs
+            runs.append([])
+        pending = ""
+    if len(pending) >= 2:
+        runs[-1].append(pending)
+    return tuple(tuple(r) for r in runs)
 
 
 def _joined(words: Sequence[str]) -> str:
@@ -210,7 +227,8 @@ def titles(threads: Sequence[Sequence[Member]]) -> list[str]:
 
         # A phrase of one conversation alone names none of the others: shared ones first.
         keys = sorted(thread.words)
-        shared = [k for k in keys if sum(k in p for p in thread.phrases) >= 2]
+        uses = Counter(k for p in thread.phrases for k in p)
+        shared = [k for k in keys if uses[k] >= 2]
         keys = shared or keys
         if not keys:
             out.append(_shortened(named[0]) if named else "")
