@@ -14,7 +14,8 @@ import pytest
 
 from api.accounts.users import workspace_id
 from api.db.session import Caller, Connection, transaction_as
-from api.pipeline.ingest import import_paths
+from api.importers.model import Conversation, Message
+from api.pipeline.ingest import import_conversations, import_paths
 from api.search.hybrid import SearchRequest, search
 from tests.conftest import FIXTURES, SAMPLES
 
@@ -175,3 +176,30 @@ def test_a_grown_agent_session_adds_only_its_new_passages(
     assert after["chunk_ids"][: before["passages"]] == before["chunk_ids"]
     [hit, *_] = search(conn, caller, SearchRequest("export the chart as PNG"))
     assert hit["source_title"] == before["title"]
+
+
+def test_a_page_whose_text_changed_entirely_is_updated_not_doubled(
+    conn: Connection, make_user: Callable[[], Caller]
+) -> None:
+    """A web page's URL names one source: new text replaces the old, sharing nothing."""
+    caller = make_user()
+    ws = workspace_id(conn, caller)
+
+    def page(text: str) -> Conversation:
+        return Conversation(
+            kind="html",
+            platform="web",
+            title="Opening hours",
+            messages=[Message("document", text)],
+            url="https://example.org/hours",
+            external_id="https://example.org/hours",
+        )
+
+    first = import_conversations(conn, caller, ws, [page("Open Monday to Friday.")])
+    later = import_conversations(conn, caller, ws, [page("Closed for the winter.")])
+    assert (first.added, later.added, later.updated) == (1, 0, 1)
+    [row] = sources(conn, caller)
+    assert row["external_id"] == "https://example.org/hours" and row["passages"] == 1
+    [hit] = search(conn, caller, SearchRequest("closed winter"))
+    assert hit["source_title"] == "Opening hours"
+    assert search(conn, caller, SearchRequest("Monday Friday")) == []

@@ -1,7 +1,8 @@
 """Which stored source an incoming conversation is a version of, and what of it is new.
 
 An export's id alone does not make two conversations the same: files derived from other
-exports (or hand-edited ones) reuse ids for different conversations. A stored source with
+exports (or hand-edited ones) reuse ids for different conversations (an address, a page's
+URL or a video's id, does name one source). A stored source with
 the same id is the same conversation only when the two share content (a passage in
 common); else the newcomer is kept beside it under the id with its content hash appended.
 A version that grew (a coding-agent session, a chat continued) keeps the passages it shares
@@ -21,6 +22,9 @@ from api.importers.model import Conversation
 
 # Between an export's id and the content hash of a different conversation that reuses it.
 CLASH_SEPARATOR = "#"
+# Kinds whose id is an address (a page's URL, a video's or a share link's id): the same
+# address is the same source, whatever its content became.
+ID_IS_ADDRESS = {"html", "youtube", "chatgpt_share"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ def find_version(
     for row in rows:
         if row["external_id"] != external_id and not _is_clash_of(row["external_id"], external_id):
             continue  # an id that merely starts like this one
+        if conversation.kind in ID_IS_ADDRESS and row["external_id"] == external_id:
+            return Known(row["id"], row["external_id"], row["updated_at"]), external_id
         shared = conn.execute(
             "select exists(select from public.chunks where source_id = %s"
             " and content = any(%s)) as shared",
