@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from api.importers.detect import parse
 from api.importers.gemini import parse_takeout, parse_takeout_html
@@ -196,3 +198,20 @@ def test_a_gem_in_the_html_variant_is_recorded_not_kept_as_prompt_text() -> None
     assert coach.metadata["gem"] == "Sourdough Coach"
     assert coach.messages[0].text == "my starter smells of acetone"
     assert coach.messages[1].author == "Sourdough Coach"
+
+
+gem_names = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=40
+).filter(lambda name: name.strip() and " was used in this chat." not in name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=gem_names, prompt=st.text(min_size=1, max_size=60).filter(str.strip))
+def test_any_gem_name_is_recorded_and_its_subtitle_never_indexed(name: str, prompt: str) -> None:
+    subtitle = f"{name} was used in this chat. Manage your Gems."
+    entry = gem_entry(prompt.replace("\n", " "), "2025-06-01T10:00:00Z", "An answer.", subtitle)
+    [chat] = [
+        c for c in parse_takeout([entry], "MyActivity.json", GAP) if isinstance(c, Conversation)
+    ]
+    assert chat.metadata["gem"] == name.strip()
+    assert not any("Manage your Gems" in m.text for m in chat.messages)
