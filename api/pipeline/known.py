@@ -54,28 +54,36 @@ def find_version(
     external_id = conversation.external_id
     if external_id is None:
         return None, None
-    rows = conn.execute(
+    select = (
         "select id, external_id, metadata->>'updated_at' as updated_at from public.sources"
-        " where workspace_id = %s and kind = %s"
-        " and (external_id = %s or starts_with(external_id, %s))"
-        " order by external_id = %s desc, imported_at",
-        [workspace_id, conversation.kind, external_id, external_id + CLASH_SEPARATOR, external_id],
+        " where workspace_id = %s and kind = %s and "
+    )
+    exact = conn.execute(
+        select + "external_id = %s", [workspace_id, conversation.kind, external_id]
+    ).fetchone()
+    if exact is None:
+        return None, external_id
+    if conversation.kind in ID_IS_ADDRESS or _shares(conn, exact["id"], contents):
+        return Known(exact["id"], external_id, exact["updated_at"]), external_id
+    # A clash (rare): other conversations under this id, kept with their hash appended. Only
+    # then are they looked for, so the common import costs one lookup by the unique index.
+    others = conn.execute(
+        select + "starts_with(external_id, %s) order by imported_at",
+        [workspace_id, conversation.kind, external_id + CLASH_SEPARATOR],
     ).fetchall()
-    for row in rows:
-        if row["external_id"] != external_id and not _is_clash_of(row["external_id"], external_id):
-            continue  # an id that merely starts like this one
-        if conversation.kind in ID_IS_ADDRESS and row["external_id"] == external_id:
-            return Known(row["id"], row["external_id"], row["updated_at"]), external_id
-        shared = conn.execute(
-            "select exists(select from public.chunks where source_id = %s"
-            " and content = any(%s)) as shared",
-            [row["id"], contents],
-        ).fetchone()
-        if shared and shared["shared"]:
+    for row in others:
+        if _is_clash_of(row["external_id"], external_id) and _shares(conn, row["id"], contents):
             return Known(row["id"], row["external_id"], row["updated_at"]), row["external_id"]
-    if any(row["external_id"] == external_id for row in rows):
-        return None, f"{external_id}{CLASH_SEPARATOR}{conversation.content_hash()[:16]}"
-    return None, external_id
+    return None, f"{external_id}{CLASH_SEPARATOR}{conversation.content_hash()[:16]}"
+
+
+def _shares(conn: Connection, source_id: UUID, contents: list[str]) -> bool:
+    row = conn.execute(
+        "select exists(select from public.chunks where source_id = %s"
+        " and content = any(%s)) as shared",
+        [source_id, contents],
+    ).fetchone()
+    return bool(row and row["shared"])
 
 
 def _is_clash_of(candidate: str, external_id: str) -> bool:
