@@ -277,10 +277,10 @@ def run(args: argparse.Namespace, url: str, levels: list[int]) -> int:
             b_lat, b_wall = samples[(mode, "bare", concurrency)]
             a_lat, a_wall = samples[(mode, "api", concurrency)]
             cell: dict[str, float] = {
-                "bare_p50_ms": percentile(b_lat, 0.5) * 1000,
-                "bare_p95_ms": percentile(b_lat, 0.95) * 1000,
-                "api_p50_ms": percentile(a_lat, 0.5) * 1000,
-                "api_p95_ms": percentile(a_lat, 0.95) * 1000,
+                "bare_p50_ms": percentile(b_lat, 50) * 1000,
+                "bare_p95_ms": percentile(b_lat, 95) * 1000,
+                "api_p50_ms": percentile(a_lat, 50) * 1000,
+                "api_p95_ms": percentile(a_lat, 95) * 1000,
                 "bare_rps": len(b_lat) / b_wall,
                 "api_rps": len(a_lat) / a_wall,
             }
