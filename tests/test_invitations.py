@@ -70,10 +70,15 @@ def test_nothing_of_a_workspace_reaches_an_invitee_before_they_accept(
         "invite_to_workspace",
         {"workspace_id": team, "email": invitee_email.upper(), "role": "editor"},
     )
-    mine = rpc(invitee, "list_my_invitations")
-    assert [(i["id"], i["workspace_name"], i["role"]) for i in mine] == [
-        (invitation, "Launch team", "editor")
+    # By email: listed for the owner (lower case), claimed with the link's token.
+    listed = rpc(owner, "list_workspace_invitations", {"workspace_id": team})
+    assert [(i["id"], i["email"], i["role"]) for i in listed] == [
+        (invitation, invitee_email, "editor")
     ]
+    link = {
+        "invitation_id": invitation,
+        "token": rpc(owner, "issue_invitation_link", {"invitation_id": invitation}),
+    }
     # Invited but not yet accepted: the workspace is nowhere.
     assert searched(invitee, word) == []
     assert rpc(invitee, "search_suggestions", {"prefix": word}) == []
@@ -81,7 +86,7 @@ def test_nothing_of_a_workspace_reaches_an_invitee_before_they_accept(
     assert team not in {w["id"] for w in rpc(invitee, "list_workspaces")}
     assert refused(invitee, "list_workspace_members", {"workspace_id": team}).code == "PT404"
 
-    assert rpc(invitee, "accept_invitation", {"invitation_id": invitation}) == team
+    assert rpc(invitee, "accept_invitation", link) == team
     assert searched(invitee, word) == [f"The {word} plan is ready to ship."]
     assert [s["suggestion"] for s in rpc(invitee, "search_suggestions", {"prefix": word})] == [
         f"{word} plans"
@@ -97,7 +102,7 @@ def test_nothing_of_a_workspace_reaches_an_invitee_before_they_accept(
     ]
     assert rpc(invitee, "list_my_invitations") == []
     # Accepted once: it cannot be accepted again.
-    assert refused(invitee, "accept_invitation", {"invitation_id": invitation}).code == "PT404"
+    assert refused(invitee, "accept_invitation", link).code == "PT404"
 
 
 def test_declined_and_revoked_invitations_add_nobody(gateway: Gateway) -> None:
