@@ -213,7 +213,13 @@ HELD: list[tuple[str, str, dict[str, Any], int, Any]] = [
         403,
         None,
     ),
-    ("link another's invitation", "issue_invitation_link", {"invitation_id": "{by_email}"}, 403, None),
+    (
+        "link another's invitation",
+        "issue_invitation_link",
+        {"invitation_id": "{by_email}"},
+        403,
+        None,
+    ),
     (
         "decline another's invitation",
         "decline_invitation",

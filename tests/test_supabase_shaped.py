@@ -161,12 +161,16 @@ def test_smoke_sign_up_import_search_and_invite(project: Project, applied: list[
         assert search(bob, "elderflower") == []
         with transaction_as(conn, alice):
             invitation = conn.execute(
-                "select public.invite_to_workspace(%s, email => %s) as id", [team["id"], bob_email]
+                "with i as (select public.invite_to_workspace(%s, email => %s) as id)"
+                " select id, public.issue_invitation_link(id) as token from i",
+                [team["id"], bob_email],
             ).fetchone()
         assert invitation is not None
         assert search(bob, "elderflower") == []
         with transaction_as(conn, bob):
-            conn.execute("select public.accept_invitation(%s)", [invitation["id"]])
+            conn.execute(
+                "select public.accept_invitation(%s, %s)", [invitation["id"], invitation["token"]]
+            )
         assert search(bob, "elderflower") == ["Pick the elderflower early."]
         assert search(bob, "gooseberry") == []
         # Nobody writes passages straight into the table, as PostgREST would let them.

@@ -81,8 +81,13 @@ comment on function public.invite_to_workspace is
   'that user; by email, whoever opens the link of issue_invitation_link(). Returns the '
   'invitation id.';
 
+-- The answers take the link's token now (optional: null for invitations by user id), so
+-- callers passing only invitation_id keep working.
+-- squawk-ignore ban-drop-function
 drop function public.accept_invitation(uuid);
+-- squawk-ignore ban-drop-function
 drop function public.decline_invitation(uuid);
+-- squawk-ignore ban-drop-function
 drop function private.my_invitation(uuid);
 
 -- An open invitation the caller may answer, or an error. Guests never: they sign up first.

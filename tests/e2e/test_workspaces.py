@@ -1,5 +1,6 @@
 """Settings → Workspaces in Chromium: create and rename a team workspace, invite by email,
-the invitee accepts (and only then sees it), the owner changes their role, they leave."""
+copy the invite link, the invitee opens it and accepts (and only then sees the workspace),
+the owner changes their role, they leave."""
 
 from __future__ import annotations
 
@@ -41,14 +42,21 @@ def test_invite_accept_change_role_and_leave(dev: DevStack, browser: Browser) ->
     invite.get_by_label("Role").select_option("editor")
     invite.get_by_role("button", name="Invite").click()
     team.get_by_text("(invited as editor)").wait_for()
+    invite.get_by_role("button", name="Copy link").click()
+    invite.get_by_role("button", name="Copied").wait_for()
+    link = str(owner.evaluate("navigator.clipboard.readText()"))
+    assert link == invite.get_by_label("Invite link for garden-friend@example.com").input_value()
+    assert "invitation=" in link and "token=" in link
     shot(owner, "workspaces", "01-invited")
 
     settings(invitee)
+    # An address is not enough: nothing to accept without the link.
+    assert invitee.get_by_role("list", name="Invitations for you").count() == 0
+    invitee.goto(link)
     # Not a member until they accept: no team workspace yet.
-    mine = invitee.get_by_role("list", name="Invitations for you").get_by_role("listitem")
-    mine.get_by_text("Garden society").wait_for()
+    invitee.get_by_role("heading", name="Invitation link").wait_for()
     assert invitee.get_by_role("list", name="Team workspaces").get_by_role("listitem").count() == 0
-    mine.get_by_role("button", name="Accept").click()
+    invitee.get_by_role("button", name="Accept invitation").click()
     joined = invitee.get_by_role("listitem", name="Garden society")
     joined.get_by_text("Your role: editor").wait_for()
     shot(invitee, "workspaces", "02-accepted")

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import { useSearchParams } from "react-router-dom";
 import { useSession } from "../auth";
 import { useWorkspaces } from "../lib/queries";
 import type { WorkspaceRow } from "../lib/rpc";
@@ -7,7 +8,9 @@ import {
   acceptInvitation,
   createWorkspace,
   declineInvitation,
+  invitationLink,
   inviteToWorkspace,
+  issueInvitationLink,
   leaveWorkspace,
   listMyInvitations,
   listWorkspaceInvitations,
@@ -69,6 +72,44 @@ function MyInvitations() {
           </li>
         ))}
       </ul>
+      <Failure error={answer.error} />
+    </section>
+  );
+}
+
+/** Opened from an invite link (/settings?invitation=…&token=…): accept or decline it. */
+function LinkedInvitation({ guest }: { guest: boolean }) {
+  const [params, setParams] = useSearchParams();
+  const refresh = useRefresh();
+  const id = params.get("invitation");
+  const token = params.get("token");
+  const answer = useMutation({
+    mutationFn: async (accept: boolean): Promise<void> => {
+      if (!id || !token) return;
+      await (accept ? acceptInvitation(id, token) : declineInvitation(id, token));
+    },
+    onSuccess: async () => {
+      setParams({}, { replace: true });
+      await refresh();
+    },
+  });
+  if (!id || !token) return null;
+  return (
+    <section aria-labelledby="linked-invitation-title" className="invitation-row">
+      <h3 id="linked-invitation-title">Invitation link</h3>
+      {guest ? (
+        <p className="muted">Create an account (keep this page open), then accept the invitation.</p>
+      ) : (
+        <>
+          <span>You were sent a link to join a workspace.</span>
+          <button type="button" onClick={() => answer.mutate(true)} disabled={answer.isPending}>
+            Accept invitation
+          </button>
+          <button type="button" onClick={() => answer.mutate(false)} disabled={answer.isPending}>
+            Decline
+          </button>
+        </>
+      )}
       <Failure error={answer.error} />
     </section>
   );
@@ -138,13 +179,23 @@ function InviteForm({ workspace }: { workspace: WorkspaceRow }) {
   const refresh = useRefresh();
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<WorkspaceRole>("viewer");
+  const [copied, setCopied] = useState(false);
   const invite = useMutation({
-    mutationFn: () => inviteToWorkspace(workspace.id, email.trim(), role),
+    // The link's secret comes back once: shown here to copy, never stored by us.
+    mutationFn: async () => {
+      const id = await inviteToWorkspace(workspace.id, email.trim(), role);
+      return { email: email.trim(), link: invitationLink(id, await issueInvitationLink(id)) };
+    },
     onSuccess: async () => {
       setEmail("");
+      setCopied(false);
       await refresh();
     },
   });
+  async function copy(link: string) {
+    await navigator.clipboard.writeText(link);
+    setCopied(true);
+  }
   function submit(event: FormEvent) {
     event.preventDefault();
     if (email.trim()) invite.mutate();
@@ -166,7 +217,18 @@ function InviteForm({ workspace }: { workspace: WorkspaceRow }) {
       <button type="submit" disabled={!email.trim() || invite.isPending}>
         Invite
       </button>
-      {invite.isSuccess && <p role="status" className="small muted">Invited; they join when they accept.</p>}
+      {invite.data && (
+        <div role="status" className="small">
+          <label>
+            Invite link for {invite.data.email} (shown once; valid 7 days)
+            <input readOnly value={invite.data.link} onFocus={(e) => e.target.select()} />
+          </label>
+          <button type="button" onClick={() => void copy(invite.data.link)}>
+            {copied ? "Copied" : "Copy link"}
+          </button>
+          <span className="muted"> Send it to them; they join when they open it and accept.</span>
+        </div>
+      )}
       <Failure error={invite.error} />
     </form>
   );
@@ -231,6 +293,7 @@ export function WorkspacesSection() {
   return (
     <section className="card" aria-labelledby="workspaces-title">
       <h2 id="workspaces-title">Workspaces</h2>
+      <LinkedInvitation guest={guest} />
       {guest ? (
         <p className="muted">Guests have a personal workspace only; create an account to share one.</p>
       ) : (

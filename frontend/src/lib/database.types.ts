@@ -530,6 +530,8 @@ export type Database = {
           responded_at: string | null
           role: Database["public"]["Enums"]["workspace_role"]
           status: string
+          token_expires_at: string | null
+          token_hash: string | null
           user_id: string | null
           workspace_id: string
         }
@@ -541,6 +543,8 @@ export type Database = {
           responded_at?: string | null
           role?: Database["public"]["Enums"]["workspace_role"]
           status?: string
+          token_expires_at?: string | null
+          token_hash?: string | null
           user_id?: string | null
           workspace_id: string
         }
@@ -552,6 +556,8 @@ export type Database = {
           responded_at?: string | null
           role?: Database["public"]["Enums"]["workspace_role"]
           status?: string
+          token_expires_at?: string | null
+          token_hash?: string | null
           user_id?: string | null
           workspace_id?: string
         }
@@ -650,6 +656,7 @@ export type Database = {
       accept_invitation: {
         Args: {
           invitation_id: string
+          token?: string | null
         }
         Returns: string
       }
@@ -679,6 +686,7 @@ export type Database = {
       decline_invitation: {
         Args: {
           invitation_id: string
+          token?: string | null
         }
         Returns: boolean
       }
@@ -727,6 +735,12 @@ export type Database = {
           email?: string | null
           invitee_id?: string | null
           role?: Database["public"]["Enums"]["workspace_role"]
+        }
+        Returns: string
+      }
+      issue_invitation_link: {
+        Args: {
+          invitation_id: string
         }
         Returns: string
       }

@@ -25,11 +25,25 @@ export const inviteToWorkspace = (workspaceId: string, email: string, role: Work
 
 export const listMyInvitations = () => call<"list_my_invitations", InvitationRow[]>("list_my_invitations");
 
-export const acceptInvitation = (invitationId: string) =>
-  call<"accept_invitation", string>("accept_invitation", { invitation_id: invitationId });
+/** An email invitation's secret, returned once (the database keeps only its hash); a new
+ * one replaces the old link. */
+export const issueInvitationLink = (invitationId: string) =>
+  call<"issue_invitation_link", string>("issue_invitation_link", { invitation_id: invitationId });
 
-export const declineInvitation = (invitationId: string) =>
-  call<"decline_invitation", boolean>("decline_invitation", { invitation_id: invitationId });
+/** The link the inviter passes on: whoever opens it signed in (not as a guest) may accept. */
+export const invitationLink = (invitationId: string, token: string) => {
+  const url = new URL("/settings", window.location.origin);
+  url.searchParams.set("invitation", invitationId);
+  url.searchParams.set("token", token);
+  return url.href;
+};
+
+/** An invitation by user id needs no token; one by email needs its link's. */
+export const acceptInvitation = (invitationId: string, token?: string) =>
+  call<"accept_invitation", string>("accept_invitation", { invitation_id: invitationId, ...(token ? { token } : {}) });
+
+export const declineInvitation = (invitationId: string, token?: string) =>
+  call<"decline_invitation", boolean>("decline_invitation", { invitation_id: invitationId, ...(token ? { token } : {}) });
 
 export const revokeInvitation = (invitationId: string) =>
   call<"revoke_invitation", boolean>("revoke_invitation", { invitation_id: invitationId });
