@@ -9,11 +9,44 @@ from slowapi import Limiter
 
 from api.accounts import keys
 from api.config import Settings
-from api.embeddings.registry import get_model
-from api.errors import KnitterError
+from api.embeddings.registry import EmbeddingModel
+from api.errors import KnitterError, ProviderError
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
 from api.http.schemas import KeyBody, KeyInfoResponse, KeyList, KeyTestResponse
 from api.providers.choice import DEFAULT_EMBEDDING_MODELS, api_key
+from api.providers.failures import LABELS
+
+# A person waits on the key test: one attempt, a few seconds, no retries with backoff.
+KEY_TEST_SECONDS = 4.0
+
+
+def probe_model(provider: str, name: str, secret: str) -> EmbeddingModel:
+    """The provider's embedding client, set to give up quickly (the model a real import
+    uses keeps its patient timeouts and retries)."""
+    if provider == "openai":
+        from api.providers.openai_embeddings import OpenAIModel
+
+        return OpenAIModel(name, secret, timeout=KEY_TEST_SECONDS, retries=0)
+    from api.providers.gemini_embeddings import GeminiModel
+
+    return GeminiModel(name, secret, timeout=KEY_TEST_SECONDS, retries=0)
+
+
+def key_test_message(exc: KnitterError) -> str:
+    """What a failed test means to the person holding the key, in their words."""
+    if not isinstance(exc, ProviderError):
+        return str(exc)
+    label = LABELS.get(exc.provider, exc.provider)
+    if exc.kind == "auth":
+        return f"{label} refused this key: check that it was copied whole and is still active."
+    if exc.kind == "rate_limit":
+        return f"{label} accepted the key, but its rate limit or quota is used up for now."
+    if exc.kind == "unavailable":
+        return (
+            f"Could not reach {label} within {KEY_TEST_SECONDS:g} seconds: check the server's"
+            " network or try again later. The key itself was not checked."
+        )
+    return f"{label} rejected the test request: {exc}"
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
@@ -74,13 +107,16 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         conn: DbDep,
         svc: ServicesDep,
     ) -> KeyTestResponse:
-        """Embeds one word with the provider using the stored key (else the server's)."""
+        """Embeds one word with the provider using the stored key (else the server's): one
+        attempt of at most a few seconds, its failure said in plain words."""
         secret = api_key(conn, svc.keyring, settings, caller.user_id, provider)
         model_name = DEFAULT_EMBEDDING_MODELS[provider]
         try:
-            get_model(provider, model_name, None, secret).embed(["knitter"], "query")
+            probe_model(provider, model_name, secret).embed(["knitter"], "query")
         except KnitterError as exc:
-            return KeyTestResponse(ok=False, provider=provider, model=model_name, message=str(exc))
+            return KeyTestResponse(
+                ok=False, provider=provider, model=model_name, message=key_test_message(exc)
+            )
         return KeyTestResponse(
             ok=True, provider=provider, model=model_name, message="the key works"
         )
