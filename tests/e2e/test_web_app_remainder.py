@@ -98,7 +98,7 @@ def test_markdown_history_questions_and_the_key_test(
     note.write_text(XSS_NOTE)
     dialog = page.get_by_role("dialog", name="Import")
     dialog.get_by_label("Files to import").set_input_files(str(note))
-    items = dialog.get_by_role("list", name="Imports").get_by_role("listitem")
+    items = dialog.locator("ul.import-items > li")  # not the reports' own list items
     items.nth(1).get_by_text(re.compile(r"^Done$")).wait_for(timeout=180_000)
     shot(page, FOLDER, "01-import-dialog")
     page.keyboard.press("Escape")
@@ -122,7 +122,7 @@ def test_markdown_history_questions_and_the_key_test(
     assert result.locator(".snippet mark").count() >= 1
     shot(page, FOLDER, "03-search-markdown")
     result.get_by_role("link", name="Open in context").click()
-    page.get_by_role("heading", name="Hostile kiwi note").wait_for()
+    page.get_by_role("heading", name="Hostile kiwi note", level=1).wait_for()
     passage = page.locator(".conversation .passage.markdown").first
     passage.locator("mark").first.wait_for()
     view = page.locator(".conversation")

@@ -103,3 +103,11 @@ describe("HighlightedSnippet", () => {
     expect(container.textContent).toBe("abc d");
   });
 });
+
+describe("passage headings", () => {
+  it("are bold lines, not headings of the page", () => {
+    const view = render(<PassageMarkdown text={"# Title\n\n## Sub"} />).container;
+    expect(view.querySelector("h1, h2")).toBeNull();
+    expect([...view.querySelectorAll("p.md-heading strong")].map((n) => n.textContent)).toEqual(["Title", "Sub"]);
+  });
+});

@@ -10,7 +10,20 @@ import {
   snippetMarkdown,
 } from "../lib/markdown";
 
+// A passage's headings are not the page's: shown as bold lines, out of the outline.
+const heading: Components["h1"] = ({ children }) => (
+  <p className="md-heading">
+    <strong>{children}</strong>
+  </p>
+);
+
 const COMPONENTS: Components = {
+  h1: heading,
+  h2: heading,
+  h3: heading,
+  h4: heading,
+  h5: heading,
+  h6: heading,
   // A passage's link opens beside the app, and the page it opens gets no handle on ours.
   a: ({ href, children }) =>
     href ? (
