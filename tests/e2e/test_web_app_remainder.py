@@ -42,6 +42,7 @@ const kiwifruit = "ripe";
 
 <script>window.__pwned = "script"</script>
 <img src="x" onerror="window.__pwned = 'img'">
+
 [click me](javascript:window.__pwned='link') and [docs](https://example.com/kiwifruit)
 """
 
