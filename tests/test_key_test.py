@@ -5,6 +5,7 @@ are replayed with respx in the shape of their real responses."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 
 import httpx
@@ -82,3 +83,29 @@ def test_the_openai_probe_gives_up_within_seconds() -> None:
     model = probe_model("openai", "text-embedding-3-small", SECRETS["openai"])
     sdk = model._client  # type: ignore[attr-defined]
     assert sdk.max_retries == 0 and sdk.timeout == KEY_TEST_SECONDS <= 5
+
+
+def test_a_provider_that_answers_too_slowly_is_given_up_on(
+    client: TestClient, user: Callable[[], Caller]
+) -> None:
+    """The SDK's timeout is per read: a reply trickling in later than the key test's
+    deadline (replayed here as a 200 that comes after it) is reported as unreachable."""
+    me = user()
+    stored(client, me, "openai")
+    one = {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.5] * 1536}],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 1, "total_tokens": 1},
+    }
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(KEY_TEST_SECONDS + 1.5)
+        return httpx.Response(200, json=one)
+
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.post(OPENAI_URL).mock(side_effect=slow)
+        response = client.post("/v1/keys/openai/test", headers=auth(me))
+        body = response.json()
+        assert body["ok"] is False and "Could not reach OpenAI" in body["message"], body
+        time.sleep(2)  # the abandoned probe finishes inside the mock

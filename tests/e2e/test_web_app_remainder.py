@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -162,11 +161,9 @@ def test_markdown_history_questions_and_the_key_test(
     row = page.locator(".key-row").filter(has=page.get_by_label("OpenAI API key"))
     row.get_by_role("button", name="Save").click()
     row.get_by_text(re.compile("Stored, ending in zzzz")).wait_for()
-    started = time.monotonic()
     row.get_by_role("button", name="Test").click()
     row.get_by_text(re.compile("Could not reach OpenAI")).wait_for(timeout=15_000)
-    took = time.monotonic() - started
-    assert took < 10, took  # not the SDK's retries with backoff
+    # One attempt, no retries: tests/test_key_test.py counts the calls.
     assert "Errno" not in row.inner_text()
     shot(page, FOLDER, "06-key-test")
     assert errors == []

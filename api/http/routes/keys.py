@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import get_args
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
@@ -14,10 +16,23 @@ from api.errors import KnitterError, ProviderError
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
 from api.http.schemas import KeyBody, KeyInfoResponse, KeyList, KeyTestResponse
 from api.providers.choice import DEFAULT_EMBEDDING_MODELS, api_key
-from api.providers.failures import LABELS
+from api.providers.failures import LABELS, timed_out
 
 # A person waits on the key test: one attempt, a few seconds, no retries with backoff.
 KEY_TEST_SECONDS = 4.0
+# The SDKs' timeouts bound each phase (connect, every read), not the whole call: the
+# probe runs in a thread and the answer waits for it at most KEY_TEST_SECONDS.
+_PROBES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="key-test")
+
+
+def probe(provider: str, name: str, secret: str) -> None:
+    """One embedding with the key, given up on after KEY_TEST_SECONDS in all (the thread
+    then ends on its client's own timeouts)."""
+    future = _PROBES.submit(probe_model(provider, name, secret).embed, ["knitter"], "query")
+    try:
+        future.result(timeout=KEY_TEST_SECONDS)
+    except FutureTimeout:
+        raise timed_out(provider, secret) from None
 
 
 def probe_model(provider: str, name: str, secret: str) -> EmbeddingModel:
@@ -46,7 +61,7 @@ def key_test_message(exc: KnitterError) -> str:
             f"Could not reach {label} within {KEY_TEST_SECONDS:g} seconds: check the server's"
             " network or try again later. The key itself was not checked."
         )
-    return f"{label} rejected the test request: {exc}"
+    return str(exc)  # already says who rejected what, e.g. "… (HTTP 404): Not Found"
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
@@ -112,7 +127,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         secret = api_key(conn, svc.keyring, settings, caller.user_id, provider)
         model_name = DEFAULT_EMBEDDING_MODELS[provider]
         try:
-            probe_model(provider, model_name, secret).embed(["knitter"], "query")
+            probe(provider, model_name, secret)
         except KnitterError as exc:
             return KeyTestResponse(
                 ok=False, provider=provider, model=model_name, message=key_test_message(exc)
