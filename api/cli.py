@@ -492,6 +492,7 @@ def dev(settings: Settings, port: int) -> None:
     from pydantic import SecretStr
 
     from api.gateway import create_gateway, local_secrets, with_gateway
+    from api.gateway.outbox import Mail
     from api.http.app import create_app
     from api.http.webapp import DIST, create_webapp, with_webapp
 
@@ -516,7 +517,13 @@ def dev(settings: Settings, port: int) -> None:
             }
         )
         web = create_webapp(origin, keys.anon_key, origin)
-        app = with_gateway(with_webapp(create_app(local), web), create_gateway(local, url))
+
+        def print_mail(mail: Mail, path: Path) -> None:
+            # The local stack's only mail (password recovery) shows here, not in any log.
+            click.echo(f"mail to {mail.to}: {mail.subject}\n  {mail.link}\n  (saved as {path})")
+
+        gateway = create_gateway(local, url, on_mail=print_mail)
+        app = with_gateway(with_webapp(create_app(local), web), gateway)
         click.echo(f"knitter {__version__}: local stack in {settings.home}")
         if applied:
             click.echo(f"applied {len(applied)} migration(s)")
@@ -524,6 +531,7 @@ def dev(settings: Settings, port: int) -> None:
         click.echo(f"database: {shown}  (password in {server.password_file})")
         click.echo(f"origin:   {origin}  (API docs: {origin}/docs)")
         click.echo(f"anon key: {keys.anon_key}")
+        click.echo(f"mail:     printed here and saved in {local.home / 'outbox'}")
         built = (DIST / "index.html").is_file()
         click.echo(f"web app:  {origin}/" if built else "web app:  not built (run `make frontend`)")
         click.echo("Press Ctrl-C to stop.")

@@ -181,6 +181,11 @@ class ImportItemReport(BaseModel):
     )
 
 
+class ImportJobFile(BaseModel):
+    name: str = Field(description="The uploaded file's name, or the link.")
+    size: int | None = Field(description="Bytes uploaded; null for a link.")
+
+
 class ImportJob(BaseModel):
     # Always sent, so the response schema lists every field as required, defaults included.
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
@@ -201,10 +206,13 @@ class ImportJob(BaseModel):
     items: list[ImportItemReport] = Field(
         default_factory=list, description="The report per uploaded file or link."
     )
+    files: list[ImportJobFile] = Field(
+        default_factory=list, description="What the job was given, known from its start."
+    )
     embedding_pending: int = Field(
         default=0,
-        description="Passages of the workspace still waiting for an embedding with the model "
-        "search uses (re-embedding for a switch of model under way is not counted).",
+        description="Passages this job queued that still wait for an embedding with the "
+        "model search uses (re-embedding for a switch of model under way is not counted).",
     )
     created_at: datetime
     started_at: datetime | None

@@ -245,6 +245,7 @@ export type Database = {
           created_at: string
           errors: Json
           failed: number
+          files: Json
           finished_at: string | null
           heartbeat_at: string | null
           id: string
@@ -264,6 +265,7 @@ export type Database = {
           created_at?: string
           errors?: Json
           failed?: number
+          files?: Json
           finished_at?: string | null
           heartbeat_at?: string | null
           id?: string
@@ -283,6 +285,7 @@ export type Database = {
           created_at?: string
           errors?: Json
           failed?: number
+          files?: Json
           finished_at?: string | null
           heartbeat_at?: string | null
           id?: string

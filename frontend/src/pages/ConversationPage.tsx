@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { Link, useLocation, useParams, useSearchParams } from "react-router-dom";
 import { useSession } from "../auth";
+import { PassageMarkdown } from "../components/Markdown";
 import { PackActions } from "../components/PackActions";
 import { PassageThreads } from "../components/PassageThreads";
 import { PlatformIcon, platformName } from "../components/PlatformIcon";
@@ -10,7 +11,6 @@ import { SummaryCard } from "../components/SummaryCard";
 import { summarizeSource } from "../lib/api";
 import { groupMessages, passageParam } from "../lib/conversation";
 import { formatWhen } from "../lib/format";
-import { highlightTerms } from "../lib/highlight";
 import { originalAt } from "../lib/links";
 import { assistantLabel, assistantUrl } from "../lib/projects";
 import { invalidateThreads, useSourceDetails, useSources } from "../lib/queries";
@@ -65,17 +65,6 @@ function SourceSummary({ sourceId }: { sourceId: string }) {
       error={summarize.error}
       onSummarize={() => summarize.mutate()}
     />
-  );
-}
-
-/** A passage's text with the search's words marked (React text nodes: nothing runs). */
-function MarkedText({ text, query }: { text: string; query: string }) {
-  return (
-    <>
-      {highlightTerms(text, query).map((segment, i) =>
-        segment.marked ? <mark key={i}>{segment.text}</mark> : <span key={i}>{segment.text}</span>,
-      )}
-    </>
   );
 }
 
@@ -171,10 +160,10 @@ export function ConversationPage() {
               <div
                 id={`passage-${p.chunk_id}`}
                 tabIndex={-1}
-                className={p.chunk_id === target ? "passage target" : "passage"}
+                className={p.chunk_id === target ? "passage markdown target" : "passage markdown"}
                 aria-current={p.chunk_id === target ? "true" : undefined}
               >
-                <MarkedText text={p.content} query={query} />
+                <PassageMarkdown text={p.content} query={query} />
               </div>
               <PassageThreads chunkId={p.chunk_id} />
             </div>
