@@ -786,6 +786,12 @@ export interface components {
         ImportItemReport: {
             /** Added */
             added: number;
+            /**
+             * Alternatives
+             * @description Other versions of those messages kept (edits, regenerations and what follows them): found only when a search asks to include alternatives.
+             * @default 0
+             */
+            alternatives?: number;
             /** Failed */
             failed: number;
             /**
@@ -1117,6 +1123,11 @@ export interface components {
             date_from?: string | null;
             /** Date To */
             date_to?: string | null;
+            /**
+             * Include Alternatives
+             * @description Also find other versions of messages (edits, regenerations) besides the branch the person last saw.
+             */
+            include_alternatives?: boolean | null;
             /**
              * Kind
              * @example [
