@@ -98,6 +98,7 @@ def kept_versions(
     groups: dict[int, list[tuple[int, int, int | None]]] = {}
     path_anchor: dict[int, int] = {}
     first_of_path: dict[int, int] = {}
+    first_anchor: dict[int, int] = {}  # a version's first message index -> its anchor
     pending: list[tuple[int, list[Message]]] = []  # alternatives before numbering
 
     for number, path in enumerate(tree):
@@ -116,14 +117,21 @@ def kept_versions(
             anchor = parent_starts[at] if at < len(parent_starts) else None
             if anchor is None and at < len(parent_befores):
                 anchor = parent_befores[at]
+            # A fork right at another version's first message is one more version of the
+            # same place, not a version of that version.
+            while anchor is not None and anchor in first_anchor:
+                anchor = first_anchor[anchor]
             if anchor is None or not local:
-                starts.append([None] * len(path.nodes))
-                befores.append([None] * len(path.nodes))
+                # A version that says nothing (a hidden node): what forks below it is a
+                # version of the same place.
+                starts.append([anchor] * len(path.nodes))
+                befores.append([anchor] * len(path.nodes))
                 continue
             base = len(current) + sum(len(messages) for _, messages in pending)
             pending.append((number, local))
             path_anchor[number] = anchor
             first_of_path[number] = base
+            first_anchor[base] = anchor
             group = groups.setdefault(anchor, [])
             if not group:
                 # The version the anchor itself is: the sibling its parent path took.
