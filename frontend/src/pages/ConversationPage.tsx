@@ -165,7 +165,8 @@ export function ConversationPage() {
           {source && (
             <p className="muted small">
               {platformName(source.platform)} · {formatWhen(source.started_at ?? source.imported_at)} ·{" "}
-              {source.passages} passages
+              {source.passages - altRows.length} passages
+              {altRows.length > 0 && ` (and ${altRows.length} in other versions)`}
               {original && (
                 <>
                   {" · "}
