@@ -24,6 +24,7 @@ from api.accounts.users import caller_for, workspace_id
 from api.answers import micro_threads, summaries
 from api.config import Settings
 from api.db.session import Caller, Connection, transaction_as
+from api.errors import NotFoundError
 from api.http.app import create_app
 from api.importers import claude
 from api.importers.chatgpt import parse_export
@@ -395,6 +396,13 @@ def test_mcp_searches_and_reads_the_current_branch(
     read = tools.get_conversation(backend, principal, source["id"])
     assert read["total_passages"] == 4 and not read["more_after"]
     assert "OLD ANSWER" not in json.dumps(read)
+    with transaction_as(conn, caller):
+        old = conn.execute(
+            "select chunk_id from public.source_alternatives(%s) limit 1", [source["id"]]
+        ).fetchone()
+    assert old is not None
+    with pytest.raises(NotFoundError, match="another version of a message"):
+        tools.get_conversation(backend, principal, source["id"], around_passage=old["chunk_id"])
 
 
 @pytest.fixture

@@ -208,6 +208,20 @@ def _position(conn: Connection, principal: Principal, source_id: UUID, chunk_id:
             """,
             [source_id, chunk_id],
         ).fetchone()
+        other = (
+            conn.execute(
+                "select 1 from public.chunks where id = %s and source_id = %s"
+                " and metadata ? 'alternative_of'",
+                [chunk_id, source_id],
+            ).fetchone()
+            if row is None
+            else None
+        )
+    if other is not None:
+        raise NotFoundError(
+            f"passage {chunk_id} is another version of a message (an edit or regeneration),"
+            " not on the branch the user last saw; `fetch` reads it"
+        )
     if row is None:
         raise NotFoundError(f"no passage {chunk_id} in that conversation")
     return int(row["position"])
