@@ -461,6 +461,7 @@ export type Database = {
       topic_threads: {
         Row: {
           centroid: string | null
+          cohesion: number | null
           created_at: string
           id: string
           key_topics: string[]
@@ -475,6 +476,7 @@ export type Database = {
         }
         Insert: {
           centroid?: string | null
+          cohesion?: number | null
           created_at?: string
           id?: string
           key_topics?: string[]
@@ -489,6 +491,7 @@ export type Database = {
         }
         Update: {
           centroid?: string | null
+          cohesion?: number | null
           created_at?: string
           id?: string
           key_topics?: string[]
