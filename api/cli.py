@@ -617,6 +617,9 @@ def _item_line(item: ItemReport) -> str:
     counts = [f"{n} {label}" for label, n in [("failed", item.failed)] if n]
     found = f"{item.added} added, {item.updated} updated, {item.skipped} skipped"
     kept = f"{item.messages} message{'' if item.messages == 1 else 's'} kept"
+    if item.alternatives:
+        other = "version" if item.alternatives == 1 else "versions"
+        kept += f" (and {item.alternatives} other {other} of them)"
     parts = [", ".join([found, *counts]), kept]
     if item.left_out:
         kinds = sorted(item.left_out.items(), key=lambda kv: (-kv[1], kv[0]))

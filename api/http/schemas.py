@@ -30,6 +30,11 @@ class SearchFilters(BaseModel):
     role: OneOrMany | None = Field(default=None, examples=["assistant"])
     date_from: datetime | None = None
     date_to: datetime | None = None
+    include_alternatives: bool | None = Field(
+        default=None,
+        description="Also find other versions of messages (edits, regenerations) besides"
+        " the branch the person last saw.",
+    )
 
     def as_rpc(self) -> dict[str, Any]:
         filters = self.model_dump(mode="json", exclude_none=True)
@@ -173,6 +178,11 @@ class ImportItemReport(BaseModel):
     skipped: int
     failed: int
     messages: int = Field(description="Messages of its conversations kept (new or known).")
+    alternatives: int = Field(
+        default=0,
+        description="Other versions of those messages kept (edits, regenerations and what"
+        " follows them): found only when a search asks to include alternatives.",
+    )
     left_out: dict[str, int] = Field(
         description="Not kept as text, by kind: images, audio, files, reasoning, plumbing."
     )

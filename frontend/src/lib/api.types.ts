@@ -787,6 +787,12 @@ export interface components {
         ImportItemReport: {
             /** Added */
             added: number;
+            /**
+             * Alternatives
+             * @description Other versions of those messages kept (edits, regenerations and what follows them): found only when a search asks to include alternatives.
+             * @default 0
+             */
+            alternatives?: number;
             /** Failed */
             failed: number;
             /**
@@ -1136,6 +1142,11 @@ export interface components {
             date_from?: string | null;
             /** Date To */
             date_to?: string | null;
+            /**
+             * Include Alternatives
+             * @description Also find other versions of messages (edits, regenerations) besides the branch the person last saw.
+             */
+            include_alternatives?: boolean | null;
             /**
              * Kind
              * @example [

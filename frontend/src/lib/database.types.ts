@@ -937,6 +937,22 @@ export type Database = {
         }
         Returns: boolean
       }
+      source_alternatives: {
+        Args: {
+          source_id: string
+        }
+        Returns: {
+          chunk_id: number | null
+          message_index: number | null
+          chunk_index: number | null
+          role: string | null
+          author: string | null
+          model: string | null
+          created_at: string | null
+          content: string | null
+          metadata: Json | null
+        }[]
+      }
       source_details: {
         Args: {
           source_id: string

@@ -51,7 +51,9 @@ export function jobSummary(job: ImportJob): string {
 /** What one uploaded file gave, as `knitter import` prints it: the format, the messages
  * kept, what was left out by kind and the export's side files. */
 export function itemReport(item: ImportItemReport): string {
-  const parts = [item.formats.join(" + ") || "nothing imported", `${plural(item.messages, "message")} kept`];
+  let kept = `${plural(item.messages, "message")} kept`;
+  if (item.alternatives) kept += ` (and ${plural(item.alternatives, "other version")} of them)`;
+  const parts = [item.formats.join(" + ") || "nothing imported", kept];
   const kinds = Object.entries(item.left_out).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   if (kinds.length) parts.push(`left out: ${kinds.map(([kind, n]) => `${n} ${kind}`).join(", ")}`);
   if (item.side_files) parts.push(`ignored: ${plural(item.side_files, "side file")}`);
