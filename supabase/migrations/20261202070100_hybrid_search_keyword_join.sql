@@ -1,8 +1,8 @@
--- hybrid_search: the keyword branch ranks a bounded pool of matches instead of all of them.
--- OR-ed words match most of a big caller's passages (a 100,000-passage workspace: tens of
--- thousands), and ts_rank_cd over every match took ~1 s. The pool takes passages with every
--- word first, then any word, up to keyword_pool rows, each query stopping at its limit; the
--- sources join is made only when a filter needs it. Everything else is unchanged.
+-- hybrid_search: the keyword branch joins public.sources only when a filter (platform,
+-- kind) needs it; every match paid a lookup in sources for nothing. Everything else is
+-- unchanged. (Ranking a bounded pool of matches instead was measured and rejected: its top
+-- 10 agreed with ranking every match in 0.60 / 0.11 of places for owners of 10,000 /
+-- 100,000 passages; docs/PERFORMANCE.md.)
 
 create or replace function private.hybrid_search(
   query_text text,
@@ -48,15 +48,6 @@ declare
   q text := coalesce(query_text, '');
   folded text;
   tsq tsquery;
-  -- The passages with every word (websearch_to_tsquery's own AND), when the words are OR-ed.
-  tsq_all tsquery;
-  -- The keyword branch ranks at most this many matches (ts_rank_cd reads each one's
-  -- tsvector): a big caller's OR-ed words match tens of thousands of passages, and ranking
-  -- them all took a second (docs/PERFORMANCE.md, "Search at scale").
-  keyword_pool constant integer := 400;
-  pool_template text;
-  kw_pool bigint[] := '{}';
-  kw_more bigint[];
   candidates integer := greatest(match_count * 4, 40);
   mid integer := hybrid_search.model_id;
   model public.embedding_models;
@@ -151,11 +142,7 @@ begin
   -- question rarely shares every word with its answer. Quotes, "or" and "-" keep
   -- websearch_to_tsquery's own meaning.
   if q !~* '"|\mor\M|(^|\s)-' then
-    tsq_all := tsq;
     tsq := replace(tsq::text, ' & ', ' | ')::tsquery;
-    if tsq_all::text = tsq::text then
-      tsq_all := null;  -- one word: nothing to narrow
-    end if;
   end if;
 
   if (query_embedding is null and numnode(tsq) = 0) or cardinality(scope) = 0 then
@@ -224,32 +211,19 @@ begin
   end if;
 
   if numnode(tsq) > 0 and full_text_weight > 0 then
-    -- Rank a bounded pool of matches: first passages with every word (what ts_rank_cd puts
-    -- on top, as a rule), then, while there is room, passages with any of them. Each pool
-    -- query stops at its limit instead of reading every match.
-    pool_template := format(
-      'select coalesce(array_agg(p.id), ''{}'') from (select c.id from public.chunks c %s'
-      ' where c.fts @@ $1 %s %s and not (c.id = any ($4)) limit $2) p',
-      case when row_filter ~ '\ms\.' then 'join public.sources s on s.id = c.source_id' else '' end,
-      case when scope is null then '' else ' and c.workspace_id = any ($3)' end,
-      row_filter);
-    if tsq_all is not null then
-      execute pool_template into kw_pool using tsq_all, keyword_pool, scope, kw_pool;
-    end if;
-    if cardinality(kw_pool) < keyword_pool then
-      execute pool_template into kw_more
-        using tsq, keyword_pool - cardinality(kw_pool), scope, kw_pool;
-      kw_pool := kw_pool || kw_more;
-    end if;
-    keyword_sql := $q$
+    keyword_sql := format($q$
       select k.id, k.kscore, row_number() over (order by k.kscore desc, k.id) as rank
       from (
         select c.id, ts_rank_cd(c.fts, $1) as kscore
-        from public.chunks c
-        where c.id = any ($10)
+        from public.chunks c %s
+        where c.fts @@ $1 %s %s
         order by kscore desc, c.id
         limit $2
-      ) k$q$;
+      ) k$q$,
+      -- The sources join only for a filter on them: it cost a lookup per match.
+      case when row_filter ~ '\ms\.' then 'join public.sources s on s.id = c.source_id' else '' end,
+      case when scope is null then '' else ' and c.workspace_id = any ($3)' end,
+      row_filter);
   end if;
 
   return query execute format($q$
@@ -281,6 +255,6 @@ begin
     join public.sources s on s.id = c.source_id
     order by fu.score desc, fu.id$q$, keyword_sql)
   using tsq, candidates, scope, sem_ids, sem_dists,
-        full_text_weight, semantic_weight, rrf_k, match_count, kw_pool;
+        full_text_weight, semantic_weight, rrf_k, match_count;
 end
 $$;
