@@ -308,21 +308,27 @@ class _Pending:
 def write_conversations(
     conn: Connection, caller: Caller, workspace_id: UUID, conversations: list[Conversation]
 ) -> list[tuple[Outcome, int]]:
-    """Store conversations in one transaction, each with the outcome write_conversation
-    would give it; their identities (content, external id) must be distinct. All or
-    nothing: an error rolls the whole batch back."""
-    return _write_pending(
+    """Store conversations, each with the outcome write_conversation would give it; their
+    identities (content, external id) must be distinct. The new ones go in one
+    transaction (all or nothing: an error rolls them all back), known ones one by one."""
+    outcomes = _write_pending(
         conn,
         caller,
         workspace_id,
         [_Pending(c, passages_of(c), c.content_hash()) for c in conversations],
     )
+    return [
+        o if o is not None else write_conversation(conn, caller, workspace_id, c)
+        for c, o in zip(conversations, outcomes, strict=True)
+    ]
 
 
 def _write_pending(
     conn: Connection, caller: Caller, workspace_id: UUID, pending: list[_Pending]
-) -> list[tuple[Outcome, int]]:
-    outcomes: list[tuple[Outcome, int]] = [("skipped", 0)] * len(pending)
+) -> list[tuple[Outcome, int] | None]:
+    """Outcomes by position; None: the workspace knows that conversation, so it is left for
+    write_conversation (after this transaction)."""
+    outcomes: list[tuple[Outcome, int] | None] = [("skipped", 0)] * len(pending)
     with transaction_as(conn, caller.as_writer()):
         conn.execute("set local synchronous_commit = off")  # see write_conversation
         # Every identity of the batch locked at once, in one (sorted) order: concurrent
@@ -332,39 +338,28 @@ def _write_pending(
             " from unnest(%s::text[]) as k order by k",
             [sorted({k for p in pending for k in p.keys(workspace_id)})],
         )
-        known = [i for i, p in enumerate(pending) if p.conversation.external_id is not None]
-        existing = (
-            {
-                r["i"]: r
-                for r in conn.execute(
-                    "select u.i, s.id, s.content_hash, s.metadata->>'updated_at' as updated_at"
-                    " from unnest(%s::int[], %s::text[], %s::text[]) as u(i, kind, external_id)"
-                    " join public.sources s on s.workspace_id = %s and s.kind = u.kind"
-                    "  and s.external_id = u.external_id",
-                    [
-                        known,
-                        [pending[i].conversation.kind for i in known],
-                        [pending[i].conversation.external_id for i in known],
-                        workspace_id,
-                    ],
-                ).fetchall()
-            }
-            if known
-            else {}
-        )
-        write: list[int] = []
-        replaced: list[UUID] = []
-        for i, p in enumerate(pending):
-            old = existing.get(i)
-            if old is not None:
-                if old["content_hash"] == p.content_hash or _older(
-                    p.conversation.metadata.get("updated_at"), old["updated_at"]
-                ):
-                    continue  # the same copy, or an older export's
-                replaced.append(old["id"])
-            write.append(i)
-        if replaced:
-            conn.execute("delete from public.sources where id = any (%s)", [replaced])
+        # Conversations the workspace holds in some version (the same content, or a source
+        # under the same id) are left to write_conversation, one by one: the batch writes
+        # only new ones, each under its export's id (known.find_version's answer then).
+        seen = conn.execute(
+            "select u.i from unnest(%s::int[], %s::text[], %s::text[], %s::text[])"
+            "  as u(i, kind, external_id, content_hash)"
+            " where exists (select from public.sources s where s.workspace_id = %s"
+            "   and s.content_hash = u.content_hash)"
+            "  or exists (select from public.sources s where s.workspace_id = %s"
+            "   and s.kind = u.kind and s.external_id = u.external_id)",
+            [
+                list(range(len(pending))),
+                [p.conversation.kind for p in pending],
+                [p.conversation.external_id for p in pending],
+                [p.content_hash for p in pending],
+                workspace_id,
+                workspace_id,
+            ],
+        ).fetchall()
+        for r in seen:
+            outcomes[r["i"]] = None
+        write = [i for i in range(len(pending)) if outcomes[i] is not None]
         if not write:
             return outcomes
         rows = conn.execute(
@@ -400,14 +395,13 @@ def _write_pending(
             (source_of[pending[i].content_hash], p) for i in stored for p in pending[i].passages
         ]
         if passages:
-            _insert_passages(conn, workspace_id, passages)
-        replaced_at = {i for i in write if i in existing}
+            _insert_batch_passages(conn, workspace_id, passages)
         for i in stored:
-            outcomes[i] = ("updated" if i in replaced_at else "added", len(pending[i].passages))
+            outcomes[i] = ("added", len(pending[i].passages))
     return outcomes
 
 
-def _insert_passages(
+def _insert_batch_passages(
     conn: Connection, workspace_id: UUID, passages: list[tuple[UUID, Passage]]
 ) -> None:
     """All the passages in one statement (the statement-level trigger queues them); the
@@ -546,9 +540,12 @@ def import_conversations(
             for p in batch:
                 one(p.conversation)
         else:
-            for p, (outcome, passages) in zip(batch, outcomes, strict=True):
-                report.record(p.conversation, outcome)
-                report.passages += passages
+            for p, result in zip(batch, outcomes, strict=True):
+                if result is None:
+                    one(p.conversation)  # a version of a stored conversation
+                    continue
+                report.record(p.conversation, result[0])
+                report.passages += result[1]
                 progress()
         batch.clear()
         identities.clear()
