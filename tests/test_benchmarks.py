@@ -107,3 +107,24 @@ def test_bench_threads_prints_its_tables(home: Path) -> None:
     quality = lines.index(next(line for line in lines if line.startswith("Thread quality")))
     assert lines[quality + 3].split()[:2] == ["60", "0.2"]  # one row per threshold
     assert not (home / "pgdata" / "postmaster.pid").exists(), "the server was left running"
+
+
+@pytest.mark.slow
+def test_bench_api_search_prints_its_table(home: Path) -> None:
+    from tests.conftest import redis_url
+
+    out = run(
+        "bench_api_search.py",
+        "--home", str(home),
+        "--export-kb", "20",
+        "--queries", "3",
+        "--rounds", "1",
+        "--redis", redis_url(),
+    )  # fmt: skip
+    assert "3 queries x 1 rounds per cell" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("keyword", "hybrid"))]
+    cells = [("keyword", "1"), ("hybrid", "1"), ("keyword", "4"), ("hybrid", "4")]
+    assert [(r[0], r[1]) for r in rows] == cells
+    assert all(float(r[2]) > 0 and float(r[5]) > 0 for r in rows)  # bare and API p50 in ms
+    assert "first search after start" in out
+    assert not (home / "pgdata" / "postmaster.pid").exists(), "the server was left running"

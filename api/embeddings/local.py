@@ -123,10 +123,11 @@ def _load_default() -> OnnxMiniLM:
 
 
 def preload(name: str) -> None:
-    """Loads (and the first time exports) a local model so the first search is as fast
-    as the next. A failure is logged; the first real use tries again and reports it."""
+    """Loads (and the first time exports) a local model and embeds one query with it (the
+    first inference allocates ONNX Runtime's buffers), so the first search is as fast as
+    the next. A failure is logged; the first real use tries again and reports it."""
     try:
-        _load(name)
+        LocalModel(name).embed(["warm up"], "query")
     except KnitterError as exc:
         log.warning("local model %s not loaded: %s", name, exc)
 

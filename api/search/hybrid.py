@@ -82,33 +82,42 @@ def search(
 ) -> list[dict[str, Any]]:
     """Rows of hybrid_search, best first: embedding is (model id, query vector); without
     one, keyword-only. Meaning-only matches below the model's relevance floor are left out."""
-    model_id, vector = embedding if embedding else (None, None)
     with transaction_as(conn, caller):
-        floor = (
-            relevance_floor(conn, model_id)
-            if model_id is not None and request.relevance_floor
-            else None
-        )
-        # More rows than asked for, so the floor removes weak ones rather than the count.
-        count = min(request.limit * 2, 200) if floor is not None else request.limit
-        rows = conn.execute(
-            """
-            select * from public.hybrid_search(
-              query_text => %s, query_embedding => %s::extensions.vector, model_id => %s,
-              match_count => %s, full_text_weight => %s, semantic_weight => %s,
-              rrf_k => %s, filters => %s::jsonb)
-            """,
-            [
-                keyword_query(request.query),
-                vector_literal(vector) if vector is not None else None,
-                model_id,
-                count,
-                request.full_text_weight,
-                request.semantic_weight,
-                request.rrf_k,
-                json.dumps(request.filters, default=str),
-            ],
-        ).fetchall()
+        return search_rows(conn, request, embedding)
+
+
+def search_rows(
+    conn: Connection,
+    request: SearchRequest,
+    embedding: tuple[int, Sequence[float]] | None = None,
+) -> list[dict[str, Any]]:
+    """`search` inside a transaction_as of the caller's."""
+    model_id, vector = embedding if embedding else (None, None)
+    floor = (
+        relevance_floor(conn, model_id)
+        if model_id is not None and request.relevance_floor
+        else None
+    )
+    # More rows than asked for, so the floor removes weak ones rather than the count.
+    count = min(request.limit * 2, 200) if floor is not None else request.limit
+    rows = conn.execute(
+        """
+        select * from public.hybrid_search(
+          query_text => %s, query_embedding => %s::extensions.vector, model_id => %s,
+          match_count => %s, full_text_weight => %s, semantic_weight => %s,
+          rrf_k => %s, filters => %s::jsonb)
+        """,
+        [
+            keyword_query(request.query),
+            vector_literal(vector) if vector is not None else None,
+            model_id,
+            count,
+            request.full_text_weight,
+            request.semantic_weight,
+            request.rrf_k,
+            json.dumps(request.filters, default=str),
+        ],
+    ).fetchall()
     if floor is not None:
         rows = [r for r in rows if r["keyword_rank"] is not None or r["semantic_score"] >= floor]
     return rows[: request.limit]
@@ -117,14 +126,19 @@ def search(
 def pending_conversations(conn: Connection, caller: Caller, filters: dict[str, Any]) -> int:
     """How many conversations the search covers still have passages waiting for their
     embedding (not yet found by meaning)."""
-    workspaces = filters.get("workspace_id")
     with transaction_as(conn, caller):
-        row = conn.execute(
-            "select count(distinct c.source_id) as n from public.embedding_queue q"
-            " join public.chunks c on c.id = q.chunk_id"
-            " where %(ws)s::uuid[] is null or q.workspace_id = any (%(ws)s::uuid[])",
-            {"ws": [workspaces] if isinstance(workspaces, str) else workspaces},
-        ).fetchone()
+        return count_pending(conn, filters)
+
+
+def count_pending(conn: Connection, filters: dict[str, Any]) -> int:
+    """`pending_conversations` inside a transaction_as of the caller's."""
+    workspaces = filters.get("workspace_id")
+    row = conn.execute(
+        "select count(distinct c.source_id) as n from public.embedding_queue q"
+        " join public.chunks c on c.id = q.chunk_id"
+        " where %(ws)s::uuid[] is null or q.workspace_id = any (%(ws)s::uuid[])",
+        {"ws": [workspaces] if isinstance(workspaces, str) else workspaces},
+    ).fetchone()
     return int(row["n"]) if row else 0
 
 

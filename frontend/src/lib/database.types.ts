@@ -245,6 +245,7 @@ export type Database = {
           created_at: string
           errors: Json
           failed: number
+          files: Json
           finished_at: string | null
           heartbeat_at: string | null
           id: string
@@ -264,6 +265,7 @@ export type Database = {
           created_at?: string
           errors?: Json
           failed?: number
+          files?: Json
           finished_at?: string | null
           heartbeat_at?: string | null
           id?: string
@@ -283,6 +285,7 @@ export type Database = {
           created_at?: string
           errors?: Json
           failed?: number
+          files?: Json
           finished_at?: string | null
           heartbeat_at?: string | null
           id?: string
@@ -461,6 +464,7 @@ export type Database = {
       topic_threads: {
         Row: {
           centroid: string | null
+          cohesion: number | null
           created_at: string
           id: string
           key_topics: string[]
@@ -475,6 +479,7 @@ export type Database = {
         }
         Insert: {
           centroid?: string | null
+          cohesion?: number | null
           created_at?: string
           id?: string
           key_topics?: string[]
@@ -489,6 +494,7 @@ export type Database = {
         }
         Update: {
           centroid?: string | null
+          cohesion?: number | null
           created_at?: string
           id?: string
           key_topics?: string[]
@@ -930,6 +936,22 @@ export type Database = {
           model_id: number
         }
         Returns: boolean
+      }
+      source_alternatives: {
+        Args: {
+          source_id: string
+        }
+        Returns: {
+          chunk_id: number | null
+          message_index: number | null
+          chunk_index: number | null
+          role: string | null
+          author: string | null
+          model: string | null
+          created_at: string | null
+          content: string | null
+          metadata: Json | null
+        }[]
       }
       source_details: {
         Args: {

@@ -37,6 +37,11 @@ describe("plainError", () => {
 });
 
 describe("historyCounts", () => {
+  it("shows the job's own passages still embedding, never for a failed job", () => {
+    expect(historyCounts(job({ embedding_pending: 3 }))).toContain("3 still embedding");
+    expect(historyCounts(job({ status: "failed", embedding_pending: 3 }))).not.toContain("embedding");
+  });
+
   it("lists every count", () => {
     expect(historyCounts(job({ skipped: 2 }))).toBe("1 added · 0 updated · 2 skipped · 0 failed · 4 passages");
   });

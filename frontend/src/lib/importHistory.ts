@@ -31,5 +31,8 @@ export function plainError(item: string, message: string): string {
 /** What an import left out or could not read, counted for the row. */
 export function historyCounts(job: ImportJob): string {
   const parts = [`${job.added} added`, `${job.updated} updated`, `${job.skipped} skipped`, `${job.failed} failed`];
-  return `${parts.join(" · ")} · ${job.passages} passages`;
+  let text = `${parts.join(" · ")} · ${job.passages} passages`;
+  // This job's own passages still waiting, not the workspace's.
+  if (job.embedding_pending > 0 && jobPhase(job) === "embedding") text += ` · ${job.embedding_pending} still embedding`;
+  return text;
 }
