@@ -1,7 +1,8 @@
 -- hybrid_search: a run of 32+ search operators ("-" * 66) in query_text overflowed
 -- websearch_to_tsquery's stack, an internal error (a 500 through PostgREST). The body folds
 -- runs of negations first (their meaning kept: an even number negates nothing) and turns
--- any remaining parser overflow into 22023. Only that part of the body changes.
+-- any remaining parser overflow into 22023. Only that part of the body changes (built on
+-- 20261202010000_hybrid_search_alternatives).
 
 create or replace function private.hybrid_search(
   query_text text,
@@ -61,6 +62,10 @@ declare
   sem_dists double precision[] := '{}';
   keyword_sql text := 'select null::bigint as id, null::real as kscore, null::bigint as rank where false';
   bad_key text;
+  -- Other versions of messages (edits, regenerations: chunks whose metadata names the
+  -- message they are a version of) are found only when asked for.
+  alternatives boolean := false;
+  alternative_filter text := ' and not c.metadata ? ''alternative_of''';
 begin
   if match_count is null or match_count not between 1 and 200 then
     raise exception 'match_count must be between 1 and 200' using errcode = '22023';
@@ -79,12 +84,23 @@ begin
     raise exception 'filters must be a JSON object' using errcode = '22023';
   end if;
   select k into bad_key from jsonb_object_keys(f) k
-  where k not in ('workspace_id', 'source_id', 'platform', 'kind', 'role', 'date_from', 'date_to')
+  where k not in ('workspace_id', 'source_id', 'platform', 'kind', 'role', 'date_from', 'date_to',
+                  'include_alternatives')
   limit 1;
   if bad_key is not null then
     raise exception 'unknown filter "%"', bad_key
       using errcode = '22023',
-            hint = 'filters: workspace_id, source_id, platform, kind, role, date_from, date_to';
+            hint = 'filters: workspace_id, source_id, platform, kind, role, date_from, date_to, '
+                   'include_alternatives';
+  end if;
+  if f ? 'include_alternatives' then
+    if jsonb_typeof(f -> 'include_alternatives') <> 'boolean' then
+      raise exception 'filter "include_alternatives" must be true or false' using errcode = '22023';
+    end if;
+    alternatives := (f ->> 'include_alternatives')::boolean;
+  end if;
+  if alternatives then
+    alternative_filter := '';
   end if;
 
   -- The workspaces to search: the requested ones, narrowed to the caller's own. RLS
@@ -216,19 +232,23 @@ begin
         select c.id, ts_rank_cd(c.fts, $1) as kscore
         from public.chunks c
         join public.sources s on s.id = c.source_id
-        where c.fts @@ $1 %s %s
+        where c.fts @@ $1 %s %s %s
         order by kscore desc, c.id
         limit $2
       ) k$q$,
       case when scope is null then '' else ' and c.workspace_id = any ($3)' end,
-      row_filter);
+      row_filter, alternative_filter);
   end if;
 
   return query execute format($q$
     with keyword as (%s),
+    -- Alternatives leave the meaning matches here, not in the index scan, which then
+    -- needs no join to chunks (a few candidates fewer when some are alternatives).
     semantic as (
-      select u.id, u.dist, u.rank
+      select u.id, u.dist, row_number() over (order by u.rank) as rank
       from unnest($4::bigint[], $5::double precision[]) with ordinality as u(id, dist, rank)
+      where $10 or not exists (
+        select from public.chunks c where c.id = u.id and c.metadata ? 'alternative_of')
     ),
     fused as (
       select coalesce(k.id, v.id) as id,
@@ -253,6 +273,6 @@ begin
     join public.sources s on s.id = c.source_id
     order by fu.score desc, fu.id$q$, keyword_sql)
   using tsq, candidates, scope, sem_ids, sem_dists,
-        full_text_weight, semantic_weight, rrf_k, match_count;
+        full_text_weight, semantic_weight, rrf_k, match_count, alternatives;
 end
 $$;

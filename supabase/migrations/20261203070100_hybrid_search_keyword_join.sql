@@ -1,7 +1,7 @@
 -- hybrid_search: the keyword branch joins public.sources only when a filter (platform,
 -- kind) needs it; every match paid a lookup in sources for nothing. Everything else is
--- unchanged. (Ranking a bounded pool of matches instead was measured and rejected: its top
--- 10 agreed with ranking every match in 0.60 / 0.11 of places for owners of 10,000 /
+-- unchanged (built on 20261202010000_hybrid_search_alternatives). (Ranking a bounded pool
+-- of matches instead was measured and rejected: its top 10 agreed with ranking every match in 0.60 / 0.11 of places for owners of 10,000 /
 -- 100,000 passages; docs/PERFORMANCE.md.)
 
 create or replace function private.hybrid_search(
@@ -62,6 +62,10 @@ declare
   sem_dists double precision[] := '{}';
   keyword_sql text := 'select null::bigint as id, null::real as kscore, null::bigint as rank where false';
   bad_key text;
+  -- Other versions of messages (edits, regenerations: chunks whose metadata names the
+  -- message they are a version of) are found only when asked for.
+  alternatives boolean := false;
+  alternative_filter text := ' and not c.metadata ? ''alternative_of''';
 begin
   if match_count is null or match_count not between 1 and 200 then
     raise exception 'match_count must be between 1 and 200' using errcode = '22023';
@@ -80,12 +84,23 @@ begin
     raise exception 'filters must be a JSON object' using errcode = '22023';
   end if;
   select k into bad_key from jsonb_object_keys(f) k
-  where k not in ('workspace_id', 'source_id', 'platform', 'kind', 'role', 'date_from', 'date_to')
+  where k not in ('workspace_id', 'source_id', 'platform', 'kind', 'role', 'date_from', 'date_to',
+                  'include_alternatives')
   limit 1;
   if bad_key is not null then
     raise exception 'unknown filter "%"', bad_key
       using errcode = '22023',
-            hint = 'filters: workspace_id, source_id, platform, kind, role, date_from, date_to';
+            hint = 'filters: workspace_id, source_id, platform, kind, role, date_from, date_to, '
+                   'include_alternatives';
+  end if;
+  if f ? 'include_alternatives' then
+    if jsonb_typeof(f -> 'include_alternatives') <> 'boolean' then
+      raise exception 'filter "include_alternatives" must be true or false' using errcode = '22023';
+    end if;
+    alternatives := (f ->> 'include_alternatives')::boolean;
+  end if;
+  if alternatives then
+    alternative_filter := '';
   end if;
 
   -- The workspaces to search: the requested ones, narrowed to the caller's own. RLS
@@ -216,21 +231,26 @@ begin
       from (
         select c.id, ts_rank_cd(c.fts, $1) as kscore
         from public.chunks c %s
-        where c.fts @@ $1 %s %s
+        where c.fts @@ $1 %s %s %s
         order by kscore desc, c.id
         limit $2
       ) k$q$,
       -- The sources join only for a filter on them: it cost a lookup per match.
-      case when row_filter ~ '\ms\.' then 'join public.sources s on s.id = c.source_id' else '' end,
+      case when (row_filter || alternative_filter) ~ '\ms\.'
+           then 'join public.sources s on s.id = c.source_id' else '' end,
       case when scope is null then '' else ' and c.workspace_id = any ($3)' end,
-      row_filter);
+      row_filter, alternative_filter);
   end if;
 
   return query execute format($q$
     with keyword as (%s),
+    -- Alternatives leave the meaning matches here, not in the index scan, which then
+    -- needs no join to chunks (a few candidates fewer when some are alternatives).
     semantic as (
-      select u.id, u.dist, u.rank
+      select u.id, u.dist, row_number() over (order by u.rank) as rank
       from unnest($4::bigint[], $5::double precision[]) with ordinality as u(id, dist, rank)
+      where $10 or not exists (
+        select from public.chunks c where c.id = u.id and c.metadata ? 'alternative_of')
     ),
     fused as (
       select coalesce(k.id, v.id) as id,
@@ -255,6 +275,6 @@ begin
     join public.sources s on s.id = c.source_id
     order by fu.score desc, fu.id$q$, keyword_sql)
   using tsq, candidates, scope, sem_ids, sem_dists,
-        full_text_weight, semantic_weight, rrf_k, match_count;
+        full_text_weight, semantic_weight, rrf_k, match_count, alternatives;
 end
 $$;
