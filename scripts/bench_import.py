@@ -5,7 +5,9 @@ Each size runs in its own child process (so its peak memory is its own), against
 migrated database on an embedded server under --home, as a user through RLS:
 
   parse    collect + parse the file (api.pipeline.ingest.parsed(api.importers.inputs.collect))
-  write    api.pipeline.ingest.import_conversations: one transaction per conversation, as the user
+  write    api.pipeline.ingest.import_conversations, as the user (RLS)
+  COPY     the same rows COPYed into another workspace of the same tables, as their owner, in
+           one transaction (triggers, indexes, foreign keys on): the floor for the write
   keyword  the first and the last conversation found by a keyword hybrid_search
   embed    api.pipeline.embedding_queue.embed_batch with the local model (at most --embed-max
            passages: the model embeds a few hundred passages a second on 2 cores)
@@ -42,7 +44,7 @@ from _bench_common import (
 )
 
 from api.accounts.users import caller_for, workspace_id
-from api.db.session import Caller, connect, transaction_as
+from api.db.session import Caller, Connection, connect, transaction_as
 from api.db.vectors import vector_literal
 from api.embeddings.registry import model_for_id
 from api.importers.inputs import DEFAULT_LIMITS, collect
@@ -239,6 +241,7 @@ def child(path: Path, url: str, embed_max: int) -> dict[str, Any]:
             raise SystemExit("the last conversation is not keyword-searchable after the import")
         out["all_keyword_s"] = time.perf_counter() - started
         out["rss_after_write_mb"] = peak_rss_mb()
+        out["copy_s"] = copy_floor(conn, ws)
 
         # Embedding: the real queue worker, batch by batch, up to embed_max passages.
         t0 = time.perf_counter()
@@ -264,6 +267,66 @@ def child(path: Path, url: str, embed_max: int) -> dict[str, Any]:
         out["pending_after"] = pending_count(conn, ws)
         out["rss_peak_mb"] = peak_rss_mb()
     return out
+
+
+def copy_floor(conn: Connection, ws: uuid.UUID) -> float:
+    """Seconds to COPY the same sources and passages into another workspace of the same
+    tables (their triggers, indexes and foreign keys all on) in one transaction, as the
+    table owner: the floor for writing these rows. The rows are read first (not timed)."""
+    other = workspace_id(
+        conn, caller_for(conn, f"copy-{uuid.uuid4().hex[:8]}@example.com", create=True)
+    )
+    sources = conn.execute(
+        "select id, kind, platform, title, url, external_id, content_hash, started_at,"
+        " metadata::text as metadata from public.sources where workspace_id = %s",
+        [ws],
+    ).fetchall()
+    new_ids = {r["id"]: uuid.uuid4() for r in sources}
+    chunks = conn.execute(
+        "select source_id, message_index, chunk_index, role, author, model, created_at,"
+        " content, token_count, metadata::text as metadata from public.chunks"
+        " where workspace_id = %s order by id",
+        [ws],
+    ).fetchall()
+    started = time.perf_counter()
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("set local synchronous_commit = off")  # as the importer writes
+        with cur.copy(
+            "copy public.sources (id, workspace_id, kind, platform, title, url, external_id,"
+            " content_hash, started_at, metadata) from stdin"
+        ) as copy:
+            for r in sources:
+                copy.write_row(
+                    [new_ids[r["id"]], other]
+                    + [r[k] for k in ("kind", "platform", "title", "url", "external_id")]
+                    + [r["content_hash"], r["started_at"], r["metadata"]]
+                )
+        with cur.copy(
+            "copy public.chunks (source_id, workspace_id, message_index, chunk_index, role,"
+            " author, model, created_at, content, token_count, metadata) from stdin"
+        ) as copy:
+            for r in chunks:
+                copy.write_row(
+                    [new_ids[r["source_id"]], other]
+                    + [
+                        r[k]
+                        for k in (
+                            "message_index",
+                            "chunk_index",
+                            "role",
+                            "author",
+                            "model",
+                            "created_at",
+                            "content",
+                            "token_count",
+                            "metadata",
+                        )
+                    ]
+                )
+    took = time.perf_counter() - started
+    # The copy is not part of what is measured next (embedding): take it out of the queue.
+    conn.execute("delete from public.sources where workspace_id = %s", [other])
+    return took
 
 
 # --- the driver ----------------------------------------------------------------------------
@@ -355,6 +418,8 @@ def render(results: list[dict[str, Any]], embed_max: int) -> str:
                 _s(r["parse_s"]),
                 _s(r["write_s"]),
                 f"{r['passages'] / r['write_s']:,.0f}",
+                _s(r["copy_s"]),
+                f"{r['write_s'] / r['copy_s']:.2f}",
                 _s(r["first_keyword_s"]),
                 _s(r["all_keyword_s"]),
                 _s(r["model_load_s"]),
@@ -375,6 +440,8 @@ def render(results: list[dict[str, Any]], embed_max: int) -> str:
             "parse s",
             "write s",
             "write/s",
+            "COPY s",
+            "write/COPY",
             "1st kw s",
             "all kw s",
             "model s",

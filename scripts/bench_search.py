@@ -53,6 +53,7 @@ from _bench_common import (
 )
 
 from api.accounts.users import caller_for, workspace_id
+from api.db.migrate import migrate
 from api.db.session import Caller, Connection, connect, transaction_as
 from api.db.vectors import vector_literal
 from api.embeddings.registry import get_model
@@ -375,17 +376,101 @@ select * from public.{fn}(
 MODES = {"hybrid": (1.0, 1.0), "vector": (0.0, 1.0), "keyword": (1.0, 0.0)}
 
 
+SUPABASE_FN = "supabase_hybrid_search"
+SUPABASE_CALL = """
+select * from public.supabase_hybrid_search(
+  query_text => %s, query_embedding => %s::extensions.vector(384),
+  match_count => %s, full_text_weight => %s, semantic_weight => %s)
+"""
+
+
 def run_hybrid(
     conn: Connection, who: Who, fn: str, mode: str, text: str, vec: str, k: int
 ) -> Sample:
     ftw, sw = MODES[mode]
     with transaction_as(conn, who.caller):
+        if fn == SUPABASE_FN:
+            # Supabase's function has no filters (RLS alone scopes it) and sets no HNSW
+            # options: give it the ones public.hybrid_search sets, for a fair index scan.
+            conn.execute("select set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+            conn.execute("select set_config('hnsw.ef_search', '100', true)")
+            started = time.perf_counter()
+            rows = conn.execute(SUPABASE_CALL, [text, vec, k, ftw, sw]).fetchall()
+            took = time.perf_counter() - started
+            return Sample(took, len(rows), [int(r["id"]) for r in rows])
         started = time.perf_counter()
         rows = conn.execute(
             HYBRID.format(fn=fn), [text, vec, MODEL_ID, k, ftw, sw, json.dumps(who.filters)]
         ).fetchall()
         took = time.perf_counter() - started
     return Sample(took, len(rows), [int(r["chunk_id"]) for r in rows])
+
+
+# Supabase's documented hybrid_search (supabase.com/docs/guides/ai/hybrid-search), on our
+# tables: `documents` is public.chunks (fts) with its embedding in public.chunk_embeddings
+# (the model's rows, cast like the partial HNSW index so the index is used). The guide
+# orders by `<#>` (inner product); these vectors are unit length, so `<=>` gives the same
+# order and matches the cosine index. Everything else as documented: websearch_to_tsquery
+# (AND of the words), both branches always run, least(match_count, 30) * 2 candidates.
+SUPABASE_DDL = """
+create or replace function public.supabase_hybrid_search(
+  query_text text,
+  query_embedding extensions.vector(384),
+  match_count int,
+  full_text_weight float = 1,
+  semantic_weight float = 1,
+  rrf_k int = 50
+)
+returns setof public.chunks
+language sql
+set search_path = ''
+as $$
+with full_text as (
+  select
+    id,
+    row_number() over (
+      order by ts_rank_cd(fts, websearch_to_tsquery('english', query_text)) desc
+    ) as rank_ix
+  from public.chunks
+  where fts @@ websearch_to_tsquery('english', query_text)
+  order by rank_ix
+  limit least(match_count, 30) * 2
+),
+semantic as (
+  select
+    chunk_id as id,
+    row_number() over (
+      order by embedding::extensions.vector(384) operator(extensions.<=>) query_embedding
+    ) as rank_ix
+  from public.chunk_embeddings
+  where model_id = 1
+  order by rank_ix
+  limit least(match_count, 30) * 2
+)
+select public.chunks.*
+from full_text
+  full outer join semantic on full_text.id = semantic.id
+  join public.chunks on coalesce(full_text.id, semantic.id) = public.chunks.id
+order by
+  coalesce(1.0 / (rrf_k + full_text.rank_ix), 0.0) * full_text_weight +
+  coalesce(1.0 / (rrf_k + semantic.rank_ix), 0.0) * semantic_weight
+  desc
+limit least(match_count, 30)
+$$;
+grant execute on function public.supabase_hybrid_search to authenticated, service_role;
+"""
+
+# The keyword branch's ranking (every match of the OR-ed words, by ts_rank_cd), run as SQL
+# by the table owner: the reference for the keyword mode's top k (a change that bounds the
+# ranked set shows here as agreement below 1) and its cost alone.
+KEYWORD_TRUTH = """
+select c.id from public.chunks c
+where c.fts @@ replace(websearch_to_tsquery('english', %(q)s)::text, ' & ', ' | ')::tsquery
+  and c.workspace_id = any (%(scope)s)
+order by ts_rank_cd(c.fts, replace(websearch_to_tsquery('english', %(q)s)::text, ' & ', ' | ')
+  ::tsquery) desc, c.id
+limit %(k)s
+"""
 
 
 def branch_sql(scoped: bool, exact: bool) -> str:
@@ -521,8 +606,11 @@ class Args:
     service_all_queries: int
     variants: list[str]
     own_topic_share: float
+    supabase: bool
+    keyword_truth_queries: int
     seed: int
     keep: bool
+    reuse: bool
     json_out: Path | None
 
 
@@ -611,8 +699,26 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
         default=0.8,
         help="share of a measured user's queries about their own topics (the rest: any)",
     )
+    p.add_argument(
+        "--no-supabase",
+        dest="supabase",
+        action="store_false",
+        help="skip the side-by-side run of Supabase's documented hybrid_search",
+    )
+    p.add_argument(
+        "--keyword-truth-queries",
+        type=int,
+        default=50,
+        help="queries per cell whose keyword top k is checked against ranking every match",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep each size's database and corpus under --home and reuse them on the next"
+        " run with the same size, seed and shares (new migrations are applied to it)",
+    )
     p.add_argument("--json-out", type=Path, help="write all results as JSON here")
     ns = p.parse_args(argv)
     return Args(**vars(ns))
@@ -648,80 +754,163 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
 
 
+def load_corpus(
+    conn: Connection,
+    server: Server,
+    args: Args,
+    bank: Bank,
+    n: int,
+    sizes: list[int],
+    rng: random.Random,
+    np_rng: np.random.Generator,
+    out: dict[str, Any],
+) -> tuple[list[Workspace], Corpus]:
+    """Create the workspaces, COPY the corpus, build the indexes (timed and printed)."""
+    workspaces = create_workspaces(conn, sizes, args.shares, rng)
+    conn.execute(f"drop index public.{INDEX}")
+    conn.execute("drop index public.chunks_fts_idx")
+    started = time.perf_counter()
+    corpus, timings = build_corpus(conn, workspaces, bank, args.noise, rng, np_rng)
+    load_s = time.perf_counter() - started
+    built = build_indexes(
+        conn, args.m, args.ef_construction, args.parallel_workers, args.maintenance_work_mem
+    )
+    t0 = time.perf_counter()
+    conn.execute("vacuum (analyze) public.sources, public.chunks, public.chunk_embeddings")
+    vacuum_s = time.perf_counter() - t0
+    sizes_rows = conn.execute(
+        "select c.relname, pg_total_relation_size(c.oid) as total,"
+        " pg_relation_size(c.oid) as heap from pg_class c join pg_namespace ns"
+        " on ns.oid = c.relnamespace where ns.nspname = 'public'"
+        " and c.relname in ('sources', 'chunks', 'chunk_embeddings') order by c.relname"
+    ).fetchall()
+    load_rows: list[list[object]] = [
+        [
+            step,
+            f"{s:.1f}",
+            f"{n / s:,.0f}" if s and "copy" in step and "sources" not in step else "",
+        ]
+        for step, s in timings.items()
+    ]
+    load_rows.append(["total load", f"{load_s:.1f}", f"{n / load_s:,.0f}"])
+    load_rows += [[f"build {ix}", f"{s:.1f}", f"{size_mb(b)} MB"] for ix, s, b in built]
+    load_rows.append(["vacuum analyze", f"{vacuum_s:.1f}", ""])
+    load_rows += [
+        [
+            f"table {r['relname']}",
+            "",
+            f"{size_mb(r['heap'])} MB heap, {size_mb(r['total'])} MB total",
+        ]
+        for r in sizes_rows
+    ]
+    print(
+        table(
+            f"Load and index build, {n:,} passages (m={args.m},"
+            f" ef_construction={args.ef_construction},"
+            f" {args.parallel_workers} parallel worker(s),"
+            f" maintenance_work_mem={args.maintenance_work_mem})",
+            ["step", "seconds", "rows/s or size"],
+            load_rows,
+        ),
+        flush=True,
+    )
+    ws_sizes = sorted((w.size for w in workspaces), reverse=True)
+    print(
+        f"workspaces: {len(workspaces)}; largest {ws_sizes[:3]}, median"
+        f" {ws_sizes[len(ws_sizes) // 2]}, smallest {ws_sizes[-1]}; measured users:"
+        f" {', '.join(f'{w.label}={w.size}' for w in workspaces[: len(args.shares)])}"
+    )
+    out["load"] = {
+        "timings": timings,
+        "load_s": load_s,
+        "vacuum_s": vacuum_s,
+        "indexes": built,
+        "workspaces": len(workspaces),
+    }
+    return workspaces, corpus
+
+
+def database_exists(server: Server, name: str) -> bool:
+    with psycopg.connect(server.url, autocommit=True) as admin:
+        return (
+            admin.execute("select from pg_database where datname = %s", [name]).fetchone()
+            is not None
+        )
+
+
+def save_state(path: Path, workspaces: list[Workspace], corpus: Corpus) -> None:
+    """The corpus's vectors and workspaces, to measure a reused database again."""
+    meta = [
+        {
+            "id": str(w.id),
+            "owner": str(w.owner),
+            "size": w.size,
+            "topics": w.topics,
+            "weights": w.weights,
+            "label": w.label,
+        }
+        for w in workspaces
+    ]
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(
+        tmp,
+        vectors=corpus.vectors,
+        ids=corpus.ids,
+        workspace_of=corpus.workspace_of,
+        meta=json.dumps(meta),
+    )
+    tmp.rename(path)
+
+
+def load_state(path: Path) -> tuple[list[Workspace], Corpus]:
+    data = np.load(path, allow_pickle=False)
+    corpus = Corpus(data["vectors"], data["ids"], data["workspace_of"])
+    order = np.argsort(corpus.workspace_of, kind="stable")
+    bounds = np.searchsorted(
+        corpus.workspace_of[order], np.arange(len(json.loads(str(data["meta"]))) + 1)
+    )
+    workspaces = []
+    for i, w in enumerate(json.loads(str(data["meta"]))):
+        rows = [int(r) for r in order[bounds[i] : bounds[i + 1]]]
+        workspaces.append(
+            Workspace(
+                uuid.UUID(w["id"]),
+                uuid.UUID(w["owner"]),
+                w["size"],
+                w["topics"],
+                w["weights"],
+                w["label"],
+                rows,
+            )
+        )
+    return workspaces, corpus
+
+
 def bench_size(server: Server, args: Args, bank: Bank, n: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     name = f"bench_search_{n}"
     print(f"\n=== {n:,} passages (database {name}) ===", flush=True)
-    url = fresh_database(server, name)
     rng = random.Random(args.seed + n)
     np_rng = np.random.default_rng(args.seed + n)
     fillers = max(5, round(n / 10_000 * args.fillers_per_10k))
     sizes = plan_sizes(n, args.shares, fillers, args.zipf)
+    shares_tag = "-".join(f"{s:g}" for s in args.shares)
+    state = args.home / f"{name}-seed{args.seed}-shares{shares_tag}.npz"
+    reused = args.reuse and state.exists() and database_exists(server, name)
+    url = server.database_url(name) if reused else fresh_database(server, name)
     with connect(url) as conn:
         conn.autocommit = True
         conn.prepare_threshold = None  # plan each query with its values, as EXECUTE does
-        workspaces = create_workspaces(conn, sizes, args.shares, rng)
-        conn.execute(f"drop index public.{INDEX}")
-        conn.execute("drop index public.chunks_fts_idx")
-        started = time.perf_counter()
-        corpus, timings = build_corpus(conn, workspaces, bank, args.noise, rng, np_rng)
-        load_s = time.perf_counter() - started
-        built = build_indexes(
-            conn, args.m, args.ef_construction, args.parallel_workers, args.maintenance_work_mem
-        )
-        t0 = time.perf_counter()
-        conn.execute("vacuum (analyze) public.sources, public.chunks, public.chunk_embeddings")
-        vacuum_s = time.perf_counter() - t0
-        sizes_rows = conn.execute(
-            "select c.relname, pg_total_relation_size(c.oid) as total,"
-            " pg_relation_size(c.oid) as heap from pg_class c join pg_namespace ns"
-            " on ns.oid = c.relnamespace where ns.nspname = 'public'"
-            " and c.relname in ('sources', 'chunks', 'chunk_embeddings') order by c.relname"
-        ).fetchall()
-        load_rows: list[list[object]] = [
-            [
-                step,
-                f"{s:.1f}",
-                f"{n / s:,.0f}" if s and "copy" in step and "sources" not in step else "",
-            ]
-            for step, s in timings.items()
-        ]
-        load_rows.append(["total load", f"{load_s:.1f}", f"{n / load_s:,.0f}"])
-        load_rows += [[f"build {ix}", f"{s:.1f}", f"{size_mb(b)} MB"] for ix, s, b in built]
-        load_rows.append(["vacuum analyze", f"{vacuum_s:.1f}", ""])
-        load_rows += [
-            [
-                f"table {r['relname']}",
-                "",
-                f"{size_mb(r['heap'])} MB heap, {size_mb(r['total'])} MB total",
-            ]
-            for r in sizes_rows
-        ]
-        print(
-            table(
-                f"Load and index build, {n:,} passages (m={args.m},"
-                f" ef_construction={args.ef_construction},"
-                f" {args.parallel_workers} parallel worker(s),"
-                f" maintenance_work_mem={args.maintenance_work_mem})",
-                ["step", "seconds", "rows/s or size"],
-                load_rows,
-            ),
-            flush=True,
-        )
-        ws_sizes = sorted((w.size for w in workspaces), reverse=True)
-        print(
-            f"workspaces: {len(workspaces)}; largest {ws_sizes[:3]}, median"
-            f" {ws_sizes[len(ws_sizes) // 2]}, smallest {ws_sizes[-1]}; measured users:"
-            f" {', '.join(f'{w.label}={w.size}' for w in workspaces[: len(args.shares)])}"
-        )
-        out["load"] = {
-            "timings": timings,
-            "load_s": load_s,
-            "vacuum_s": vacuum_s,
-            "indexes": built,
-            "workspaces": len(workspaces),
-        }
-
+        if reused:
+            migrate(conn)  # this revision's migrations (e.g. a new hybrid_search body)
+            workspaces, corpus = load_state(state)
+            print(f"reusing database {name} and {state}", flush=True)
+        else:
+            workspaces, corpus = load_corpus(conn, server, args, bank, n, sizes, rng, np_rng, out)
+            if args.reuse:
+                save_state(state, workspaces, corpus)
+        # The queries do not depend on whether the corpus was built now or reused.
+        rng = random.Random(args.seed + n + 1)
         # Who searches: each measured user (RLS), the service role asking the same thing
         # (filtered to that user's workspace), and the service role over everything.
         whos: list[tuple[Who, Who]] = []
@@ -760,6 +949,26 @@ def bench_size(server: Server, args: Args, bank: Bank, n: int) -> dict[str, Any]
                 truth_cache[key] = exact_top(corpus, rows, bank.query_vectors[qi], args.k)
             return truth_cache[key]
 
+        kw_truth_cache: dict[tuple[int, int], list[int]] = {}
+        kw_truth_seconds: dict[int, list[float]] = {}
+
+        def keyword_truth(who: Who, qi: int) -> list[int]:
+            assert who.scope is not None
+            key = (who.scope[0], qi)
+            if key not in kw_truth_cache:
+                t0 = time.perf_counter()
+                rows = conn.execute(
+                    KEYWORD_TRUTH,
+                    {
+                        "q": bank.query_texts[qi],
+                        "scope": [workspaces[who.scope[0]].id],
+                        "k": args.k,
+                    },
+                ).fetchall()
+                kw_truth_seconds.setdefault(who.scope[0], []).append(time.perf_counter() - t0)
+                kw_truth_cache[key] = [int(r["id"]) for r in rows]
+            return kw_truth_cache[key]
+
         def latency_row(
             fn_label: str, who: Who, mode: str, bucket: list[Sample], qis: list[int]
         ) -> list[str]:
@@ -769,6 +978,11 @@ def bench_size(server: Server, args: Args, bank: Bank, n: int) -> dict[str, Any]
             if mode == "vector":
                 r = [recall(s.ids, truth(who, qi)) for s, qi in zip(bucket, qis, strict=True)]
                 rec = f"{sum(r) / len(r):.3f}"
+            if mode == "keyword" and who.scope is not None and args.keyword_truth_queries:
+                # Agreement with ranking every match (the keyword branch before its pool).
+                pairs = list(zip(bucket, qis, strict=True))[: args.keyword_truth_queries]
+                r = [recall(s.ids, keyword_truth(who, qi)) for s, qi in pairs]
+                rec = f"{sum(r) / len(r):.3f}*"
             exact_k = sum(1 for s in bucket if s.rows == args.k) / len(bucket)
             return [
                 fn_label,
@@ -855,7 +1069,8 @@ def bench_size(server: Server, args: Args, bank: Bank, n: int) -> dict[str, Any]
         print(
             table(
                 f"hybrid_search latency, {n:,} passages, k={args.k}, {qn} queries per row"
-                " (ms; rows = rows returned; recall@10 vs exact, vector mode)",
+                " (ms; rows = rows returned; recall@10 vs exact in vector mode; * keyword mode:"
+                " agreement of the top 10 with ranking every match)",
                 [
                     "function",
                     "caller",
@@ -872,6 +1087,15 @@ def bench_size(server: Server, args: Args, bank: Bank, n: int) -> dict[str, Any]
             ),
             flush=True,
         )
+        for wi, secs in kw_truth_seconds.items():
+            print(
+                f"keyword branch SQL alone (every match ranked), owner of"
+                f" {workspaces[wi].size:,} rows, {len(secs)} queries: p50"
+                f" {ms(percentile(secs, 50))} p95 {ms(percentile(secs, 95))} ms",
+                flush=True,
+            )
+        if args.supabase:
+            out["supabase"] = side_by_side(conn, args, bank, whos, everyone, query_ids, q_vecs, rng)
         print(
             table(
                 "RLS cost: user (RLS) / service role on the same query and workspace",
@@ -1028,9 +1252,76 @@ def bench_size(server: Server, args: Args, bank: Bank, n: int) -> dict[str, Any]
             flush=True,
         )
         out["threshold"] = thr_rows
-    if not args.keep:
+    if not (args.keep or args.reuse):
         drop_database(server, name)
     return out
+
+
+def side_by_side(
+    conn: Connection,
+    args: Args,
+    bank: Bank,
+    whos: list[tuple[Who, Who]],
+    everyone: Who,
+    query_ids: dict[str, list[int]],
+    q_vecs: dict[int, str],
+    rng: random.Random,
+) -> list[list[object]]:
+    """public.hybrid_search against Supabase's documented function, same caller, same
+    queries, interleaved in random order; the ratio is ours / theirs."""
+    conn.execute(SUPABASE_DDL)
+    rows: list[list[object]] = []
+    callers = [u for u, _ in whos] + [everyone]
+    for who in callers:
+        qs = query_ids[who.label][: args.queries if who.scope else args.service_all_queries or 20]
+        for mode in MODES:
+            ours: list[Sample] = []
+            theirs: list[Sample] = []
+            for qi in qs:
+                pair = [("hybrid_search", ours), (SUPABASE_FN, theirs)]
+                rng.shuffle(pair)
+                for fn, bucket in pair:
+                    bucket.append(
+                        run_hybrid(conn, who, fn, mode, bank.query_texts[qi], q_vecs[qi], args.k)
+                    )
+            o = [x.seconds for x in ours]
+            t = [x.seconds for x in theirs]
+            paired = [a / b for a, b in zip(o, t, strict=True)]
+            rows.append(
+                [
+                    who.label,
+                    mode,
+                    ms(percentile(o, 50)),
+                    ms(percentile(o, 95)),
+                    ms(percentile(t, 50)),
+                    ms(percentile(t, 95)),
+                    f"{percentile(o, 95) / percentile(t, 95):.2f}",
+                    f"{percentile(paired, 50):.2f}",
+                    f"{sum(x.rows for x in ours) / len(ours):.1f}",
+                    f"{sum(x.rows for x in theirs) / len(theirs):.1f}",
+                ]
+            )
+    print(
+        table(
+            "Side by side: public.hybrid_search (ours) vs Supabase's documented hybrid_search"
+            " (theirs), same caller and queries, interleaved (ms; ratio = ours / theirs)",
+            [
+                "caller",
+                "mode",
+                "ours p50",
+                "ours p95",
+                "theirs p50",
+                "theirs p95",
+                "p95 ratio",
+                "median paired ratio",
+                "ours rows",
+                "theirs rows",
+            ],
+            rows,
+        ),
+        flush=True,
+    )
+    return rows
 
 
 def q_vecs_get(cache: dict[int, str], bank: Bank, qi: int) -> str:

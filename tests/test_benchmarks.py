@@ -58,6 +58,7 @@ def test_bench_search_prints_its_tables(home: Path) -> None:
         "hybrid_search latency, 500 passages",
         "RLS cost",
         "Vector branch SQL alone",
+        "Side by side: public.hybrid_search (ours) vs Supabase's documented hybrid_search",
     ):
         assert heading in out
     assert "user 1% (5 rows), RLS" in out
@@ -77,7 +78,8 @@ def test_bench_import_prints_its_table(home: Path) -> None:
     lines = out.splitlines()
     separator = next(i for i, line in enumerate(lines) if line.startswith("---"))
     row = lines[separator + 1].split()
-    assert len(row) == 14 and int(row[2].replace(",", "")) > 0  # passages written
+    assert len(row) == 16 and int(row[2].replace(",", "")) > 0  # passages written
+    assert float(row[6]) > 0 and float(row[7]) > 0  # the COPY floor, and write / COPY
     assert not (home / "pgdata" / "postmaster.pid").exists(), "the server was left running"
 
 

@@ -16,7 +16,7 @@ from api.db.session import Caller, Connection, transaction_as
 from api.importers.chatgpt import parse_export
 from api.importers.detect import parse
 from api.importers.inputs import Input, collect
-from api.importers.model import Conversation, ItemError, Skipped
+from api.importers.model import Conversation, ItemError, Message, Skipped
 from api.pipeline.ingest import import_conversations, import_paths
 from api.search.hybrid import SearchRequest, search
 from tests.conftest import FIXTURES, SAMPLES
@@ -223,6 +223,36 @@ def test_a_database_error_rolls_back_only_that_source(
     assert report.added == 1 and len(report.failed) == 1
     assert "could not be stored" in report.failed[0].message
     assert count_rows(conn, caller) == (1, report.passages)
+
+
+def test_conversations_are_written_a_batch_per_transaction(
+    conn: Connection, make_user: Callable[[], Caller]
+) -> None:
+    """One transaction per conversation made a big export slow (commits, round trips):
+    conversations that arrive together share one (a bad one still fails alone: see
+    test_a_database_error_rolls_back_only_that_source)."""
+    caller = make_user()
+    ws = workspace_id(conn, caller)
+    items = [
+        Conversation(
+            kind="text",
+            platform="notes",
+            title=f"note {i}",
+            messages=[Message(role="user", text=f"batch note number {i} about sourdough")],
+        )
+        for i in range(20)
+    ]
+    report = import_conversations(conn, caller, ws, items)
+    assert report.added == 20 and not report.failed
+    row = conn.execute(
+        "select count(*) as sources, count(distinct xmin::text) as transactions,"
+        " (select count(*) from public.chunks c where c.workspace_id = %s) as passages"
+        " from public.sources where workspace_id = %s",
+        [ws, ws],
+    ).fetchone()
+    assert row is not None
+    assert (row["sources"], row["passages"]) == (20, report.passages) == (20, 20)
+    assert row["transactions"] <= 3, row
 
 
 @pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is not present")

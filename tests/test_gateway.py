@@ -349,6 +349,20 @@ def test_rpc_hybrid_search_sees_only_the_callers_passages(
         assert len(rows_of(got)) == expected
 
 
+@pytest.mark.parametrize("run", ["-" * 66, "-" * 65, "- " * 33, "-!" * 40, "-&-|-<-)" * 10])
+def test_rpc_hybrid_search_takes_runs_of_search_operators(
+    gateway: Gateway, conn: Connection, run: str
+) -> None:
+    """32+ negations in a row overflowed websearch_to_tsquery's stack: a 500 from the RPC
+    called directly. Each run now means what it says: an even one negates nothing."""
+    me, _ = signed_up(gateway)
+    word = f"zyx{uuid.uuid4().hex[:8]}"
+    import_note(conn, caller_of(me), f"a note about {word} and sourdough")
+    assert rows_of(me.rpc("hybrid_search", {"query_text": run}).execute()) == []
+    hits = rows_of(me.rpc("hybrid_search", {"query_text": f"{word} {run}sourdough"}).execute())
+    assert len(hits) == (0 if run.count("-") % 2 else 1)
+
+
 def rows_of(response: Any) -> list[dict[str, Any]]:
     data = response.data
     assert isinstance(data, list)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection
 from uuid import UUID
 
 from api.db.session import Caller, Connection, transaction_as
-from api.db.vectors import vector_literal
+from api.db.vectors import Vector, register_vector
 from api.embeddings.registry import model_for_id
 from api.errors import KnitterError
 from api.http.observability import EMBEDDED_TEXTS
@@ -79,11 +79,12 @@ def embed_batch(
             raise ModelUnavailable(model_id, str(exc)) from exc
         vectors = model.embed([r["content"] for r in rows])
         EMBEDDED_TEXTS.labels(model.provider).inc(len(rows))
+        register_vector(conn)
         conn.execute(
             """
             insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)
-            select e.chunk_id, %s, e.workspace_id, e.embedding::extensions.vector
-            from unnest(%s::bigint[], %s::uuid[], %s::text[])
+            select e.chunk_id, %s, e.workspace_id, e.embedding
+            from unnest(%s::bigint[], %s::uuid[], %b::extensions.vector[])
                  as e(chunk_id, workspace_id, embedding)
             on conflict (chunk_id, model_id) do update set embedding = excluded.embedding
             """,
@@ -91,7 +92,7 @@ def embed_batch(
                 model_id,
                 [r["chunk_id"] for r in rows],
                 [r["workspace_id"] for r in rows],
-                [vector_literal(v) for v in vectors],
+                [Vector(v) for v in vectors],
             ],
         )
         conn.execute(

@@ -1,20 +1,24 @@
 """The import pipeline every entry point uses: inputs → conversations → passages → rows.
 
-Each source and its passages are written in one transaction, as the importing user (RLS
-applies), so a source is keyword-searchable the moment it commits and a failure leaves
-nothing half-written. Embedding happens afterwards, from the queue the rows land in.
+Sources and their passages are written a batch of conversations per transaction, as the
+importing user (RLS applies), so a source is keyword-searchable the moment its batch
+commits and a failure leaves nothing half-written; a batch that fails is written again one
+conversation at a time, so only the conversation at fault is lost. Embedding happens
+afterwards, from the queue the rows land in.
 """
 
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 from uuid import UUID
 
 import psycopg
@@ -285,6 +289,157 @@ def _insert_passages(
     )
 
 
+# A batch is written when it holds this many passages or conversations, or its first
+# conversation has waited this long: one transaction and ~7 statements a batch instead of
+# each conversation (docs/PERFORMANCE.md, "The write path").
+BATCH_PASSAGES = 2000
+BATCH_CONVERSATIONS = 200
+BATCH_SECONDS = 1.0
+SLOW_ITEM_SECONDS = 0.25
+
+
+@dataclass
+class _Pending:
+    conversation: Conversation
+    passages: list[Passage]
+    content_hash: str
+
+    def keys(self, workspace_id: UUID) -> list[str]:
+        keys = [f"{workspace_id}:hash:{self.content_hash}"]
+        if self.conversation.external_id is not None:
+            c = self.conversation
+            keys.append(f"{workspace_id}:{c.kind}:{c.external_id}")
+        return keys
+
+
+def write_conversations(
+    conn: Connection, caller: Caller, workspace_id: UUID, conversations: list[Conversation]
+) -> list[tuple[Outcome, int]]:
+    """Store conversations, each with the outcome write_conversation would give it; their
+    identities (content, external id) must be distinct. The new ones go in one
+    transaction (all or nothing: an error rolls them all back), known ones one by one."""
+    outcomes = _write_pending(
+        conn,
+        caller,
+        workspace_id,
+        [_Pending(c, passages_of(c), c.content_hash()) for c in conversations],
+    )
+    return [
+        o if o is not None else write_conversation(conn, caller, workspace_id, c)
+        for c, o in zip(conversations, outcomes, strict=True)
+    ]
+
+
+def _write_pending(
+    conn: Connection, caller: Caller, workspace_id: UUID, pending: list[_Pending]
+) -> list[tuple[Outcome, int] | None]:
+    """Outcomes by position; None: the workspace knows that conversation, so it is left for
+    write_conversation (after this transaction)."""
+    outcomes: list[tuple[Outcome, int] | None] = [("skipped", 0)] * len(pending)
+    with transaction_as(conn, caller.as_writer()):
+        conn.execute("set local synchronous_commit = off")  # see write_conversation
+        # Every identity of the batch locked at once, in one (sorted) order: concurrent
+        # imports of the same conversations serialise and never deadlock.
+        conn.execute(
+            "select pg_advisory_xact_lock(hashtextextended(k, 0))"
+            " from unnest(%s::text[]) as k order by k",
+            [sorted({k for p in pending for k in p.keys(workspace_id)})],
+        )
+        # Conversations the workspace holds in some version (the same content, or a source
+        # under the same id) are left to write_conversation, one by one: the batch writes
+        # only new ones, each under its export's id (known.find_version's answer then).
+        seen = conn.execute(
+            "select u.i from unnest(%s::int[], %s::text[], %s::text[], %s::text[])"
+            "  as u(i, kind, external_id, content_hash)"
+            " where exists (select from public.sources s where s.workspace_id = %s"
+            "   and s.content_hash = u.content_hash)"
+            "  or exists (select from public.sources s where s.workspace_id = %s"
+            "   and s.kind = u.kind and s.external_id = u.external_id)",
+            [
+                list(range(len(pending))),
+                [p.conversation.kind for p in pending],
+                [p.conversation.external_id for p in pending],
+                [p.content_hash for p in pending],
+                workspace_id,
+                workspace_id,
+            ],
+        ).fetchall()
+        for r in seen:
+            outcomes[r["i"]] = None
+        write = [i for i in range(len(pending)) if outcomes[i] is not None]
+        if not write:
+            return outcomes
+        rows = conn.execute(
+            """
+            insert into public.sources (workspace_id, kind, platform, title, url, external_id,
+                                        content_hash, started_at, metadata)
+            select %s, s.kind, s.platform, s.title, s.url, s.external_id, s.content_hash,
+                   s.started_at, s.metadata::jsonb
+            from unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                        %s::timestamptz[], %s::text[])
+                 as s(kind, platform, title, url, external_id, content_hash, started_at,
+                      metadata)
+            on conflict do nothing
+            returning id, content_hash
+            """,
+            [
+                workspace_id,
+                *(
+                    [getattr(pending[i].conversation, name) for i in write]
+                    for name in ("kind", "platform")
+                ),
+                [pending[i].conversation.title[:1000] for i in write],
+                [pending[i].conversation.url for i in write],
+                [pending[i].conversation.external_id for i in write],
+                [pending[i].content_hash for i in write],
+                [pending[i].conversation.started_at for i in write],
+                [json.dumps(pending[i].conversation.metadata) for i in write],
+            ],
+        ).fetchall()
+        source_of = {r["content_hash"]: r["id"] for r in rows}
+        stored = [i for i in write if pending[i].content_hash in source_of]
+        passages = [
+            (source_of[pending[i].content_hash], p) for i in stored for p in pending[i].passages
+        ]
+        if passages:
+            _insert_batch_passages(conn, workspace_id, passages)
+        for i in stored:
+            outcomes[i] = ("added", len(pending[i].passages))
+    return outcomes
+
+
+def _insert_batch_passages(
+    conn: Connection, workspace_id: UUID, passages: list[tuple[UUID, Passage]]
+) -> None:
+    """All the passages in one statement (the statement-level trigger queues them); the
+    arrays go in binary, which the server reads without parsing or unescaping text."""
+    conn.execute(
+        """
+        insert into public.chunks (source_id, workspace_id, message_index, chunk_index, role,
+                                   author, model, created_at, content, token_count, metadata)
+        select p.source_id, %s, p.message_index, p.chunk_index, p.role, p.author, p.model,
+               p.created_at, p.content, p.token_count, p.metadata::jsonb
+        from unnest(%b::uuid[], %b::int[], %b::int[], %b::text[], %b::text[], %b::text[],
+                    %b::timestamptz[], %b::text[], %b::int[], %b::text[])
+             as p(source_id, message_index, chunk_index, role, author, model, created_at,
+                  content, token_count, metadata)
+        """,
+        [
+            workspace_id,
+            [s for s, _ in passages],
+            [p.message_index for _, p in passages],
+            [p.chunk_index for _, p in passages],
+            [p.role for _, p in passages],
+            [p.author for _, p in passages],
+            [p.model for _, p in passages],
+            [p.created_at for _, p in passages],
+            [p.content for _, p in passages],
+            [p.token_count for _, p in passages],
+            [json.dumps(p.metadata) for _, p in passages],
+        ],
+    )
+
+
 def _older(candidate: object, stored: object) -> bool:
     """Whether the candidate copy was last updated before the stored one (both known)."""
     if not isinstance(candidate, str) or not isinstance(stored, str):
@@ -358,26 +513,130 @@ def import_conversations(
     report = ImportReport(dry_run=dry_run)
     seen: set[str] = set()
     started = time.perf_counter()
-    for item in items:
-        if not isinstance(item, Conversation):
-            report.record(item)
-        else:
-            try:
-                if dry_run:
-                    outcome, passages = preview_conversation(conn, caller, workspace_id, item, seen)
-                else:
-                    outcome, passages = write_conversation(conn, caller, workspace_id, item)
-            except psycopg.Error as exc:
-                message = exc.diag.message_primary or type(exc).__name__
-                failure = ItemError(item.title, f"could not be stored: {message}", item.origin)
-                report.record(failure)
-            else:
-                report.record(item, outcome)
-                report.passages += passages
+    batch: list[_Pending] = []
+    identities: set[str] = set()
+    batch_passages = 0
+    batch_started = arrived = time.perf_counter()
+
+    def progress() -> None:
         if on_progress is not None:
             on_progress(report)
+
+    def one(item: Conversation) -> None:
+        try:
+            if dry_run:
+                outcome, passages = preview_conversation(conn, caller, workspace_id, item, seen)
+            else:
+                outcome, passages = write_conversation(conn, caller, workspace_id, item)
+        except psycopg.Error as exc:
+            message = exc.diag.message_primary or type(exc).__name__
+            report.record(ItemError(item.title, f"could not be stored: {message}", item.origin))
+        else:
+            report.record(item, outcome)
+            report.passages += passages
+        progress()
+
+    def flush() -> None:
+        nonlocal batch_passages
+        if not batch:
+            return
+        try:
+            outcomes = _write_pending(conn, caller, workspace_id, batch)
+        except psycopg.Error:
+            # Rolled back: one at a time, so only the conversation at fault fails.
+            for p in batch:
+                one(p.conversation)
+        else:
+            for p, result in zip(batch, outcomes, strict=True):
+                if result is None:
+                    one(p.conversation)  # a version of a stored conversation
+                    continue
+                report.record(p.conversation, result[0])
+                report.passages += result[1]
+                progress()
+        batch.clear()
+        identities.clear()
+        batch_passages = 0
+
+    try:
+        for item, pending in _prepared(items, dry_run):
+            if not isinstance(item, Conversation):
+                report.record(item)
+                progress()
+            elif pending is None:
+                one(item)
+            else:
+                waited = time.perf_counter() - arrived
+                keys = set(pending.keys(workspace_id))
+                if keys & identities:
+                    flush()  # a second copy of a conversation sees the first one written
+                if not batch:
+                    batch_started = time.perf_counter()
+                batch.append(pending)
+                identities.update(keys)
+                batch_passages += len(pending.passages)
+                # A slow source of items (URLs, big PDFs) is written item by item: nothing
+                # waits for the next fetch to become searchable.
+                if (
+                    batch_passages >= BATCH_PASSAGES
+                    or len(batch) >= BATCH_CONVERSATIONS
+                    or time.perf_counter() - batch_started >= BATCH_SECONDS
+                    or waited >= SLOW_ITEM_SECONDS
+                ):
+                    flush()
+            arrived = time.perf_counter()
+    finally:
+        flush()  # what was prepared before an error is written, as one by one did
     report.seconds = time.perf_counter() - started
     return report
+
+
+_DONE = object()
+
+
+def _prepared(items: Iterable[Parsed], dry_run: bool) -> Iterator[tuple[Parsed, _Pending | None]]:
+    """The items, each conversation with its passages, made in a thread ahead of the
+    writes: parsing and chunking (Python) overlap the database's work on the previous
+    batch. Connections, the report and progress stay with the caller's thread."""
+    ready: queue.Queue[object] = queue.Queue(maxsize=BATCH_CONVERSATIONS)
+    stop = threading.Event()
+
+    def put(value: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(value, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if isinstance(item, Conversation) and not dry_run:
+                    value: object = (item, _Pending(item, passages_of(item), item.content_hash()))
+                else:
+                    value = (item, None)
+                if not put(value):
+                    return
+        except BaseException as exc:  # raised again in the caller's thread
+            put(exc)
+            return
+        put(_DONE)
+
+    thread = threading.Thread(target=produce, name="import-prepare", daemon=True)
+    thread.start()
+    try:
+        while True:
+            value = ready.get()
+            if value is _DONE:
+                return
+            if isinstance(value, BaseException):
+                raise value
+            yield cast(tuple[Parsed, _Pending | None], value)
+    finally:
+        stop.set()
+        thread.join()
 
 
 def parsed(
