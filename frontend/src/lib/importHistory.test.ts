@@ -11,6 +11,7 @@ const job = (over: Partial<ImportJob>): ImportJob =>
     failed: 0,
     passages: 4,
     embedding_pending: 0,
+    meaning_pending: 0,
     items_total: 1,
     items_done: 1,
     errors: [],
@@ -39,5 +40,8 @@ describe("plainError", () => {
 describe("historyCounts", () => {
   it("lists every count", () => {
     expect(historyCounts(job({ skipped: 2 }))).toBe("1 added · 0 updated · 2 skipped · 0 failed · 4 passages");
+    expect(historyCounts(job({ meaning_pending: 0, embedding_pending: 3 }))).toBe(
+      "1 added · 0 updated · 0 skipped · 0 failed · 4 passages · searchable by meaning: 4 / 4 · full quality: 1 / 4",
+    );
   });
 });

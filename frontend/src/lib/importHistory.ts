@@ -1,5 +1,5 @@
 import type { ImportJob } from "./api";
-import { jobPhase, type UploadPhase } from "./importJob";
+import { indexingStages, jobPhase, type UploadPhase } from "./importJob";
 
 const PHASE_LABELS: Record<UploadPhase, string> = {
   waiting: "Waiting",
@@ -31,5 +31,6 @@ export function plainError(item: string, message: string): string {
 /** What an import left out or could not read, counted for the row. */
 export function historyCounts(job: ImportJob): string {
   const parts = [`${job.added} added`, `${job.updated} updated`, `${job.skipped} skipped`, `${job.failed} failed`];
-  return `${parts.join(" · ")} · ${job.passages} passages`;
+  const stages = indexingStages(job);
+  return `${parts.join(" · ")} · ${job.passages} passages${stages ? ` · ${stages}` : ""}`;
 }
