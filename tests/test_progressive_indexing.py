@@ -4,7 +4,11 @@ stages are counted, and identical texts are embedded once."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from uuid import UUID
 
 import psycopg
@@ -192,3 +196,33 @@ def test_the_static_model_is_the_distilled_one_and_a_wrong_static_vector_is_a_cl
             " static_embedding => '[1,2,3]')",
             ["[" + ",".join(["0.1"] * 384) + "]", quality],
         )
+
+
+SERVE_WITHOUT_TORCH = """
+import sys
+for name in ("torch", "transformers", "sentence_transformers"):
+    sys.modules[name] = None  # any import of them fails
+from api.embeddings.registry import get_model
+for name in ("all-MiniLM-L6-v2", "static-all-MiniLM-L6-v2"):
+    model = get_model("local", name)
+    print(name, model.dims, len(model.embed(["hello world"], "query")[0]))
+"""
+
+
+def test_both_local_models_serve_without_torch() -> None:
+    # The API image has no torch: the exported and distilled files (made once, here by the
+    # session's first use) are served by ONNX Runtime and model2vec alone.
+    get_model("local", STATIC_MODEL)
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE_WITHOUT_TORCH],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == [
+        "all-MiniLM-L6-v2 384 384",
+        "static-all-MiniLM-L6-v2 256 256",
+    ]

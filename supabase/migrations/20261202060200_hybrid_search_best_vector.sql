@@ -8,8 +8,12 @@
 -- (wrapper as in the hybrid_search_any_session migration; grants and comment kept).
 set local lock_timeout = '5s';
 
+-- Replaced in this transaction by the same name with one more trailing, defaulted argument:
+-- every existing call (named or positional) still resolves.
+-- squawk-ignore ban-drop-function
 drop function public.hybrid_search(text, extensions.vector, integer, integer,
   double precision, double precision, integer, jsonb);
+-- squawk-ignore ban-drop-function
 drop function private.hybrid_search(text, extensions.vector, integer, integer,
   double precision, double precision, integer, jsonb);
 
