@@ -199,13 +199,20 @@ def hit_rates(
     queries: list[dict[str, str]],
     labels: dict[tuple[str, str], uuid.UUID],
     semantic: bool,
+    keyword: bool = True,
 ) -> tuple[float, float, float]:
     """hit@1, hit@3, and the share of results matched through a static vector."""
     hits1 = hits3 = 0
     static_rows = rows_seen = 0
     for q in queries:
         embedding = embed_query(conn, caller, ws, q["query"]) if semantic else None
-        request = SearchRequest(q["query"], 3, {"workspace_id": str(ws)}, relevance_floor=False)
+        request = SearchRequest(
+            q["query"],
+            3,
+            {"workspace_id": str(ws)},
+            full_text_weight=1.0 if keyword else 0.0,
+            relevance_floor=False,
+        )
         rows = search(conn, caller, request, embedding)
         target = labels[(q["topic"], q["title"])]
         ranks = [i for i, r in enumerate(rows) if r["source_id"] == target]
@@ -280,16 +287,27 @@ def retrieval(server: Any, distractors: int, seed: int) -> list[list[object]]:
             def state(label: str, semantic: bool) -> None:
                 s = stages(conn, ws)
                 h1, h3, static_share = hit_rates(conn, caller, ws, queries, labels, semantic)
+                # The vector branch alone (what each state's vectors find by meaning).
+                m1, m3, _ = (
+                    hit_rates(conn, caller, ws, queries, labels, semantic, keyword=False)
+                    if semantic
+                    else (0.0, 0.0, 0.0)
+                )
                 out.append(
                     [
                         label,
                         f"{s.meaning:,} / {s.quality:,}" if semantic else "-",
                         f"{h1:.2f}",
                         f"{h3:.2f}",
+                        f"{m1:.2f}" if semantic else "-",
+                        f"{m3:.2f}" if semantic else "-",
                         f"{static_share:.2f}" if semantic else "-",
                     ]
                 )
-                print(f"  {label}: hit@1 {h1:.2f} hit@3 {h3:.2f}", flush=True)
+                print(
+                    f"  {label}: hit@1 {h1:.2f} hit@3 {h3:.2f} meaning {m1:.2f} {m3:.2f}",
+                    flush=True,
+                )
 
             state("keyword only", semantic=False)
             while stages(conn, ws).meaning < total:
@@ -413,7 +431,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         table(
             "Held-out retrieval (hybrid_search, no floor)",
-            ["state", "meaning / quality", "hit@1", "hit@3", "static share"],
+            [
+                "state",
+                "meaning / quality",
+                "hit@1",
+                "hit@3",
+                "meaning-only hit@1",
+                "meaning-only hit@3",
+                "static share",
+            ],
             states,
         )
     )

@@ -96,6 +96,15 @@ def test_a_passage_with_only_its_static_vector_is_found_by_meaning_then_by_its_q
     found = meaning_search(conn, me, ws)
     assert found[0]["content"] == ANSWER
     assert found[0]["semantic_model_id"] == static and found[0]["keyword_rank"] is None
+    # The static model's own floor: a query nothing answers finds nothing by meaning.
+    gibberish = embed_query(conn, me, ws, "blorft snarf wibble")
+    assert gibberish is not None
+    assert search(conn, me, SearchRequest("blorft snarf wibble", 3), gibberish) == []
+    # The floor is the static model's (0.49), not the quality model's (0.30): this weak
+    # static match (cosine ~0.43) waits for its quality vector to be shown with a floor.
+    assert 0.30 < found[0]["semantic_score"] < 0.49
+    request = SearchRequest(QUERY, 3, {"workspace_id": str(ws)})
+    assert search(conn, me, request, embed_query(conn, me, ws, QUERY)) == []
 
     # The quality vectors land: each passage is searched by its better vector.
     assert drain(conn, ws) == 4
@@ -104,6 +113,8 @@ def test_a_passage_with_only_its_static_vector_is_found_by_meaning_then_by_its_q
     found = meaning_search(conn, me, ws)
     assert found[0]["content"] == ANSWER
     assert {r["semantic_model_id"] for r in found} == {quality}
+    floored = search(conn, me, request, embed_query(conn, me, ws, QUERY))
+    assert floored[0]["content"] == ANSWER  # above the quality model's floor
 
 
 def test_mixed_state_searches_each_passage_by_its_best_vector(
