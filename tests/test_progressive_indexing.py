@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -70,7 +71,7 @@ def vectors(conn: Connection, ws: UUID) -> dict[int, int]:
     return {r["model_id"]: r["n"] for r in rows}
 
 
-def meaning_search(conn: Connection, caller: Caller, ws: UUID) -> list[dict[str, object]]:
+def meaning_search(conn: Connection, caller: Caller, ws: UUID) -> list[dict[str, Any]]:
     embedding = embed_query(conn, caller, ws, QUERY)
     assert embedding is not None and embedding.static is not None
     request = SearchRequest(QUERY, 3, {"workspace_id": str(ws)}, relevance_floor=False)
