@@ -1,7 +1,7 @@
 """Coding-agent sessions beside chats: Claude Code (`~/.claude/projects/<project>/*.jsonl`),
 Codex CLI (`~/.codex/sessions/**/rollout-*.jsonl`) and Gemini CLI chats, imported as
-conversations with their project, branch, words and tool calls; a grown session replaces
-its older copy, an unchanged one adds nothing."""
+conversations with their project, branch, words and tool calls; a grown session updates
+its copy in place, an unchanged one adds nothing."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_sessions_of_three_agents_import_as_conversations(
     assert hit["platform"] == "codex"
 
 
-def test_a_grown_session_replaces_its_copy_and_an_unchanged_one_adds_nothing(
+def test_a_grown_session_updates_its_copy_and_an_unchanged_one_adds_nothing(
     conn: Connection, make_user: Callable[[], Caller], tmp_path: Path
 ) -> None:
     projects = tmp_path / "projects"

@@ -16,7 +16,7 @@ from api.db.session import Caller, Connection, transaction_as
 from api.importers.claude import parse_export
 from api.importers.detect import parse
 from api.importers.inputs import Input, collect
-from api.importers.model import Conversation, ItemError, Skipped
+from api.importers.model import Conversation, Ignored, ItemError, Skipped
 from api.pipeline.ingest import import_paths
 from tests.conftest import FIXTURES, SAMPLES
 
@@ -208,3 +208,42 @@ def test_newest_export_blocks_projects_and_side_files(
     assert project[2]["author"] == "glaze-recipes.md" and "Celadon" in project[2]["content"]
     again = import_paths(conn, caller, ws, [EXPORT_2025])
     assert (again.added, again.updated, again.skipped, again.failed) == (0, 0, 3, [])
+
+
+def test_project_conversations_are_linked_to_their_project(
+    conn: Connection, make_user: Callable[[], Caller], tmp_path: Path
+) -> None:
+    """A conversation that names its project only by uuid is listed under the project's
+    name (from projects.json, imported before or after it), and the project's filter lists
+    the project's own source (its documents) with its conversations."""
+    chats = load(EXPORT_2025 / "conversations.json")
+    chats[0]["project_uuid"] = "7a0b0c0d-0000-4000-8000-00000000p001"
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "conversations.json").write_text(json.dumps(chats), encoding="utf-8")
+    caller = make_user()
+    ws = workspace_id(conn, caller)
+    import_paths(conn, caller, ws, [export / "conversations.json"])
+
+    def listed(project_id: str | None = None) -> list[dict[str, Any]]:
+        with transaction_as(conn, caller):
+            return conn.execute(
+                "select title, project_id, project, is_project"
+                " from public.list_sources(project_id => %s) order by title",
+                [project_id],
+            ).fetchall()
+
+    kiln = next(r for r in listed() if r["title"] == "Kiln firing schedule")
+    assert (kiln["project_id"], kiln["project"]) == ("7a0b0c0d-0000-4000-8000-00000000p001", None)
+    import_paths(conn, caller, ws, [EXPORT_2025 / "projects.json"])
+    pottery = listed("7a0b0c0d-0000-4000-8000-00000000p001")
+    assert [(r["title"], r["project"], r["is_project"]) for r in pottery] == [
+        ("Kiln firing schedule", "Pottery studio", False),
+        ("Project: Pottery studio", "Pottery studio", True),
+    ]
+    assert listed("7a0b0c0d-0000-4000-8000-00000000p002") == []
+
+
+def test_memories_json_alone_is_a_side_file_not_a_failure() -> None:
+    [memories] = list(parse(Input("memories.json", (EXPORT_2025 / "memories.json").read_bytes())))
+    assert isinstance(memories, Ignored) and memories.count == 1

@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from api.importers.detect import parse
 from api.importers.gemini import parse_takeout, parse_takeout_html
@@ -147,3 +149,69 @@ def test_canvases_branches_image_prompts_and_other_activity() -> None:
     }
     assert bake.left_out == {"files": 1, "activity": 4}
     assert not any("feedback" in m.text or "survey" in m.text for m in bake.messages)
+
+
+GEM_SUBTITLE = "Sourdough Coach was used in this chat. Manage your Gems."
+
+
+def gem_entry(prompt: str, time: str, answer: str, gem: str | None) -> dict[str, object]:
+    """A Takeout entry in its real shape; a Gem chat names the Gem in a linked subtitle."""
+    entry: dict[str, object] = {
+        "header": "Gemini Apps",
+        "title": f"Prompted {prompt}",
+        "time": time,
+        "products": ["Gemini Apps"],
+        "activityControls": ["Gemini Apps Activity"],
+        "safeHtmlItem": [{"html": f"<p>{answer}</p>"}],
+    }
+    if gem:
+        entry["subtitles"] = [
+            {"name": gem, "url": "https://gemini.google.com/gems/view/0a1b2c3d4e5f"}
+        ]
+    return entry
+
+
+def test_a_gem_named_in_subtitles_is_recorded_and_starts_its_own_conversation() -> None:
+    data = [  # newest first, as Takeout writes them; a minute apart
+        gem_entry("feed it twice a day?", "2025-06-01T10:02:00Z", "Yes, in summer.", GEM_SUBTITLE),
+        gem_entry("my starter smells of acetone", "2025-06-01T10:01:00Z", "Feed it.", GEM_SUBTITLE),
+        gem_entry("capital of Peru", "2025-06-01T10:00:00Z", "Lima.", None),
+    ]
+    plain, coach = [
+        c for c in parse_takeout(data, "MyActivity.json", GAP) if isinstance(c, Conversation)
+    ]
+    assert "gem" not in plain.metadata and plain.messages[1].author == "Gemini"
+    assert coach.metadata["gem"] == "Sourdough Coach"
+    assert [m.author for m in coach.messages if m.role == "assistant"] == ["Sourdough Coach"] * 2
+    assert not any("Manage your Gems" in m.text for m in coach.messages)
+
+
+def test_a_gem_in_the_html_variant_is_recorded_not_kept_as_prompt_text() -> None:
+    cell = (
+        '<div class="outer-cell"><div class="header-cell"><p>Gemini Apps<br></p></div>'
+        '<div class="content-cell">Prompted my starter smells of acetone<br>'
+        f'<a href="https://gemini.google.com/gems/view/0a1b2c3d4e5f">{GEM_SUBTITLE}</a><br>'
+        "Jun 1, 2025, 12:01:00 PM CEST<br><p>Feed it.</p></div></div></div>"
+    )
+    [coach] = [c for c in parse_takeout_html(f"<html><body>{cell}</body></html>", "x", GAP)]
+    assert isinstance(coach, Conversation)
+    assert coach.metadata["gem"] == "Sourdough Coach"
+    assert coach.messages[0].text == "my starter smells of acetone"
+    assert coach.messages[1].author == "Sourdough Coach"
+
+
+gem_names = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=40
+).filter(lambda name: name.strip() and " was used in this chat." not in name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=gem_names, prompt=st.text(min_size=1, max_size=60).filter(str.strip))
+def test_any_gem_name_is_recorded_and_its_subtitle_never_indexed(name: str, prompt: str) -> None:
+    subtitle = f"{name} was used in this chat. Manage your Gems."
+    entry = gem_entry(prompt.replace("\n", " "), "2025-06-01T10:00:00Z", "An answer.", subtitle)
+    [chat] = [
+        c for c in parse_takeout([entry], "MyActivity.json", GAP) if isinstance(c, Conversation)
+    ]
+    assert chat.metadata["gem"] == name.strip()
+    assert not any("Manage your Gems" in m.text for m in chat.messages)

@@ -18,7 +18,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.errors import ImportFormatError
-from api.importers.model import Conversation, Message, Parsed, Role, branch_to, each_conversation
+from api.importers.model import (
+    Conversation,
+    Ignored,
+    Message,
+    Parsed,
+    Role,
+    branch_to,
+    each_conversation,
+)
 
 SENDERS: dict[str, Role] = {"human": "user", "user": "user", "assistant": "assistant"}
 ROOT_PARENT = "00000000-0000-4000-8000-000000000000"
@@ -65,9 +73,13 @@ def parse_conversation(item: Any) -> Conversation:
         metadata["model"] = model
     if left_out:
         metadata["left_out"] = dict(left_out)
+    # The web API names the project; where only its uuid is given, the project's own source
+    # (from projects.json) names it in the source list.
     project = item.get("project")
     if isinstance(project, dict) and isinstance(project.get("name"), str):
         metadata["project"] = project["name"]
+    if isinstance(project, dict) and isinstance(project.get("uuid"), str):
+        metadata["project_id"] = project["uuid"]
     if isinstance(item.get("project_uuid"), str):
         metadata["project_id"] = item["project_uuid"]
     if updated_at := timestamp(item.get("updated_at")):
@@ -96,6 +108,23 @@ def looks_like_projects(data: Any) -> bool:
         and "uuid" in data[0]
         and ("docs" in data[0] or "prompt_template" in data[0])
     )
+
+
+def looks_like_memories(data: Any) -> bool:
+    """memories.json of the Claude export: what Claude wrote down about the person."""
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and isinstance(data[0], dict)
+        and ("conversations_memory" in data[0] or "project_memories" in data[0])
+    )
+
+
+def parse_memories(name: str) -> Iterator[Parsed]:
+    """Claude's memory (`conversations_memory`, `project_memories`) is Claude's summary of
+    the person's chats, not text the person wrote (they can only ask Claude to change it):
+    a side file of the export, counted, like ChatGPT's memory writes."""
+    yield Ignored(name, 1)
 
 
 def parse_projects(data: Any) -> Iterator[Parsed]:

@@ -161,6 +161,8 @@ def _parse_json(data: Any, item: Input, options: ImportOptions, strict: bool) ->
         yield from _export(claude.parse_export(data), "Claude export")
     elif claude.looks_like_projects(data):
         yield from claude.parse_projects(data)
+    elif claude.looks_like_memories(data):
+        yield from claude.parse_memories(item.name)
     elif gemini_cli.looks_like_chat(data):
         chat = gemini_cli.parse_chat(data)
         yield chat if chat.messages else Skipped(item.name, "no messages")

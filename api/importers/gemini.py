@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -29,6 +29,9 @@ from api.importers.model import Conversation, Message, Parsed, Skipped
 PRODUCTS = ("Gemini Apps", "Bard")
 PROMPTED = re.compile(r"^\s*(?:Prompted|Branched|Live Prompt)(?:[\s\u00a0]+|$)", re.IGNORECASE)
 CANVAS = re.compile(r"^\s*Created Gemini Canvas titled(?:[\s\u00a0]+|$)", re.IGNORECASE)
+# A chat with a Gem (a custom Gemini) names it in a subtitle, linked to the Gem:
+# "<name> was used in this chat. Manage your Gems."
+GEM = re.compile(r"^\s*(.+?) was used in this chat\.(?:\s*Manage your Gems\.?)?\s*$")
 TITLE_WORDS = 12
 # Takeout's HTML writes times like "Jan 5, 2025, 9:14:03 AM CET" in the export's locale.
 HTML_TIME = re.compile(
@@ -50,6 +53,7 @@ class Turn:
     answer: str
     canvas: str | None = None  # the canvas's title, for a "Created Gemini Canvas" entry
     files: int = 0  # images and files attached to the prompt (not kept)
+    gem: str | None = None  # the Gem the prompt was sent to, from its subtitle
 
 
 def looks_like_takeout(data: Any) -> bool:
@@ -100,10 +104,21 @@ def _json_turn(entry: Any) -> Turn | None:
     attached = entry.get("attachedFiles")
     files = len(attached) if isinstance(attached, list) else 0
     files += 1 if isinstance(entry.get("imageFile"), str) else 0
+    subtitles = entry.get("subtitles")
+    gem = _gem(
+        s["name"]
+        for s in (subtitles if isinstance(subtitles, list) else [])
+        if isinstance(s, dict) and isinstance(s.get("name"), str)
+    )
     if canvas:
         name = CANVAS.sub("", title, count=1).strip() or "Untitled canvas"
-        return Turn(time, "", html_to_text(html), canvas=name, files=files)
-    return Turn(time, PROMPTED.sub("", title, count=1).strip(), html_to_text(html), files=files)
+        return Turn(time, "", html_to_text(html), canvas=name, files=files, gem=gem)
+    prompt = PROMPTED.sub("", title, count=1).strip()
+    return Turn(time, prompt, html_to_text(html), files=files, gem=gem)
+
+
+def _gem(lines: Iterable[str]) -> str | None:
+    return next((m[1].strip() for line in lines if (m := GEM.match(line))), None)
 
 
 def _is_gemini(entry: dict[str, Any]) -> bool:
@@ -131,6 +146,8 @@ def _html_turn(cell: Tag) -> Turn | None:
         else:
             lead.append(child.get_text() if isinstance(child, Tag) else str(child))
     lines = [line.strip() for line in "".join(lead).split("\n") if line.strip()]
+    gem = _gem(lines)
+    lines = [line for line in lines if not GEM.match(line)]  # the Gem's subtitle
     if not lines or not (PROMPTED.match(lines[0]) or CANVAS.match(lines[0])):
         return None
     time_at = next((i for i, line in enumerate(lines) if HTML_TIME.search(line)), None)
@@ -143,10 +160,9 @@ def _html_turn(cell: Tag) -> Turn | None:
     extra = lines[time_at + 1 :]  # answer text before its first block element
     answer = html_to_text("<p>" + "<br>".join(extra) + "</p>" + "".join(answer_parts))
     if CANVAS.match(prompt):
-        return Turn(
-            time, "", answer, canvas=CANVAS.sub("", prompt, count=1).strip() or "Untitled canvas"
-        )
-    return Turn(time, PROMPTED.sub("", prompt, count=1).strip(), answer)
+        title = CANVAS.sub("", prompt, count=1).strip() or "Untitled canvas"
+        return Turn(time, "", answer, canvas=title, gem=gem)
+    return Turn(time, PROMPTED.sub("", prompt, count=1).strip(), answer, gem=gem)
 
 
 def _html_time(line: str) -> datetime | None:
@@ -186,7 +202,8 @@ def _conversations(
     turns.sort(key=lambda t: t.time)
     groups: list[list[Turn]] = [[turns[0]]]
     for turn in turns[1:]:
-        if turn.time - groups[-1][-1].time > gap:
+        # A chat with another Gem (or none) is another conversation, however close in time.
+        if turn.time - groups[-1][-1].time > gap or turn.gem != groups[-1][-1].gem:
             groups.append([])
         groups[-1].append(turn)
     for position, group in enumerate(groups):
@@ -213,9 +230,8 @@ def _conversation(turns: list[Turn], other: int) -> Conversation:
         if turn.prompt:
             messages.append(Message("user", turn.prompt, created_at=turn.time))
         if turn.answer:
-            messages.append(
-                Message("assistant", turn.answer, author="Gemini", created_at=turn.time)
-            )
+            author = turn.gem or "Gemini"
+            messages.append(Message("assistant", turn.answer, author=author, created_at=turn.time))
         if turn.files:
             left_out["files"] = left_out.get("files", 0) + turn.files
     if other:
@@ -225,6 +241,9 @@ def _conversation(turns: list[Turn], other: int) -> Conversation:
     title = " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
     # Stable across re-imports of a newer Takeout: the first prompt and its time.
     identity = f"{first.time.astimezone(UTC).replace(microsecond=0).isoformat()}\n{first.prompt}"
+    metadata: dict[str, Any] = {"prompts": len(turns), "ended_at": turns[-1].time.isoformat()}
+    if first.gem:
+        metadata["gem"] = first.gem
     return Conversation(
         kind="gemini_takeout",
         platform="gemini",
@@ -232,6 +251,6 @@ def _conversation(turns: list[Turn], other: int) -> Conversation:
         messages=messages,
         external_id="takeout-" + hashlib.sha256(identity.encode()).hexdigest()[:32],
         started_at=first.time,
-        metadata={"prompts": len(turns), "ended_at": turns[-1].time.isoformat()},
+        metadata=metadata,
         left_out=left_out,
     )

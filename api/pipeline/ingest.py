@@ -25,6 +25,7 @@ from api.importers.detect import parse
 from api.importers.inputs import DEFAULT_LIMITS, Input, Limits, UrlItem, collect
 from api.importers.model import Conversation, Ignored, ItemError, Parsed, Skipped
 from api.importers.options import DEFAULT_OPTIONS, ImportOptions
+from api.pipeline import known
 from api.pipeline.chunking import count_tokens, split_text
 
 Outcome = Literal["added", "updated", "skipped"]
@@ -129,6 +130,11 @@ class Passage:
     token_count: int
     metadata: dict[str, object]
 
+    def compared(self) -> tuple[int, tuple[object, ...]]:
+        """What tells two versions of a passage apart (see known.first_changed_message)."""
+        fields = (self.role, self.author, self.model, self.created_at, self.content)
+        return self.message_index, (*fields, self.metadata)
+
 
 def passages_of(conversation: Conversation) -> list[Passage]:
     passages = []
@@ -154,11 +160,11 @@ def write_conversation(
     conn: Connection, caller: Caller, workspace_id: UUID, conversation: Conversation
 ) -> tuple[Outcome, int]:
     """Store one conversation and its passages in one transaction. Re-importing the same
-    content adds nothing; a conversation whose content changed since (same external id)
-    replaces the old copy."""
+    content adds nothing; a newer version of a stored conversation (same external id and
+    content in common) updates it in place, rewriting only the messages from the first
+    that changed; a different conversation that reuses a stored id is added beside it."""
     passages = passages_of(conversation)
     content_hash = conversation.content_hash()
-    outcome: Outcome = "added"
     # The API's writer role: passages are written only by the importers, within the limits.
     with transaction_as(conn, caller.as_writer()):
         # Not waiting for the WAL flush of every source makes imports ~1.7x faster
@@ -166,20 +172,15 @@ def write_conversation(
         # the same file adds exactly those.
         conn.execute("set local synchronous_commit = off")
         _lock_identity(conn, workspace_id, conversation, content_hash)
-        if conversation.external_id is not None:
-            existing = conn.execute(
-                "select id, content_hash, metadata->>'updated_at' as updated_at"
-                " from public.sources"
-                " where workspace_id = %s and kind = %s and external_id = %s",
-                [workspace_id, conversation.kind, conversation.external_id],
-            ).fetchone()
-            if existing is not None:
-                if existing["content_hash"] == content_hash:
-                    return "skipped", 0
-                if _older(conversation.metadata.get("updated_at"), existing["updated_at"]):
-                    return "skipped", 0  # an older export's copy never replaces a newer one
-                conn.execute("delete from public.sources where id = %s", [existing["id"]])
-                outcome = "updated"
+        if known.same_content(conn, workspace_id, content_hash):
+            return "skipped", 0
+        stored, external_id = known.find_version(
+            conn, workspace_id, conversation, [p.content for p in passages]
+        )
+        if stored is not None:
+            if _older(conversation.metadata.get("updated_at"), stored.updated_at):
+                return "skipped", 0  # an older export's copy never replaces a newer one
+            return "updated", _update_source(conn, stored.id, conversation, passages, content_hash)
         row = conn.execute(
             """
             insert into public.sources (workspace_id, kind, platform, title, url, external_id,
@@ -194,7 +195,7 @@ def write_conversation(
                 conversation.platform,
                 conversation.title[:1000],
                 conversation.url,
-                conversation.external_id,
+                external_id,
                 content_hash,
                 conversation.started_at,
                 Jsonb(conversation.metadata),
@@ -202,32 +203,79 @@ def write_conversation(
         ).fetchone()
         if row is None:
             return "skipped", 0
-        conn.execute(
-            """
-            insert into public.chunks (source_id, workspace_id, message_index, chunk_index, role,
-                                       author, model, created_at, content, token_count, metadata)
-            select %s, %s, p.message_index, p.chunk_index, p.role, p.author, p.model,
-                   p.created_at, p.content, p.token_count, p.metadata::jsonb
-            from unnest(%s::int[], %s::int[], %s::text[], %s::text[], %s::text[],
-                        %s::timestamptz[], %s::text[], %s::int[], %s::text[])
-                 as p(message_index, chunk_index, role, author, model, created_at, content,
-                      token_count, metadata)
-            """,
-            [
-                row["id"],
-                workspace_id,
-                [p.message_index for p in passages],
-                [p.chunk_index for p in passages],
-                [p.role for p in passages],
-                [p.author for p in passages],
-                [p.model for p in passages],
-                [p.created_at for p in passages],
-                [p.content for p in passages],
-                [p.token_count for p in passages],
-                [json.dumps(p.metadata) for p in passages],
-            ],
-        )
-    return outcome, len(passages)
+        _insert_passages(conn, row["id"], workspace_id, passages)
+    return "added", len(passages)
+
+
+def _update_source(
+    conn: Connection,
+    source_id: UUID,
+    conversation: Conversation,
+    passages: list[Passage],
+    content_hash: str,
+) -> int:
+    """The stored source becomes the new version: the passages of the messages before the
+    first that changed stay (with their embeddings, threads and notes); the rest are
+    written again. Returns how many passages were written."""
+    start = known.first_changed_message(
+        conn,
+        source_id,
+        [p.compared() for p in passages],
+    )
+    conn.execute(
+        "delete from public.chunks where source_id = %s and message_index >= %s",
+        [source_id, start],
+    )
+    row = conn.execute(
+        "update public.sources set platform = %s, title = %s, url = %s, content_hash = %s,"
+        " started_at = %s, metadata = %s"
+        " where id = %s returning workspace_id",
+        [
+            conversation.platform,
+            conversation.title[:1000],
+            conversation.url,
+            content_hash,
+            conversation.started_at,
+            Jsonb(conversation.metadata),
+            source_id,
+        ],
+    ).fetchone()
+    assert row is not None  # locked above, so still there
+    fresh = [p for p in passages if p.message_index >= start]
+    _insert_passages(conn, source_id, row["workspace_id"], fresh)
+    return len(fresh)
+
+
+def _insert_passages(
+    conn: Connection, source_id: UUID, workspace_id: UUID, passages: list[Passage]
+) -> None:
+    if not passages:
+        return
+    conn.execute(
+        """
+        insert into public.chunks (source_id, workspace_id, message_index, chunk_index, role,
+                                   author, model, created_at, content, token_count, metadata)
+        select %s, %s, p.message_index, p.chunk_index, p.role, p.author, p.model,
+               p.created_at, p.content, p.token_count, p.metadata::jsonb
+        from unnest(%s::int[], %s::int[], %s::text[], %s::text[], %s::text[],
+                    %s::timestamptz[], %s::text[], %s::int[], %s::text[])
+             as p(message_index, chunk_index, role, author, model, created_at, content,
+                  token_count, metadata)
+        """,
+        [
+            source_id,
+            workspace_id,
+            [p.message_index for p in passages],
+            [p.chunk_index for p in passages],
+            [p.role for p in passages],
+            [p.author for p in passages],
+            [p.model for p in passages],
+            [p.created_at for p in passages],
+            [p.content for p in passages],
+            [p.token_count for p in passages],
+            [json.dumps(p.metadata) for p in passages],
+        ],
+    )
 
 
 def _older(candidate: object, stored: object) -> bool:
@@ -270,21 +318,23 @@ def preview_conversation(
     if content_hash in seen or (conversation.external_id is not None and identity in seen):
         return "skipped", 0
     seen.update([content_hash, identity] if conversation.external_id else [content_hash])
+    passages = passages_of(conversation)
     with transaction_as(conn, caller):
-        row = conn.execute(
-            "select exists(select 1 from public.sources where workspace_id = %s"
-            "  and content_hash = %s) as same,"
-            " (select count(*) > 0 from public.sources where workspace_id = %s and kind = %s"
-            "  and external_id = %s) as known,"
-            " (select max(metadata->>'updated_at') from public.sources where workspace_id = %s"
-            "  and kind = %s and external_id = %s) as updated_at",
-            [workspace_id, content_hash]
-            + [workspace_id, conversation.kind, conversation.external_id] * 2,
-        ).fetchone()
-    assert row is not None
-    if row["same"] or _older(conversation.metadata.get("updated_at"), row["updated_at"]):
-        return "skipped", 0
-    return ("updated" if row["known"] else "added"), len(passages_of(conversation))
+        if known.same_content(conn, workspace_id, content_hash):
+            return "skipped", 0
+        stored, _ = known.find_version(
+            conn, workspace_id, conversation, [p.content for p in passages]
+        )
+        if stored is None:
+            return "added", len(passages)
+        if _older(conversation.metadata.get("updated_at"), stored.updated_at):
+            return "skipped", 0
+        start = known.first_changed_message(
+            conn,
+            stored.id,
+            [p.compared() for p in passages],
+        )
+    return "updated", sum(1 for p in passages if p.message_index >= start)
 
 
 def import_conversations(

@@ -785,6 +785,7 @@ export type Database = {
           workspace_id?: string | null
           max_rows?: number
           skip_rows?: number
+          project_id?: string | null
         }
         Returns: {
           id: string | null
@@ -796,6 +797,10 @@ export type Database = {
           started_at: string | null
           imported_at: string | null
           passages: number | null
+          project_id: string | null
+          project: string | null
+          is_project: boolean | null
+          assistant: string | null
         }[]
       }
       list_topic_threads: {

@@ -26,9 +26,13 @@ export function useWorkspaces() {
   return useQuery({ queryKey: ["workspaces", userId], queryFn: listWorkspaces });
 }
 
-export function useSources() {
+/** The caller's newest sources; with projectId, that project's only. */
+export function useSources(projectId?: string) {
   const userId = useSession().user.id;
-  return useQuery({ queryKey: ["sources", userId], queryFn: () => listSources() });
+  return useQuery({
+    queryKey: ["sources", userId, projectId ?? null],
+    queryFn: () => listSources(undefined, 200, 0, projectId),
+  });
 }
 
 export function useSourceDetails(sourceId: string) {

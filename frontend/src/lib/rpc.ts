@@ -51,11 +51,12 @@ export async function call<F extends RpcName, T = RpcReturns<F>>(fn: F, args?: R
   return data as T;
 }
 
-export const listSources = (workspaceId?: string, maxRows = 200, skipRows = 0) =>
+export const listSources = (workspaceId?: string, maxRows = 200, skipRows = 0, projectId?: string) =>
   call<"list_sources", SourceRow[]>("list_sources", {
     workspace_id: workspaceId ?? null,
     max_rows: maxRows,
     skip_rows: skipRows,
+    project_id: projectId ?? null,
   });
 
 export const sourcePassages = (sourceId: string) =>

@@ -5,15 +5,30 @@ import { useSession } from "../auth";
 import { PackActions } from "../components/PackActions";
 import { PassageThreads } from "../components/PassageThreads";
 import { PlatformIcon, platformName } from "../components/PlatformIcon";
+import { ProjectLink } from "../components/SourceHeading";
 import { SummaryCard } from "../components/SummaryCard";
 import { summarizeSource } from "../lib/api";
 import { groupMessages, passageParam } from "../lib/conversation";
 import { formatWhen } from "../lib/format";
 import { highlightTerms } from "../lib/highlight";
 import { originalAt } from "../lib/links";
+import { assistantLabel, assistantUrl } from "../lib/projects";
 import { invalidateThreads, useSourceDetails, useSources } from "../lib/queries";
 import { sourcePassages } from "../lib/rpc";
 import { UNTITLED } from "../lib/threads";
+
+/** The custom GPT or Gem the chat was with; a custom GPT known only by id links to its page. */
+function AssistantName({ platform, assistant }: { platform: string; assistant: string | null }) {
+  const label = assistantLabel(platform, assistant);
+  const url = assistantUrl(platform, assistant);
+  return url ? (
+    <a href={url} target="_blank" rel="noreferrer noopener">
+      {label}
+    </a>
+  ) : (
+    <>{label}</>
+  );
+}
 
 function ThreadLink({ sourceId }: { sourceId: string }) {
   const details = useSourceDetails(sourceId).data;
@@ -117,6 +132,18 @@ export function ConversationPage() {
             <p className="muted small">
               {platformName(source.platform)} · {formatWhen(source.started_at ?? source.imported_at)} ·{" "}
               {source.passages} passages
+              {assistantLabel(source.platform, source.assistant) && (
+                <>
+                  {" · "}
+                  <AssistantName platform={source.platform} assistant={source.assistant} />
+                </>
+              )}
+              {source.project_id && (
+                <>
+                  {" · "}
+                  <ProjectLink source={source} />
+                </>
+              )}
               {original && (
                 <>
                   {" · "}

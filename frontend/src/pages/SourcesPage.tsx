@@ -1,7 +1,9 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { Link, useSearchParams } from "react-router-dom";
 import { PlatformIcon } from "../components/PlatformIcon";
 import { SourceHeading } from "../components/SourceHeading";
 import { plural } from "../lib/format";
+import { projectLabel } from "../lib/projects";
 import { useSources } from "../lib/queries";
 import { deleteSource, type SourceRow } from "../lib/rpc";
 
@@ -47,13 +49,23 @@ function SourceRowItem({ source }: { source: SourceRow }) {
 }
 
 export function SourcesPage() {
-  const sources = useSources();
+  const [params] = useSearchParams();
+  const projectId = params.get("project") || undefined;
+  const sources = useSources(projectId);
+  const project = sources.data?.find((s) => s.project_id === projectId);
   return (
     <section aria-labelledby="sources-title">
       <h1 id="sources-title">Sources</h1>
+      {projectId && (
+        <p className="muted">
+          In project “{(project && projectLabel(project)) ?? projectId}” ·{" "}
+          <Link to="/sources">Show all sources</Link>
+        </p>
+      )}
       {sources.isPending && <p aria-busy="true">Loading…</p>}
       {sources.isError && <p role="alert" className="error">{sources.error.message}</p>}
-      {sources.data?.length === 0 && <p className="empty">Nothing imported yet. Use “Import” to add an export, a link or notes.</p>}
+      {sources.data?.length === 0 && projectId && <p className="empty">No sources in this project.</p>}
+      {sources.data?.length === 0 && !projectId && <p className="empty">Nothing imported yet. Use “Import” to add an export, a link or notes.</p>}
       <ul className="sources" aria-label="Imported sources">
         {sources.data?.map((source) => <SourceRowItem key={source.id} source={source} />)}
       </ul>
