@@ -289,7 +289,7 @@ def ask_command(
     type=click.Choice(["auto", "openai", "gemini", "extractive"]),
     default="auto",
     show_default=True,
-    help="Who titles new threads; extractive: their distinctive words.",
+    help="Who titles new threads; extractive: a phrase of their conversations' titles.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the threads as a JSON array.")
 @click.pass_obj

@@ -161,9 +161,12 @@ class Person:
         self.http.close()
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and its descendants (the embedded PostgreSQL included),
-    from /proc (Linux)."""
+def tree_memory(pid: int) -> dict[str, int]:
+    """Bytes of memory of a process and its descendants (the embedded PostgreSQL
+    included), from /proc (Linux): `rss` adds up each process's resident set, counting
+    PostgreSQL's shared buffers once per backend that touched them; `pss` shares such
+    pages out among the processes (what the tree really holds); `own` is the resident set
+    of the process itself (the Python server, without PostgreSQL)."""
     children: dict[int, list[int]] = defaultdict(list)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -172,18 +175,27 @@ def tree_rss(pid: int) -> int:
         except (OSError, IndexError):
             continue
         children[int(fields[1])].append(int(stat.parent.name))
-    total, todo = 0, [pid]
+    found = {"rss": 0, "pss": 0, "own": 0}
+    todo = [pid]
     while todo:
         current = todo.pop()
         todo.extend(children.get(current, []))
         try:
-            status = Path(f"/proc/{current}/status").read_text()
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
         except OSError:
             continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
-    return total
+        for line in rollup.splitlines():
+            name, _, rest = line.partition(":")
+            if name in ("Rss", "Pss"):
+                value = int(rest.split()[0]) * 1024
+                found[name.lower()] += value
+                if name == "Rss" and current == pid:
+                    found["own"] = value
+    return found
+
+
+def tree_rss(pid: int) -> int:
+    return tree_memory(pid)["rss"]
 
 
 def start_dev(home: Path) -> tuple[subprocess.Popen[str], str, str]:
@@ -237,13 +249,14 @@ def run(
         threading.Thread(target=p.live, args=(deadline, searches_only), daemon=True) for p in people
     ]
     started = time.perf_counter()
-    peak = tree_rss(pid) if pid else 0
-    rss_start = peak
+    start = tree_memory(pid) if pid else {"rss": 0, "pss": 0, "own": 0}
+    peak = dict(start)
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
         if pid:
-            peak = max(peak, tree_rss(pid))
+            now = tree_memory(pid)
+            peak = {k: max(v, now[k]) for k, v in peak.items()}
         time.sleep(0.25)
         if time.monotonic() > deadline + 120:
             break  # a request that never returns is reported, not waited for
@@ -272,8 +285,12 @@ def run(
         "per_second": round(total / elapsed, 1),
         "endpoints": endpoints,
         "errors": dict(errors),
-        "rss_start_mib": round(rss_start / 2**20, 1),
-        "rss_peak_mib": round(peak / 2**20, 1),
+        "rss_start_mib": round(start["rss"] / 2**20, 1),
+        "rss_peak_mib": round(peak["rss"] / 2**20, 1),
+        "pss_start_mib": round(start["pss"] / 2**20, 1),
+        "pss_peak_mib": round(peak["pss"] / 2**20, 1),
+        "server_rss_start_mib": round(start["own"] / 2**20, 1),
+        "server_rss_peak_mib": round(peak["own"] / 2**20, 1),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -291,6 +308,11 @@ def print_table(result: dict[str, Any]) -> None:
         )
     print(f"errors: {result['errors'] or 'none'}")
     print(f"server RSS: {result['rss_start_mib']} MiB at start, {result['rss_peak_mib']} MiB peak")
+    print(
+        f"  of which PSS {result['pss_start_mib']} → {result['pss_peak_mib']} MiB (shared pages"
+        f" counted once); the Python server alone {result['server_rss_start_mib']} →"
+        f" {result['server_rss_peak_mib']} MiB"
+    )
 
 
 def main() -> None:

@@ -126,4 +126,23 @@ def test_bench_progressive_prints_its_tables(home: Path) -> None:
     states = [line.split()[0:2] for line in out.splitlines() if line.startswith(("static", "full"))]
     assert ["static", "only"] in states and ["full", "quality"] in states
     assert "mean cosine, ONNX int8 to sentence-transformers: 0.99" in out
+
+
+def test_bench_api_search_prints_its_table(home: Path) -> None:
+    from tests.conftest import redis_url
+
+    out = run(
+        "bench_api_search.py",
+        "--home", str(home),
+        "--export-kb", "20",
+        "--queries", "3",
+        "--rounds", "1",
+        "--redis", redis_url(),
+    )  # fmt: skip
+    assert "3 queries x 1 rounds per cell" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("keyword", "hybrid"))]
+    cells = [("keyword", "1"), ("hybrid", "1"), ("keyword", "4"), ("hybrid", "4")]
+    assert [(r[0], r[1]) for r in rows] == cells
+    assert all(float(r[2]) > 0 and float(r[5]) > 0 for r in rows)  # bare and API p50 in ms
+    assert "first search after start" in out
     assert not (home / "pgdata" / "postmaster.pid").exists(), "the server was left running"

@@ -204,6 +204,3 @@ def test_a_thread_summary_draws_on_its_conversations(
 def test_terms_leave_out_numbers_stopwords_and_overlong_strings() -> None:
     text = "The 2024 Kubernetes ingress " + "x" * 31 + " ingress"
     assert terms.words(text) == ["kubernetes", "ingress", "ingress"]
-    assert terms.title_from_terms(["kubernetes", "ingress", "tls", "extra"]) == (
-        "Kubernetes · Ingress · Tls"
-    )

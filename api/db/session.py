@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import dict_row
 
 from api.errors import KnitterError
@@ -76,8 +75,10 @@ def connect(url: str) -> Connection:
 def transaction_as(conn: Connection, caller: Caller) -> Iterator[Connection]:
     """One transaction in which every statement runs as the caller."""
     with conn.transaction():
-        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(caller.role)))
+        # The role and the claims in one round trip, as PostgREST sets them
+        # (`set_config('role', …, true)` is `set local role`).
         conn.execute(
-            "select set_config('request.jwt.claims', %s, true)", [json.dumps(caller.claims)]
+            "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+            [caller.role, json.dumps(caller.claims)],
         )
         yield conn

@@ -128,13 +128,14 @@ def _load_default() -> OnnxMiniLM:
 
 
 def preload(name: str) -> None:
-    """Loads (and the first time exports) a local model so the first search is as fast
-    as the next. A failure is logged; the first real use tries again and reports it."""
+    """Loads (and the first time exports) a local model and embeds one query with it (the
+    first inference allocates ONNX Runtime's buffers), so the first search is as fast as
+    the next. A failure is logged; the first real use tries again and reports it."""
     # The default model's static companion too: imports need it first (the first start
     # distils it, about two minutes on two cores, unless the image did at build).
     for each in (name, STATIC_MODEL) if name == DEFAULT_MODEL else (name,):
         try:
-            _load(each)
+            LocalModel(each).embed(["warm up"], "query")
         except KnitterError as exc:
             log.warning("local model %s not loaded: %s", each, exc)
 

@@ -28,6 +28,8 @@ from api.pipeline import jobs
 from api.pipeline.worker import EmbeddingWorker
 
 log = logging.getLogger("knitter.api")
+# How long a start waits for the local model before it serves without it.
+MODEL_WAIT_SECONDS = 30.0
 
 
 def rate_key(request: Request) -> str:
@@ -119,9 +121,10 @@ class Services:
         settings = self.settings
         # The local model loads while the database starts, so the first search does not
         # wait for it.
-        threading.Thread(
+        loader = threading.Thread(
             target=preload, args=(settings.local_model,), name="knitter-model-load", daemon=True
-        ).start()
+        )
+        loader.start()
         url = settings.database_url
         if url is None:
             # Development without DATABASE_URL: the local stack's embedded server.
@@ -156,6 +159,9 @@ class Services:
         if settings.embed_worker:
             self.worker = EmbeddingWorker(self.pool, settings)
             self.worker.start()
+        # Serve once the model is in (it loads in well under a second), or the first
+        # search would wait for it; a first export, which takes longer, goes on meanwhile.
+        loader.join(timeout=MODEL_WAIT_SECONDS)
 
     def register_models(self, conn: Connection) -> None:
         """Offers every model this server can embed with (once per process; again after a

@@ -14,6 +14,7 @@ from api.accounts.keyring import Keyring
 from api.accounts.keys import REMOTE_PROVIDERS, user_key
 from api.config import Settings
 from api.db.session import Connection
+from api.embeddings.registry import EmbeddingModel
 from api.errors import KnitterError
 from api.providers.chat import ChatModel, chat_model
 
@@ -23,6 +24,11 @@ DEFAULT_EMBEDDING_MODELS = {
     "openai": "text-embedding-3-small",
     "gemini": "gemini-embedding-001",
 }
+
+# A key's test answers someone waiting on a settings page: one short bound on all of it,
+# retries and waits included, so it holds a worker thread no longer than this.
+KEY_TEST_TIMEOUT_S = 10.0
+KEY_TEST_RETRIES = 1
 
 # Gives the API key for a remote provider ("openai", "gemini").
 KeyFor = Callable[[str], str]
@@ -103,3 +109,17 @@ def server_chat_model(settings: Settings, name: str | None = None) -> ChatModel 
         if (secret := server_key(settings, candidate)) is not None:
             return chat_model(candidate, secret, name)
     return None
+
+
+def key_test_model(provider: str, secret: str) -> EmbeddingModel:
+    """The default embedding model of a remote provider, bounded for a key's test."""
+    name = DEFAULT_EMBEDDING_MODELS[provider]
+    if provider == "openai":
+        from api.providers.openai_embeddings import OpenAIModel
+
+        return OpenAIModel(name, secret, timeout=KEY_TEST_TIMEOUT_S, retries=KEY_TEST_RETRIES)
+    if provider == "gemini":
+        from api.providers.gemini_embeddings import GeminiModel
+
+        return GeminiModel(name, secret, timeout=KEY_TEST_TIMEOUT_S, retries=KEY_TEST_RETRIES)
+    raise ValueError(f"unknown remote provider {provider!r}")

@@ -1,8 +1,8 @@
 """Gemini embeddings (gemini-embedding-001) through the google-genai SDK.
 
 The SDK sends `POST {base}/{version}/models/<name>:batchEmbedContents` with one request per
-text, and retries 408, 429 and 5xx itself (HttpRetryOptions), so we do not wrap it in a
-second retry loop.
+text. It makes one attempt; `gemini_client.call` retries 408, 429, 5xx and timeouts within
+the model's timeout, waits included.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from google.genai import types
 
 from api.embeddings.registry import ModelSpec, Purpose, output_dims, register_provider, unit
 from api.errors import ProviderError, ProviderErrorKind
-from api.providers.gemini_client import async_http, fail, http, provider_errors
+from api.providers.gemini_client import call, fail, options, timeout_ms
 
 NATIVE_DIMS = {"gemini-embedding-001": 3072}
 # batchEmbedContents refuses more than 100 requests in one batch.
@@ -44,46 +44,36 @@ class GeminiModel:
         self.name = name
         self.dims = output_dims("Gemini", name, NATIVE_DIMS.get(name), dims)
         self._key = api_key
-        self._client = genai.Client(
-            api_key=api_key,
-            vertexai=False,
-            http_options=types.HttpOptions(
-                base_url=base_url,
-                timeout=round(timeout * 1000),  # milliseconds
-                retry_options=types.HttpRetryOptions(
-                    attempts=retries + 1,
-                    initial_delay=backoff,
-                    max_delay=max_backoff,
-                    exp_base=2,
-                    jitter=backoff,
-                ),
-                # Our own httpx clients, one pool per process: the SDK would otherwise
-                # build two clients per model (an async one we never use), on httpx2
-                # when installed, which respx cannot replay in tests.
-                httpx_client=http(),
-                httpx_async_client=async_http(),
-            ),
-        )
+        # One bound on a whole batch: its attempts and the waits between them.
+        self._retry = (timeout, retries, backoff, max_backoff)
+        http_options = options()
+        http_options.base_url = base_url
+        self._client = genai.Client(api_key=api_key, vertexai=False, http_options=http_options)
 
     def __repr__(self) -> str:
         return f"GeminiModel(name={self.name!r}, dims={self.dims})"
 
     def embed(self, texts: Sequence[str], purpose: Purpose = "document") -> list[list[float]]:
-        config = types.EmbedContentConfig(
-            task_type=TASK_TYPES[purpose], output_dimensionality=self.dims
-        )
         vectors: list[list[float]] = []
         for start in range(0, len(texts), MAX_BATCH_INPUTS):
             batch = list(texts[start : start + MAX_BATCH_INPUTS])
-            vectors.extend(self._embed_batch(batch, config))
+            vectors.extend(self._embed_batch(batch, purpose))
         return vectors
 
-    def _embed_batch(self, texts: list[str], config: types.EmbedContentConfig) -> list[list[float]]:
+    def _embed_batch(self, texts: list[str], purpose: Purpose) -> list[list[float]]:
         contents: list[types.PartUnion] = list(texts)
-        with provider_errors(self.name, self._key):
-            response = self._client.models.embed_content(
+
+        def attempt(left: float) -> types.EmbedContentResponse:
+            config = types.EmbedContentConfig(
+                task_type=TASK_TYPES[purpose],
+                output_dimensionality=self.dims,
+                http_options=timeout_ms(left),
+            )
+            return self._client.models.embed_content(
                 model=self.name, contents=contents, config=config
             )
+
+        response = call(*self._retry, self.name, self._key, attempt)
         try:
             # Shortened embeddings come back unnormalised.
             vectors = [unit(list(e.values or [])) for e in response.embeddings or []]

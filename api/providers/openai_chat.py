@@ -1,12 +1,14 @@
 """OpenAI chat completions, streamed through the official SDK: each chunk's
-`choices[0].delta.content` is a piece of the answer."""
+`choices[0].delta.content` is a piece of the answer. The timeout bounds the wait for the
+answer to start, retries included; after that each pause in the stream gets what was left
+of it when the answer started."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from api.errors import ProviderError
-from api.providers.openai_client import client, fail, provider_errors
+from api.providers.openai_client import call, client, fail, provider_errors
 
 
 class OpenAIChat:
@@ -25,15 +27,20 @@ class OpenAIChat:
             raise ProviderError("openai", "auth", "answering with OpenAI needs an OpenAI API key")
         self.name = name
         self._key = api_key
-        self._client = client(api_key, base_url, timeout, retries)
+        self._timeout, self._retries = timeout, retries
+        self._client = client(api_key, base_url)
         self.base_url = str(self._client.base_url).rstrip("/")
 
     def __repr__(self) -> str:
         return f"OpenAIChat(name={self.name!r}, base_url={self.base_url!r})"
 
     def stream(self, system: str, prompt: str) -> Iterator[str]:
-        with provider_errors(self.name, self._key):
-            chunks = self._client.chat.completions.create(
+        chunks = call(
+            self._timeout,
+            self._retries,
+            self.name,
+            self._key,
+            lambda left: self._client.chat.completions.create(
                 model=self.name,
                 stream=True,
                 temperature=0.2,
@@ -41,7 +48,10 @@ class OpenAIChat:
                     {"role": "system", "content": system},
                     {"role": "user", "content": prompt},
                 ],
-            )
+                timeout=left,
+            ),
+        )
+        with provider_errors(self.name, self._key):
             try:
                 for chunk in chunks:
                     content = chunk.choices[0].delta.content if chunk.choices else None

@@ -8,7 +8,7 @@ from typing import Any
 
 from api.embeddings.registry import ModelSpec, Purpose, output_dims, register_provider, unit
 from api.errors import KnitterError, ProviderError, ProviderErrorKind
-from api.providers.openai_client import client, fail, provider_errors
+from api.providers.openai_client import call, client, fail
 
 # Native sizes; text-embedding-3 models can be shortened with `dimensions`, ada-002 cannot.
 NATIVE_DIMS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072}
@@ -41,7 +41,9 @@ class OpenAIModel:
         # ada-002 rejects `dimensions`; other models honour it when asked for a size.
         self._send_dims = dims is not None and name not in FIXED_DIMS
         self._key = api_key
-        self._client = client(api_key, base_url, timeout, retries)
+        # One bound on a whole batch: its attempts and the waits between them.
+        self._timeout, self._retries = timeout, retries
+        self._client = client(api_key, base_url)
         self.base_url = str(self._client.base_url).rstrip("/")
 
     def __repr__(self) -> str:
@@ -56,11 +58,16 @@ class OpenAIModel:
 
     def _embed_batch(self, texts: list[str]) -> list[list[float]]:
         extra: dict[str, Any] = {"dimensions": self.dims} if self._send_dims else {}
-        with provider_errors(self.name, self._key):
-            # Floats, not the SDK's default base64 (which it would decode with numpy).
-            response = self._client.embeddings.create(
-                model=self.name, input=texts, encoding_format="float", **extra
-            )
+        # Floats, not the SDK's default base64 (which it would decode with numpy).
+        response = call(
+            self._timeout,
+            self._retries,
+            self.name,
+            self._key,
+            lambda left: self._client.embeddings.create(
+                model=self.name, input=texts, encoding_format="float", timeout=left, **extra
+            ),
+        )
         try:
             rows = sorted(response.data, key=lambda row: row.index)
             vectors = [unit([float(x) for x in row.embedding]) for row in rows]

@@ -12,15 +12,22 @@ from api.db.session import Caller, Connection, transaction_as
 def record(conn: Connection, caller: Caller, query: str, workspace_id: UUID | None) -> None:
     """Remembers a query as the user; empty queries are not. A workspace the user cannot
     read is recorded as none (RLS hides it), so searching it stays a plain empty result."""
+    if caller.user_id is None:
+        return
+    with transaction_as(conn, caller):
+        insert(conn, caller, query, workspace_id)
+
+
+def insert(conn: Connection, caller: Caller, query: str, workspace_id: UUID | None) -> None:
+    """`record` inside a transaction_as of the caller's."""
     query = query.strip()
     if not query or caller.user_id is None:
         return
-    with transaction_as(conn, caller):
-        conn.execute(
-            "insert into public.search_history (user_id, query, workspace_id)"
-            " select auth.uid(), %s, (select w.id from public.workspaces w where w.id = %s)",
-            [query[:1000], workspace_id],
-        )
+    conn.execute(
+        "insert into public.search_history (user_id, query, workspace_id)"
+        " select auth.uid(), %s, (select w.id from public.workspaces w where w.id = %s)",
+        [query[:1000], workspace_id],
+    )
 
 
 def recent(conn: Connection, caller: Caller, limit: int = 50) -> list[dict[str, Any]]:

@@ -100,38 +100,47 @@ def search(
     """Rows of hybrid_search, best first: embedding is (model id, query vector[, static
     (model id, vector)]); without one, keyword-only. Meaning-only matches below the
     relevance floor of the model whose vector matched are left out."""
+    with transaction_as(conn, caller):
+        return search_rows(conn, request, embedding)
+
+
+def search_rows(
+    conn: Connection,
+    request: SearchRequest,
+    embedding: QueryEmbedding | tuple[int, Sequence[float]] | None = None,
+) -> list[dict[str, Any]]:
+    """`search` inside a transaction_as of the caller's."""
     query = QueryEmbedding(*embedding) if embedding else None
     model_id = query.model_id if query else None
     static_id, static_vector = query.static if query and query.static else (None, None)
-    with transaction_as(conn, caller):
-        floors = (
-            {m: relevance_floor(conn, m) for m in (model_id, static_id) if m is not None}
-            if request.relevance_floor
-            else {}
-        )
-        filtered = any(f is not None for f in floors.values())
-        # More rows than asked for, so the floor removes weak ones rather than the count.
-        count = min(request.limit * 2, 200) if filtered else request.limit
-        rows = conn.execute(
-            """
-            select * from public.hybrid_search(
-              query_text => %s, query_embedding => %s::extensions.vector, model_id => %s,
-              match_count => %s, full_text_weight => %s, semantic_weight => %s,
-              rrf_k => %s, filters => %s::jsonb,
-              static_embedding => %s::extensions.vector)
-            """,
-            [
-                keyword_query(request.query),
-                vector_literal(query.vector) if query else None,
-                model_id,
-                count,
-                request.full_text_weight,
-                request.semantic_weight,
-                request.rrf_k,
-                json.dumps(request.filters, default=str),
-                vector_literal(static_vector) if static_vector is not None else None,
-            ],
-        ).fetchall()
+    floors = (
+        {m: relevance_floor(conn, m) for m in (model_id, static_id) if m is not None}
+        if request.relevance_floor
+        else {}
+    )
+    filtered = any(f is not None for f in floors.values())
+    # More rows than asked for, so the floor removes weak ones rather than the count.
+    count = min(request.limit * 2, 200) if filtered else request.limit
+    rows = conn.execute(
+        """
+        select * from public.hybrid_search(
+          query_text => %s, query_embedding => %s::extensions.vector, model_id => %s,
+          match_count => %s, full_text_weight => %s, semantic_weight => %s,
+          rrf_k => %s, filters => %s::jsonb,
+          static_embedding => %s::extensions.vector)
+        """,
+        [
+            keyword_query(request.query),
+            vector_literal(query.vector) if query else None,
+            model_id,
+            count,
+            request.full_text_weight,
+            request.semantic_weight,
+            request.rrf_k,
+            json.dumps(request.filters, default=str),
+            vector_literal(static_vector) if static_vector is not None else None,
+        ],
+    ).fetchall()
     if filtered:
         rows = [
             r
@@ -146,14 +155,19 @@ def search(
 def pending_conversations(conn: Connection, caller: Caller, filters: dict[str, Any]) -> int:
     """How many conversations the search covers still have passages waiting for their
     embedding (not yet found by meaning)."""
-    workspaces = filters.get("workspace_id")
     with transaction_as(conn, caller):
-        row = conn.execute(
-            "select count(distinct c.source_id) as n from public.embedding_queue q"
-            " join public.chunks c on c.id = q.chunk_id"
-            " where %(ws)s::uuid[] is null or q.workspace_id = any (%(ws)s::uuid[])",
-            {"ws": [workspaces] if isinstance(workspaces, str) else workspaces},
-        ).fetchone()
+        return count_pending(conn, filters)
+
+
+def count_pending(conn: Connection, filters: dict[str, Any]) -> int:
+    """`pending_conversations` inside a transaction_as of the caller's."""
+    workspaces = filters.get("workspace_id")
+    row = conn.execute(
+        "select count(distinct c.source_id) as n from public.embedding_queue q"
+        " join public.chunks c on c.id = q.chunk_id"
+        " where %(ws)s::uuid[] is null or q.workspace_id = any (%(ws)s::uuid[])",
+        {"ws": [workspaces] if isinstance(workspaces, str) else workspaces},
+    ).fetchone()
     return int(row["n"]) if row else 0
 
 

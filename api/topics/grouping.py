@@ -4,11 +4,13 @@ Each conversation is a point, its centroid (the normalised mean of its passages'
 embeddings). `regroup` clusters them all by average linkage under cosine distance and cuts
 the tree where groups become less alike than the workspace's similarity threshold, its
 granularity. Between regroupings, `assign_new` puts each newly embedded conversation into
-the nearest thread whose centroid is at least that similar, or starts a new thread.
+the thread it is most alike on average (the same measure), if at least that alike, or
+starts a new thread.
 People merge, split and rename threads through SQL functions (topic_thread_rpcs migration).
 
-Titles: a chat model's when one is available, else the thread's most distinctive words
-(TF-IDF against the workspace's other threads)."""
+Titles: a chat model's when one is available, else the phrase of its conversations'
+titles and first messages that is common in the thread and rare in the others
+(api.topics.phrases)."""
 
 from __future__ import annotations
 
@@ -26,18 +28,23 @@ from api.db.session import Caller, Connection, transaction_as
 from api.db.vectors import Vectors, parse_vector, vector_literal
 from api.errors import NotFoundError, ProviderError
 from api.providers.chat import ChatModel
-from api.topics import terms
+from api.topics import phrases
 
 log = logging.getLogger("knitter.threads")
 
 # Average linkage needs all pairwise distances: n² / 2 floats. Beyond this many the
 # newest conversations are clustered and the older ones join their nearest thread.
 MAX_CLUSTERED = 5000
+# The granularity a new workspace starts with (workspaces.thread_similarity's default),
+# calibrated on the labelled corpora by scripts/calibrate_threads.py.
+DEFAULT_SIMILARITY = 0.3
 # What a title is written from: per thread its newest conversations, per conversation its
 # first passages, each cut short. Bounds the text read for a workspace's titles.
 TITLE_SOURCES = 25
 TITLE_PASSAGES = 5
 TITLE_PASSAGE_CHARS = 1000
+# Keyless titles are phrases of the conversations' titles and first user messages.
+FIRST_MESSAGE_CHARS = 400
 # A chat model titles at most this many threads a call (the largest first), so that a
 # regroup into hundreds of threads stays one quick request; the others get their terms
 # until their summary is written (which titles the thread with the model too).
@@ -151,10 +158,11 @@ def _place(
     conn: Connection,
     source_ids: Sequence[UUID],
     thread_ids: Sequence[UUID],
-    centroids: dict[UUID, Vectors],
+    means: dict[UUID, Vectors],
 ) -> None:
-    """Puts each source into its thread and stores the threads' new centroids (computed
-    here: recomputing them in SQL reads every member's passages)."""
+    """Puts each source into its thread and stores the threads' new centroids and
+    cohesions from their members' mean (computed here: recomputing them in SQL reads every
+    member's passages)."""
     conn.execute(
         """
         update public.sources s set thread_id = m.thread_id
@@ -166,23 +174,48 @@ def _place(
     conn.execute(
         """
         update public.topic_threads t
-        set centroid = m.centroid::extensions.vector, updated_at = now()
-        from unnest(%s::uuid[], %s::text[]) as m (id, centroid)
+        set centroid = m.centroid::extensions.vector, cohesion = m.cohesion, updated_at = now()
+        from unnest(%s::uuid[], %s::text[], %s::real[]) as m (id, centroid, cohesion)
         where t.id = m.id
         """,
-        [list(centroids), [vector_literal(c.tolist()) for c in centroids.values()]],
+        [
+            list(means),
+            [vector_literal(_normalised(m).tolist()) for m in means.values()],
+            [min(1.0, float(np.linalg.norm(m))) for m in means.values()],
+        ],
     )
 
 
-def _nearest(
-    threads: list[tuple[UUID, Vectors, int]], centroid: Vectors, similarity: float
-) -> int | None:
-    """Index of the most similar thread at or above the threshold."""
-    if not threads:
-        return None
-    sims = np.array([float(c @ centroid) for _, c, _ in threads])
-    best = int(np.argmax(sims))
-    return best if sims[best] >= similarity else None
+@dataclass
+class Thread:
+    """A thread while conversations are placed: `mean` is the plain mean of its members'
+    unit centroids, so `mean @ x` is x's average similarity to the members (what average
+    linkage compares), and its direction and length are the stored centroid and cohesion."""
+
+    id: UUID
+    mean: Vectors
+    members: int
+
+
+def join_one_by_one(threads: list[Thread], centroids: Vectors, similarity: float) -> list[UUID]:
+    """Each centroid in turn joins the thread it is most alike on average (mean cosine
+    similarity to the thread's members, as average linkage measures it when regrouping), if
+    that is at least `similarity`, or starts a new thread (appended). The similarity to the
+    thread's normalised centroid would flatter spread-out threads: they would swallow
+    neighbouring topics. `threads` is updated in place; returns each centroid's thread."""
+    placed: list[UUID] = []
+    for centroid in centroids:
+        sims = [float(t.mean @ centroid) for t in threads]
+        best = int(np.argmax(sims)) if sims else -1
+        if best < 0 or sims[best] < similarity:
+            thread = Thread(uuid4(), np.array(centroid, dtype=float), 1)
+            threads.append(thread)
+        else:
+            thread = threads[best]
+            thread.mean = (thread.mean * thread.members + centroid) / (thread.members + 1)
+            thread.members += 1
+        placed.append(thread.id)
+    return placed
 
 
 def _join(
@@ -193,33 +226,27 @@ def _join(
     source_ids: list[UUID],
     centroids: Vectors,
 ) -> None:
-    """Each conversation (in the given order) joins the nearest thread of this model at or
-    above the threshold, whose centroid then moves towards it, or starts a new thread."""
+    """Each conversation (in the given order) joins the thread of this model it is most
+    alike on average, at or above the threshold, or starts a new thread."""
     rows = conn.execute(
-        "select t.id, t.centroid::text as centroid,"
+        "select t.id, t.centroid::text as centroid, t.cohesion,"
         " (select count(*) from public.sources s where s.thread_id = t.id) as members"
         " from public.topic_threads t"
         " where t.workspace_id = %s and t.model_id = %s and t.centroid is not null",
         [workspace_id, model_id],
     ).fetchall()
-    threads = [(r["id"], parse_vector(r["centroid"]), int(r["members"])) for r in rows]
-    fresh: set[UUID] = set()
-    placed: list[UUID] = []
-    for centroid in centroids:
-        best = _nearest(threads, centroid, similarity)
-        if best is None:
-            thread_id = uuid4()
-            fresh.add(thread_id)
-            threads.append((thread_id, centroid, 1))
-        else:
-            thread_id, mean, members = threads[best]
-            moved = _normalised(mean * members + centroid)
-            threads[best] = (thread_id, moved, members + 1)
-        placed.append(thread_id)
+    # A thread without a cohesion (from before it was stored) counts as tight: its
+    # centroid alone decides, as it did then.
+    threads = [
+        Thread(r["id"], parse_vector(r["centroid"]) * (r["cohesion"] or 1.0), int(r["members"]))
+        for r in rows
+    ]
+    known = {t.id for t in threads}
+    placed = join_one_by_one(threads, centroids, similarity)
+    fresh = set(placed) - known
     _insert_threads(conn, workspace_id, model_id, list(fresh))
     if placed:
-        latest = {thread_id: centroid for thread_id, centroid, _ in threads}
-        _place(conn, source_ids, placed, {t: latest[t] for t in set(placed)})
+        _place(conn, source_ids, placed, {t.id: t.mean for t in threads if t.id in set(placed)})
     conn.execute(
         "update public.topic_threads set title_source = 'pending'"
         " where id = any(%s::uuid[]) and title_source = 'terms'",
@@ -260,7 +287,7 @@ def regroup(
         if ids:
             members = np.array(labels)
             means = {
-                thread_id: _normalised(centroids[members == label].mean(axis=0))
+                thread_id: centroids[members == label].mean(axis=0)
                 for label, thread_id in enumerate(thread_ids)
             }
             _place(conn, ids, [thread_ids[label] for label in labels], means)
@@ -318,6 +345,21 @@ def thread_texts(
     return {thread_id: "\n".join(parts) for thread_id, parts in texts.items()}
 
 
+def thread_members(
+    conn: Connection, caller: Caller, workspace_id: UUID
+) -> dict[UUID, list[phrases.Member]]:
+    """Each thread's newest conversations' titles and first user messages, as the caller
+    sees them: what keyless titles are made from."""
+    with transaction_as(conn, caller):
+        rows = _thread_rows(conn, workspace_id, None)
+    members: dict[UUID, list[phrases.Member]] = {}
+    for r in rows:
+        members.setdefault(r["thread_id"], []).append(
+            phrases.Member(r["title"] or "", r["first_message"] or "")
+        )
+    return members
+
+
 def _thread_rows(
     conn: Connection, workspace_id: UUID, only: Sequence[UUID] | None
 ) -> list[dict[str, Any]]:
@@ -334,6 +376,9 @@ def _thread_rows(
             and (%(only)s::uuid[] is null or s.thread_id = any(%(only)s::uuid[]))
         )
         select r.thread_id, r.title,
+               (select left(c.content, %(first_chars)s) from public.chunks c
+                where c.source_id = r.id and c.role = 'user'
+                order by c.message_index, c.chunk_index limit 1) as first_message,
                (select string_agg(left(c.content, %(chars)s), E'\n' order by c.message_index,
                                   c.chunk_index)
                 from (select * from public.chunks c where c.source_id = r.id
@@ -345,6 +390,7 @@ def _thread_rows(
             "ws": workspace_id,
             "only": None if only is None else list(only),
             "chars": TITLE_PASSAGE_CHARS,
+            "first_chars": FIRST_MESSAGE_CHARS,
             "passages": TITLE_PASSAGES,
             "sources": TITLE_SOURCES,
         },
@@ -371,7 +417,7 @@ def retitle(
 ) -> int:
     """Writes titles for the workspace's threads whose title is pending (or for `only`,
     unless titled by hand): the chat model's for the MAX_LLM_TITLES largest, else their
-    distinctive terms. Returns how many it wrote."""
+    keyless phrase title. Returns how many it wrote."""
     with transaction_as(conn, caller):
         rows = conn.execute(
             "select t.id from public.topic_threads t where t.workspace_id = %s and"
@@ -385,15 +431,17 @@ def retitle(
     wanted = [r["id"] for r in rows if r["id"] in texts]
     if not wanted:
         return 0
-    ids = list(texts)
-    distinctive = dict(zip(ids, terms.distinctive_terms([texts[i] for i in ids]), strict=True))
+    members = thread_members(conn, caller, workspace_id)
+    ids = list(members)
+    # Every thread's phrases count: a phrase common to many threads names none of them.
+    keyless = dict(zip(ids, phrases.titles([members[i] for i in ids]), strict=True))
     titles: list[tuple[UUID, str, str]] = []
     for n, thread_id in enumerate(wanted):
         title = llm_title(chat, texts[thread_id]) if chat and n < MAX_LLM_TITLES else None
         if title:
             titles.append((thread_id, title, "llm"))
         else:
-            titles.append((thread_id, terms.title_from_terms(distinctive[thread_id]), "terms"))
+            titles.append((thread_id, keyless.get(thread_id, ""), "terms"))
     with transaction_as(conn, caller):
         conn.execute(
             """

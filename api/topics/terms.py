@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 # fmt: off
 STOPWORDS = frozenset((
@@ -109,8 +109,3 @@ def central_sentences(text: str, k: int = 3, diversity: float = 0.3) -> list[str
         picked.append(best)
         candidates.remove(best)
     return [found[i] for i in sorted(picked)]
-
-
-def title_from_terms(terms: Iterable[str], k: int = 3) -> str:
-    """A readable title from distinctive terms: "Sourdough · Starter · Hydration"."""
-    return " · ".join(t[:1].upper() + t[1:] for t in list(terms)[:k])

@@ -9,11 +9,10 @@ from slowapi import Limiter
 
 from api.accounts import keys
 from api.config import Settings
-from api.embeddings.registry import get_model
 from api.errors import KnitterError
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
 from api.http.schemas import KeyBody, KeyInfoResponse, KeyList, KeyTestResponse
-from api.providers.choice import DEFAULT_EMBEDDING_MODELS, api_key
+from api.providers.choice import DEFAULT_EMBEDDING_MODELS, api_key, key_test_model
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
@@ -74,11 +73,12 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         conn: DbDep,
         svc: ServicesDep,
     ) -> KeyTestResponse:
-        """Embeds one word with the provider using the stored key (else the server's)."""
+        """Embeds one word with the provider using the stored key (else the server's),
+        given up on after 10 s in all."""
         secret = api_key(conn, svc.keyring, settings, caller.user_id, provider)
         model_name = DEFAULT_EMBEDDING_MODELS[provider]
         try:
-            get_model(provider, model_name, None, secret).embed(["knitter"], "query")
+            key_test_model(provider, secret).embed(["knitter"], "query")
         except KnitterError as exc:
             return KeyTestResponse(ok=False, provider=provider, model=model_name, message=str(exc))
         return KeyTestResponse(

@@ -9,13 +9,20 @@ from slowapi import Limiter
 
 from api.accounts.users import workspace_id as personal_workspace
 from api.config import Settings
-from api.db.session import Caller, Connection
+from api.db.session import Caller, Connection, transaction_as
 from api.http.dependencies import CallerDep, DbDep, ServicesDep, read_connection
 from api.http.schemas import SearchBody, SearchResponse, SearchResult
 from api.http.services import Services
 from api.providers.choice import key_for
 from api.search import history
-from api.search.hybrid import SearchRequest, embed_query, pending_conversations, search
+from api.search.hybrid import (
+    SearchRequest,
+    count_pending,
+    embed_query,
+    pending_conversations,
+    search,
+    search_rows,
+)
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
@@ -71,13 +78,25 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             body.semantic_weight,
             body.rrf_k,
         )
-        rows = search(conn, caller, request_, embedding)
-        # On the primary: reads may go to a replica, the history is a write.
-        history.record(primary, caller, body.query, body.filters.workspace_id)
+        if conn is primary:
+            # No replica: the search, the pending count and the history row in one
+            # transaction (one BEGIN/COMMIT, not three), and its commit does not wait for
+            # the history row to reach the disk (a crash may lose a few remembered
+            # queries, never a search's answer).
+            with transaction_as(conn, caller):
+                conn.execute("select set_config('synchronous_commit', 'off', true)")
+                rows = search_rows(conn, request_, embedding)
+                pending = count_pending(conn, filters)
+                history.insert(conn, caller, body.query, body.filters.workspace_id)
+        else:
+            rows = search(conn, caller, request_, embedding)
+            pending = pending_conversations(conn, caller, filters)
+            # On the primary: reads go to the replica, the history is a write.
+            history.record(primary, caller, body.query, body.filters.workspace_id)
         return SearchResponse(
             results=[SearchResult.model_validate(r) for r in rows],
             semantic=embedding is not None,
-            pending_conversations=pending_conversations(conn, caller, filters),
+            pending_conversations=pending,
         )
 
     return routes

@@ -262,7 +262,8 @@ export interface paths {
         put?: never;
         /**
          * Try the key
-         * @description Embeds one word with the provider using the stored key (else the server's).
+         * @description Embeds one word with the provider using the stored key (else the server's),
+         *     given up on after 10 s in all.
          */
         post: operations["test_key_v1_keys__provider__test_post"];
         delete?: never;

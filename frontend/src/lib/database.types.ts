@@ -472,6 +472,7 @@ export type Database = {
       topic_threads: {
         Row: {
           centroid: string | null
+          cohesion: number | null
           created_at: string
           id: string
           key_topics: string[]
@@ -486,6 +487,7 @@ export type Database = {
         }
         Insert: {
           centroid?: string | null
+          cohesion?: number | null
           created_at?: string
           id?: string
           key_topics?: string[]
@@ -500,6 +502,7 @@ export type Database = {
         }
         Update: {
           centroid?: string | null
+          cohesion?: number | null
           created_at?: string
           id?: string
           key_topics?: string[]

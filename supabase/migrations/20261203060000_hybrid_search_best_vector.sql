@@ -5,7 +5,8 @@
 -- as the quality model catches up and is never worse than keyword-only. Rows say which
 -- model's vector matched (semantic_model_id): similarity scales differ between models.
 -- The signature and the result change, so both functions are dropped and created again
--- (wrapper as in the hybrid_search_any_session migration; grants and comment kept).
+-- (wrapper as in hybrid_search_query_length_first, body as in hybrid_search; grants and
+-- comment kept). Dated after both so it applies last.
 set local lock_timeout = '5s';
 
 -- Replaced in this transaction by the same name with one more trailing, defaulted argument:
@@ -350,6 +351,11 @@ stable
 set search_path = ''
 as $$
 begin
+  -- Before anything parses the text (hybrid_search_query_length_first): a megabyte of
+  -- words would fail in websearch_to_tsquery with an internal error.
+  if char_length(query_text) > 1000 then
+    raise exception 'query_text must be at most 1000 characters' using errcode = '22023';
+  end if;
   -- A filtered ANN search (RLS, filters) must keep scanning the index until it has enough
   -- rows, or a caller who owns a small share of the table gets too few back. Local to the
   -- transaction: PostgREST runs each RPC in its own.
