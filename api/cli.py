@@ -492,6 +492,7 @@ def dev(settings: Settings, port: int) -> None:
     from pydantic import SecretStr
 
     from api.gateway import create_gateway, local_secrets, with_gateway
+    from api.gateway.outbox import Mail
     from api.http.app import create_app
     from api.http.webapp import DIST, create_webapp, with_webapp
 
@@ -516,7 +517,13 @@ def dev(settings: Settings, port: int) -> None:
             }
         )
         web = create_webapp(origin, keys.anon_key, origin)
-        app = with_gateway(with_webapp(create_app(local), web), create_gateway(local, url))
+
+        def print_mail(mail: Mail, path: Path) -> None:
+            # The local stack's only mail (password recovery) shows here, not in any log.
+            click.echo(f"mail to {mail.to}: {mail.subject}\n  {mail.link}\n  (saved as {path})")
+
+        gateway = create_gateway(local, url, on_mail=print_mail)
+        app = with_gateway(with_webapp(create_app(local), web), gateway)
         click.echo(f"knitter {__version__}: local stack in {settings.home}")
         if applied:
             click.echo(f"applied {len(applied)} migration(s)")
@@ -524,6 +531,7 @@ def dev(settings: Settings, port: int) -> None:
         click.echo(f"database: {shown}  (password in {server.password_file})")
         click.echo(f"origin:   {origin}  (API docs: {origin}/docs)")
         click.echo(f"anon key: {keys.anon_key}")
+        click.echo(f"mail:     printed here and saved in {local.home / 'outbox'}")
         built = (DIST / "index.html").is_file()
         click.echo(f"web app:  {origin}/" if built else "web app:  not built (run `make frontend`)")
         click.echo("Press Ctrl-C to stop.")
@@ -609,6 +617,9 @@ def _item_line(item: ItemReport) -> str:
     counts = [f"{n} {label}" for label, n in [("failed", item.failed)] if n]
     found = f"{item.added} added, {item.updated} updated, {item.skipped} skipped"
     kept = f"{item.messages} message{'' if item.messages == 1 else 's'} kept"
+    if item.alternatives:
+        other = "version" if item.alternatives == 1 else "versions"
+        kept += f" (and {item.alternatives} other {other} of them)"
     parts = [", ".join([found, *counts]), kept]
     if item.left_out:
         kinds = sorted(item.left_out.items(), key=lambda kv: (-kv[1], kv[0]))

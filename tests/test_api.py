@@ -230,10 +230,12 @@ def test_an_import_job_reports_each_item(
         "skipped": 0,
         "failed": 0,
         "messages": 25,
+        "alternatives": 0,
         "left_out": {"audio": 4, "files": 1, "images": 2, "plumbing": 11, "reasoning": 3},
         "side_files": 10,
     }
     assert (single["item"], single["added"], single["skipped"]) == ("conversations.json", 3, 1)
+    assert single["alternatives"] == 4  # a regenerated answer, an edit and its answer, a retry
 
 
 def test_no_user_reaches_another_users_data(client: TestClient, user: Callable[[], Caller]) -> None:

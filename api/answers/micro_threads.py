@@ -22,12 +22,16 @@ def context(conn: Connection, caller: Caller, chunk_id: int) -> list[CitedPassag
         rows = conn.execute(
             """
             with focus as (
-              select c.id, c.source_id, c.message_index, c.chunk_index
+              select c.id, c.source_id, c.message_index, c.chunk_index,
+                     c.metadata -> 'branch' as branch
               from public.chunks c where c.id = %(chunk)s
             ),
+            -- Neighbours on the passage's own branch: the current one, or the other
+            -- version (edit, regeneration) it belongs to.
             ordered as (
               select c.*, row_number() over (order by c.message_index, c.chunk_index) as pos
               from public.chunks c join focus f on c.source_id = f.source_id
+              where c.metadata -> 'branch' is not distinct from f.branch
             )
             select o.id as chunk_id, o.source_id, s.title as source_title, s.platform, s.url,
                    o.role, o.created_at, o.content, o.workspace_id, o.id = f.id as is_focus

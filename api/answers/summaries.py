@@ -88,15 +88,16 @@ def _store(
 
 
 def source_text(conn: Connection, caller: Caller, source_id: UUID) -> str | None:
-    """The conversation's title and passages in reading order (None if the caller cannot
-    see it)."""
+    """The conversation's title and passages in reading order, on its current branch (None
+    if the caller cannot see it)."""
     with transaction_as(conn, caller):
         row = conn.execute(
             """
             select s.title,
                    (select string_agg(c.content, E'\n\n' order by c.message_index,
                                       c.chunk_index)
-                    from public.chunks c where c.source_id = s.id) as body
+                    from public.chunks c
+                    where c.source_id = s.id and not c.metadata ? 'alternative_of') as body
             from public.sources s where s.id = %s
             """,
             [source_id],

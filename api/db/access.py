@@ -201,6 +201,7 @@ RPCS: dict[str, tuple[tuple[str, ...], str]] = {
     "hybrid_search": (SIGNED_IN, "RLS: the passages the caller can read"),
     "list_sources": (SIGNED_IN, "RLS"),
     "source_passages": (SIGNED_IN, "RLS"),
+    "source_alternatives": (SIGNED_IN, "RLS"),
     "delete_source": (SIGNED_IN, "RLS: editors"),
     "list_workspaces": (SIGNED_IN, "the caller's memberships"),
     "list_embedding_models": (SIGNED_IN, "anyone signed in"),

@@ -20,6 +20,7 @@ from api.errors import KnitterError
 from api.gateway.auth_routes import auth_router
 from api.gateway.auth_store import apply_auth_schema
 from api.gateway.errors import AuthApiError, PostgrestError
+from api.gateway.outbox import Notify, Outbox
 from api.gateway.rest_routes import rest_router
 from api.gateway.throttle import AuthThrottle
 from api.gateway.tokens import TokenIssuer
@@ -47,9 +48,11 @@ def create_gateway(
     database: ConnectionPool[Connection] | str,
     *,
     access_token_ttl: int = 3600,
+    on_mail: Notify | None = None,
 ) -> FastAPI:
     """The local Supabase gateway over `database` (a pool it borrows, or a URL it opens
-    its own pool for). Tokens are signed with `settings.supabase_jwt_secret`."""
+    its own pool for). Tokens are signed with `settings.supabase_jwt_secret`. Mail goes
+    to `<home>/outbox/`, and each message to `on_mail` too (knitter dev prints it)."""
     if settings.environment == "production":
         raise KnitterError("the local Supabase gateway is for the local stack only")
     if settings.supabase_jwt_secret is None:
@@ -129,7 +132,10 @@ def create_gateway(
     )
     # In memory: the gateway is one process of the local stack.
     throttle = AuthThrottle(settings.auth_rate_limit, settings.auth_email_rate_limit)
-    app.include_router(auth_router(pool, issuer, throttle))
+    site_url = (settings.app_url or settings.supabase_url or "http://127.0.0.1").rstrip("/")
+    origins = {site_url, *(o.rstrip("/") for o in settings.cors_origins)}
+    outbox = Outbox(settings.home / "outbox", on_mail)
+    app.include_router(auth_router(pool, issuer, throttle, outbox, site_url, origins))
     app.include_router(rest_router(pool, issuer))
     return app
 

@@ -2,7 +2,8 @@
 refresh tokens and anonymous (guest) sign-ins, with GoTrue's bodies and error codes.
 
 Local stand-in: every email sign-up is confirmed at once (as the Supabase CLI's default
-`enable_confirmations = false`), no mail is sent, no captcha is checked."""
+`enable_confirmations = false`), no captcha is checked, and the one mail it sends (password
+recovery) goes to the local outbox (api/gateway/outbox.py), not to a mail server."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -21,6 +23,7 @@ from api.accounts.deletion import delete_auth_row
 from api.db.session import Connection
 from api.gateway import auth_store
 from api.gateway.errors import API_VERSION, API_VERSION_HEADER, AuthApiError
+from api.gateway.outbox import Mail, Outbox
 from api.gateway.passwords import hash_password, verify_password
 from api.gateway.requests import BadBody, bearer_token, json_object
 from api.gateway.throttle import AuthThrottle
@@ -32,6 +35,9 @@ MAX_PASSWORD_LENGTH = 72
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 LOGOUT_SCOPES = ("global", "local", "others")
 MAX_METADATA_BYTES = 8 * 1024
+# GoTrue's MAILER_OTP_EXP default: a recovery link works for an hour, once.
+RECOVERY_TTL_SECONDS = 3600
+RESET_PATH = "/reset-password"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -136,8 +142,31 @@ def _check_email(email: str) -> str:
     return email
 
 
+def recovery_link(token: str, site_url: str, redirect_to: str | None, origins: set[str]) -> str:
+    """Where the recovery mail points: `redirect_to` when it is on an allowed origin (as
+    GoTrue checks its URI allow list), else the site's reset page, with the token hash and
+    type as query parameters (Supabase's `{{ .TokenHash }}` template, which the page hands
+    to `verifyOtp`)."""
+    base = f"{site_url.rstrip('/')}{RESET_PATH}"
+    if redirect_to:
+        parts = urlsplit(redirect_to)
+        if parts.scheme in ("http", "https") and f"{parts.scheme}://{parts.netloc}" in origins:
+            base = redirect_to
+    parts = urlsplit(base)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("token_hash", "type")] + [
+        ("token_hash", token),
+        ("type", "recovery"),
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+
+
 def auth_router(
-    pool: ConnectionPool[Connection], issuer: TokenIssuer, throttle: AuthThrottle
+    pool: ConnectionPool[Connection],
+    issuer: TokenIssuer,
+    throttle: AuthThrottle,
+    outbox: Outbox,
+    site_url: str,
+    redirect_origins: set[str],
 ) -> APIRouter:
     router = APIRouter(prefix="/auth/v1")
 
@@ -201,6 +230,50 @@ def auth_router(
         with pool.connection() as conn:
             session_id, refresh, user = auth_store.rotate_refresh_token(conn, token)
         return session_body(user, session_id, refresh, "token_refresh")
+
+    def recover(body: dict[str, Any], redirect_to: str | None) -> dict[str, Any]:
+        """GoTrue's POST /recover: mails a recovery link if the address has an account, and
+        answers the same `{}` either way, so nobody learns who has one."""
+        email = _text(body, "email")
+        if email is None:
+            raise AuthApiError(400, "validation_failed", "Password recovery requires an email")
+        email = _check_email(email)
+        with pool.connection() as conn:
+            user = auth_store.user_by_email(conn, email)
+            if user is None:
+                return {}
+            token = auth_store.issue_recovery_token(conn, user["id"], email)
+        link = recovery_link(token, site_url, redirect_to, redirect_origins)
+        outbox.send(
+            Mail(
+                to=email,
+                subject="Reset your knitter password",
+                body=(
+                    "Someone (hopefully you) asked to reset the password of this knitter"
+                    f" account. Open this link within an hour to choose a new one:\n\n{link}\n\n"
+                    "If it was not you, ignore this message: your password stays as it is."
+                ),
+                link=link,
+            )
+        )
+        return {}
+
+    def verify(body: dict[str, Any]) -> dict[str, Any]:
+        """GoTrue's POST /verify for `type: recovery` with the mailed token hash: a session
+        (authentication method `recovery`) in which `PUT /user` sets the new password."""
+        kind = _text(body, "type")
+        if kind is None:
+            raise AuthApiError(400, "validation_failed", "Verify requires a verification type")
+        if kind != "recovery":
+            # This stand-in mails nothing else: sign-ups are confirmed at once.
+            raise AuthApiError(400, "validation_failed", f"Unsupported verification type: {kind}")
+        token_hash = _text(body, "token_hash")
+        if token_hash is None:
+            raise AuthApiError(400, "validation_failed", "Verify requires a token_hash")
+        with pool.connection() as conn:
+            user = auth_store.spend_recovery_token(conn, token_hash, RECOVERY_TTL_SECONDS)
+            session_id, refresh, user = auth_store.start_session(conn, user["id"])
+        return session_body(user, session_id, refresh, "recovery")
 
     def bearer_claims(request: Request) -> dict[str, Any]:
         """The verified claims of the request's bearer token."""
@@ -294,6 +367,18 @@ def auth_router(
         if grant_type == "refresh_token":
             return _ok(await run_in_threadpool(refresh_grant, body))
         raise AuthApiError(400, "validation_failed", "unsupported_grant_type")
+
+    @router.post("/recover")
+    async def post_recover(request: Request, redirect_to: str | None = None) -> JSONResponse:
+        body = await _body(request)
+        throttled(request, body)
+        return _ok(await run_in_threadpool(recover, body, redirect_to))
+
+    @router.post("/verify")
+    async def post_verify(request: Request) -> JSONResponse:
+        body = await _body(request)
+        throttled(request, {})
+        return _ok(await run_in_threadpool(verify, body))
 
     @router.get("/user")
     async def get_user(request: Request) -> JSONResponse:

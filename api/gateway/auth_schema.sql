@@ -25,3 +25,17 @@ create index if not exists refresh_tokens_session_id_idx on auth.refresh_tokens 
 
 -- Only the gateway (the connecting owner) reads these; the API roles never do.
 revoke all on auth.sessions, auth.refresh_tokens from public, anon, authenticated, service_role;
+
+-- One-time tokens (password recovery), as Supabase's auth.one_time_tokens: only a hash is
+-- kept, one live token per user and type, spent on first use.
+create table if not exists auth.one_time_tokens (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  token_type text not null check (token_type in ('recovery_token')),
+  token_hash text not null unique,
+  relates_to text not null,
+  created_at timestamptz not null default now(),
+  unique (user_id, token_type)
+);
+
+revoke all on auth.one_time_tokens from public, anon, authenticated, service_role;

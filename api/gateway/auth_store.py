@@ -229,3 +229,44 @@ def update_user(
         raise taken from None  # a concurrent sign-up with the same email won
     assert row is not None
     return row
+
+
+def issue_recovery_token(conn: Connection, user_id: UUID, email: str) -> str:
+    """A new recovery token for the user (the previous one stops working); only its hash
+    is kept. Returned once, for the mail."""
+    token = secrets.token_hex(28)  # as long as GoTrue's token hashes (56 hex digits)
+    with conn.transaction():
+        conn.execute(
+            """
+            insert into auth.one_time_tokens (user_id, token_type, token_hash, relates_to)
+            values (%s, 'recovery_token', %s, %s)
+            on conflict (user_id, token_type) do update
+              set token_hash = excluded.token_hash, relates_to = excluded.relates_to,
+                  created_at = now()
+            """,
+            [user_id, _token_hash(token), email],
+        )
+    return token
+
+
+def spend_recovery_token(conn: Connection, token: str, max_age_seconds: int) -> dict[str, Any]:
+    """The user a recovery token was issued to; the token is spent (deleted) whether or not
+    it was still fresh. An unknown, used or expired one is GoTrue's 403 `otp_expired`.
+    Verifying proves the email is theirs, so it counts as confirmed."""
+    user = None
+    with conn.transaction():
+        row = conn.execute(
+            "delete from auth.one_time_tokens where token_hash = %s and token_type ="
+            " 'recovery_token' returning user_id, created_at > now() - make_interval(secs => %s)"
+            " as fresh",
+            [_token_hash(token), max_age_seconds],
+        ).fetchone()
+        if row is not None and row["fresh"]:
+            user = conn.execute(
+                "update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now())"
+                f" where id = %s returning {USER_COLUMNS}",
+                [row["user_id"]],
+            ).fetchone()
+    if user is None:
+        raise AuthApiError(403, "otp_expired", "Email link is invalid or has expired")
+    return user

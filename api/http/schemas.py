@@ -30,6 +30,11 @@ class SearchFilters(BaseModel):
     role: OneOrMany | None = Field(default=None, examples=["assistant"])
     date_from: datetime | None = None
     date_to: datetime | None = None
+    include_alternatives: bool | None = Field(
+        default=None,
+        description="Also find other versions of messages (edits, regenerations) besides"
+        " the branch the person last saw.",
+    )
 
     def as_rpc(self) -> dict[str, Any]:
         filters = self.model_dump(mode="json", exclude_none=True)
@@ -173,12 +178,22 @@ class ImportItemReport(BaseModel):
     skipped: int
     failed: int
     messages: int = Field(description="Messages of its conversations kept (new or known).")
+    alternatives: int = Field(
+        default=0,
+        description="Other versions of those messages kept (edits, regenerations and what"
+        " follows them): found only when a search asks to include alternatives.",
+    )
     left_out: dict[str, int] = Field(
         description="Not kept as text, by kind: images, audio, files, reasoning, plumbing."
     )
     side_files: int = Field(
         description="Files of an export that hold no conversations (viewer, account data)."
     )
+
+
+class ImportJobFile(BaseModel):
+    name: str = Field(description="The uploaded file's name, or the link.")
+    size: int | None = Field(description="Bytes uploaded; null for a link.")
 
 
 class ImportJob(BaseModel):
@@ -201,10 +216,13 @@ class ImportJob(BaseModel):
     items: list[ImportItemReport] = Field(
         default_factory=list, description="The report per uploaded file or link."
     )
+    files: list[ImportJobFile] = Field(
+        default_factory=list, description="What the job was given, known from its start."
+    )
     embedding_pending: int = Field(
         default=0,
-        description="Passages of the workspace still waiting for an embedding with the model "
-        "search uses (re-embedding for a switch of model under way is not counted).",
+        description="Passages this job queued that still wait for an embedding with the "
+        "model search uses (re-embedding for a switch of model under way is not counted).",
     )
     meaning_pending: int = Field(
         default=0,

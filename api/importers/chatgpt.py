@@ -3,7 +3,9 @@
 
 A conversation is a tree (`mapping` of nodes with `parent` and `children`): edits and
 regenerations are branches. The one the person last saw is rebuilt by walking from
-`current_node` up the `parent` chain, and read as the person saw it: voice transcripts are
+`current_node` up the `parent` chain; the other versions (siblings, with what follows
+them) are kept as alternatives (api/importers/branches.py). Each is read as the person saw
+it: voice transcripts are
 text, the code the assistant ran and its output are kept, a canvas document is kept once in
 its latest version, a generated image is its prompt; reasoning, custom instructions, memory
 writes, browsing and file-search results and tool confirmations are not. The share-page
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.errors import ImportFormatError
+from api.importers.branches import Path, kept_versions, paths
 from api.importers.model import Conversation, Message, Parsed, Role, branch_to, each_conversation
 
 ROLES: dict[str, Role] = {
@@ -69,18 +72,28 @@ def parse_conversation(item: Any, *, kind: str = "chatgpt_export") -> Conversati
     if not isinstance(mapping, dict) or not all(isinstance(n, dict) for n in mapping.values()):
         raise ImportFormatError("the conversation has no valid 'mapping' of messages")
 
-    reader = _Reader(item.get("default_model_slug"))
-    for node in _active_branch(mapping, item.get("current_node")):
-        reader.read(node.get("message"))
-    messages = reader.finish()
+    left_out: Counter[str] = Counter()
+
+    def read(node_ids: list[str]) -> list[list[Message]]:
+        reader = _Reader(item.get("default_model_slug"))
+        bounds = []
+        for node_id in node_ids:
+            start = len(reader.messages)
+            reader.read(mapping[node_id].get("message"))
+            bounds.append((start, len(reader.messages)))
+        messages = reader.finish()
+        left_out.update(reader.left_out)
+        return [[m for m in messages[a:b] if m.text.strip()] for a, b in bounds]
+
+    messages, alternatives = kept_versions(_tree(mapping, item.get("current_node")), read)
 
     conversation_id = item.get("conversation_id") or item.get("id")
     if not isinstance(conversation_id, str):
         conversation_id = None
     title = item.get("title")
     metadata: dict[str, Any] = {}
-    if reader.left_out:
-        metadata["left_out"] = dict(reader.left_out)
+    if left_out:
+        metadata["left_out"] = dict(left_out)
     if item.get("default_model_slug"):
         metadata["model"] = item["default_model_slug"]
     if updated_at := _timestamp(item.get("update_time")):
@@ -91,11 +104,12 @@ def parse_conversation(item: Any, *, kind: str = "chatgpt_export") -> Conversati
         platform="chatgpt",
         title=title.strip() if isinstance(title, str) and title.strip() else "Untitled chat",
         messages=messages,
+        alternatives=alternatives,
         url=f"https://chatgpt.com/c/{conversation_id}" if conversation_id else None,
         external_id=conversation_id,
         started_at=_timestamp(item.get("create_time")),
         metadata=metadata,
-        left_out=dict(reader.left_out),
+        left_out=dict(left_out),
     )
 
 
@@ -352,7 +366,8 @@ class _Reader:
         )
 
     def finish(self) -> list[Message]:
-        """The messages, each canvas document in its latest version where it was created."""
+        """The messages, each canvas document in its latest version where it was created
+        (empty ones too, so positions still match the nodes they came from)."""
         self._flush_update()
         for canvas in self.canvases:
             text = f"{canvas.title}\n\n{canvas.text.strip()}".strip()
@@ -360,15 +375,38 @@ class _Reader:
             self.messages[canvas.position] = replace(
                 placeholder, text=text, author="canvas", metadata={"canvas": canvas.title}
             )
-        return [m for m in self.messages if m.text.strip()]
+        return self.messages
 
 
-def _active_branch(mapping: dict[str, dict[str, Any]], current: Any) -> list[dict[str, Any]]:
-    """Nodes from the root to current_node. Without a usable current_node (older exports),
-    follow the last child from the root: the most recent edit or regeneration."""
+def _tree(mapping: dict[str, dict[str, Any]], current: Any) -> list[Path]:
+    """The branch from the root to current_node, then every other version. Without a usable
+    current_node (older exports), follow the last child from the root: the most recent edit
+    or regeneration."""
     if not isinstance(current, str) or current not in mapping:
         current = _last_leaf(mapping)
-    return branch_to(current, mapping, "parent")
+    ids = {id(node): key for key, node in mapping.items()}
+    branch = [ids[id(node)] for node in branch_to(current, mapping, "parent")]
+
+    def parent(node_id: str) -> str | None:
+        above = mapping[node_id].get("parent")
+        return above if isinstance(above, str) and above in mapping else None
+
+    roots = [k for k in mapping if parent(k) is None]
+
+    def children(node_id: str | None) -> list[str]:
+        if node_id is None:
+            return roots
+        below = mapping[node_id].get("children")
+        # A child listed twice, or one whose own parent is another node, is not a version.
+        return list(
+            dict.fromkeys(
+                c
+                for c in (below if isinstance(below, list) else [])
+                if isinstance(c, str) and c in mapping and mapping[c].get("parent") == node_id
+            )
+        )
+
+    return paths(branch, children, parent)
 
 
 def _last_leaf(mapping: dict[str, dict[str, Any]]) -> str | None:

@@ -4,9 +4,10 @@ as the claude.ai web API returns it (what browser exporters save).
 A conversation has `uuid`, `name`, `created_at` and `chat_messages[]`; a message has a
 `sender` (human, assistant), its `text` and, in newer exports, typed `content[]` blocks
 (text, thinking, tool_use, tool_result). The text of attached files (`extracted_content`)
-belongs to the message it was attached to. Where messages link to their parents and the
-conversation names its `current_leaf_message_uuid`, the branch the person last saw is
-rebuilt, as for ChatGPT.
+belongs to the message it was attached to. Where messages link to their parents
+(`parent_message_uuid`), the branch the person last saw is rebuilt (to
+`current_leaf_message_uuid`, or the newest message) and the other versions are kept as
+alternatives, as for ChatGPT.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.errors import ImportFormatError
+from api.importers.branches import Path, kept_versions, paths
 from api.importers.model import (
     Conversation,
     Ignored,
@@ -61,10 +63,20 @@ def parse_conversation(item: Any) -> Conversation:
     if not isinstance(raw_messages, list):
         raise ImportFormatError("the conversation has no 'chat_messages' list")
     model = item.get("model") if isinstance(item.get("model"), str) else None
-    messages: list[Message] = []
     left_out: Counter[str] = Counter()
-    for raw in _active_branch(raw_messages, item.get("current_leaf_message_uuid")):
-        messages.extend(_messages(raw, model, left_out))
+    tree = _tree(raw_messages, item.get("current_leaf_message_uuid"))
+    if tree is None:
+        messages: list[Message] = []
+        alternatives: list[Message] = []
+        for raw in _in_time_order(raw_messages):
+            messages.extend(_messages(raw, model, left_out))
+    else:
+        nodes, paths_ = tree
+
+        def read(ids: list[str]) -> list[list[Message]]:
+            return [_messages(nodes[i], model, left_out) for i in ids]
+
+        messages, alternatives = kept_versions(paths_, read)
 
     uuid = item.get("uuid")
     name = item.get("name")
@@ -91,6 +103,7 @@ def parse_conversation(item: Any) -> Conversation:
         platform="claude",
         title=name.strip() if isinstance(name, str) and name.strip() else "Untitled chat",
         messages=messages,
+        alternatives=alternatives,
         url=f"https://claude.ai/chat/{uuid}" if isinstance(uuid, str) else None,
         external_id=uuid if isinstance(uuid, str) else None,
         started_at=timestamp(item.get("created_at")),
@@ -172,15 +185,42 @@ def parse_project(item: Any) -> Conversation:
     )
 
 
-def _active_branch(raw_messages: list[Any], leaf: Any) -> list[Any]:
-    """The messages from the root to the current leaf when the export links them; else all,
-    in time order (exports list them out of order), a prompt before its same-time answer."""
+def _tree(
+    raw_messages: list[Any], leaf: Any
+) -> tuple[dict[str, dict[str, Any]], list[Path]] | None:
+    """The messages by id and the conversation's branches, when the export links messages
+    to their parents (`parent_message_uuid`; edits and regenerations are siblings, listed
+    mixed in one array). The current branch ends at `current_leaf_message_uuid` where the
+    file names it (the web API) and otherwise at the newest message without children (the
+    data export names none). None for older exports without links: all messages are one
+    branch, in time order."""
     by_id = {
         m["uuid"]: m for m in raw_messages if isinstance(m, dict) and isinstance(m.get("uuid"), str)
     }
+
+    def parent(node_id: str) -> str | None:
+        above = by_id[node_id].get("parent_message_uuid")
+        return above if isinstance(above, str) and above in by_id and above != node_id else None
+
+    if not any(parent(k) for k in by_id):
+        return None
+    below: dict[str | None, list[str]] = {}
+    for node_id in sorted(by_id, key=lambda k: _order(by_id[k])):
+        below.setdefault(parent(node_id), []).append(node_id)
     if not isinstance(leaf, str) or leaf not in by_id:
-        return _in_time_order(raw_messages)
-    return branch_to(leaf, by_id, "parent_message_uuid")
+        leaves = [k for k in by_id if k not in below]
+        leaf = max(leaves, key=lambda k: _order(by_id[k])) if leaves else None
+    ids = {id(node): key for key, node in by_id.items()}
+    branch = [ids[id(node)] for node in branch_to(leaf, by_id, "parent_message_uuid")]
+    return by_id, paths(branch, lambda k: below.get(k, []), parent)
+
+
+def _order(message: dict[str, Any]) -> tuple[datetime, int, int]:
+    """Time order, a prompt before its same-time answer."""
+    created = timestamp(message.get("created_at")) or datetime.min.replace(tzinfo=UTC)
+    index = message.get("index")
+    order = index if isinstance(index, int) and not isinstance(index, bool) else 0
+    return created, order, 0 if message.get("sender") == "human" else 1
 
 
 def _in_time_order(raw_messages: list[Any]) -> list[Any]:

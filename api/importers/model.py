@@ -46,6 +46,10 @@ class Conversation:
     platform: str
     title: str
     messages: list[Message]
+    # Other versions of its messages (edits, regenerations and what follows them), each
+    # with metadata `alternative_of` (the message index it is a version of): see
+    # api/importers/branches.py. Search, answers and threads read `messages` only.
+    alternatives: list[Message] = field(default_factory=list)
     url: str | None = None
     external_id: str | None = None
     started_at: datetime | None = None
@@ -61,8 +65,16 @@ class Conversation:
 
     def content_hash(self) -> str:
         """Identity of the content: the same messages hash the same, whatever the file name."""
+        body: list[Any] = [self.kind, [[m.role, m.author, m.text] for m in self.messages]]
+        if self.alternatives:  # absent, the hash is what it was before branches were kept
+            body.append(
+                [
+                    [m.role, m.author, m.text, m.metadata.get("alternative_of")]
+                    for m in self.alternatives
+                ]
+            )
         canonical = json.dumps(
-            [self.kind, [[m.role, m.author, m.text] for m in self.messages]],
+            body,
             ensure_ascii=False,
             separators=(",", ":"),
         )

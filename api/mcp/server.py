@@ -139,7 +139,9 @@ def create_server(backend: Backend, principal_of: PrincipalOf) -> MCPServer:
         description=(
             "Hybrid search with filters, the passages grouped by conversation (best first,"
             " at most 5 passages each). Filters: platform (chatgpt, claude, gemini, notes,"
-            " youtube, …), role (user, assistant, document, …), workspace, date range."
+            " youtube, …), role (user, assistant, document, …), workspace, date range;"
+            " include_alternatives also searches other versions of messages (edits,"
+            " regenerations) besides the branch the user last saw."
         ),
         annotations=READ,
     )
@@ -153,6 +155,7 @@ def create_server(backend: Backend, principal_of: PrincipalOf) -> MCPServer:
         date_to: Annotated[date | None, Field(description="Up to this day, inclusive.")] = None,
         limit: Annotated[int, Field(ge=1, le=20, description="Conversations.")] = 10,
         keyword_only: bool = False,
+        include_alternatives: bool = False,
     ) -> dict[str, Any]:
         return await run(
             ctx,
@@ -167,6 +170,7 @@ def create_server(backend: Backend, principal_of: PrincipalOf) -> MCPServer:
                 date_to=date_to,
                 limit=limit,
                 keyword_only=keyword_only,
+                include_alternatives=include_alternatives,
             ),
         )
 

@@ -208,6 +208,20 @@ def _position(conn: Connection, principal: Principal, source_id: UUID, chunk_id:
             """,
             [source_id, chunk_id],
         ).fetchone()
+        other = (
+            conn.execute(
+                "select 1 from public.chunks where id = %s and source_id = %s"
+                " and metadata ? 'alternative_of'",
+                [chunk_id, source_id],
+            ).fetchone()
+            if row is None
+            else None
+        )
+    if other is not None:
+        raise NotFoundError(
+            f"passage {chunk_id} is another version of a message (an edit or regeneration),"
+            " not on the branch the user last saw; `fetch` reads it"
+        )
     if row is None:
         raise NotFoundError(f"no passage {chunk_id} in that conversation")
     return int(row["position"])
@@ -270,12 +284,16 @@ def search_conversations(
     date_to: date | None = None,
     limit: int = 10,
     keyword_only: bool = False,
+    include_alternatives: bool = False,
 ) -> dict[str, Any]:
-    """Hybrid search with filters, the passages grouped by conversation (best first)."""
+    """Hybrid search with filters, the passages grouped by conversation (best first); other
+    versions of messages (edits, regenerations) only with include_alternatives."""
     query = _check_query(query)
     with backend.connection() as conn:
         ws = _workspace(conn, principal, workspace)
         filters = _filters(ws if workspace else None, platform, role, date_from, date_to)
+        if include_alternatives:
+            filters["include_alternatives"] = True
         rows, semantic = _search_rows(
             backend, conn, principal, query, min(50, limit * 3), filters, ws, keyword_only
         )
@@ -317,15 +335,16 @@ def get_conversation(
     offset: int = 0,
     max_passages: int = 40,
 ) -> dict[str, Any]:
-    """A conversation in reading order (its current branch: importers keep only the branch
-    the user last saw), from `offset`, or `window` passages either side of a passage; at
+    """A conversation in reading order (the branch the user last saw: other versions of its
+    messages are left out), from `offset`, or `window` passages either side of a passage; at
     most MAX_RESULT_CHARS of text, `more_after` saying whether to page on."""
     with backend.connection() as conn:
         with transaction_as(conn, principal.caller):
             source = conn.execute(
                 "select s.id, s.title, s.platform, s.kind, s.url, s.started_at, s.imported_at,"
                 " s.summary, s.workspace_id,"
-                " (select count(*) from public.chunks c where c.source_id = s.id) as passages"
+                " (select count(*) from public.chunks c where c.source_id = s.id"
+                "  and not c.metadata ? 'alternative_of') as passages"
                 " from public.sources s where s.id = %s",
                 [conversation_id],
             ).fetchone()
@@ -507,6 +526,7 @@ def recent_activity(
               select count(*) as messages, max(c.created_at) as last_message
               from public.chunks c
               where c.source_id = s.id and c.created_at >= %(start)s and c.created_at < %(end)s
+                and not c.metadata ? 'alternative_of'
             ) a on true
             where (s.imported_at >= %(start)s and s.imported_at < %(end)s) or a.messages > 0
             order by greatest(s.imported_at, a.last_message) desc nulls last, s.id

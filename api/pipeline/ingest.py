@@ -56,6 +56,8 @@ class ItemReport:
     failed: int = 0
     # Messages of the item's conversations that knitter holds after the import (new or known).
     messages: int = 0
+    # Other versions of those messages (edits, regenerations and what follows them) kept.
+    alternatives: int = 0
     # Seen in the export but not kept as text, by kind: images, audio, files, reasoning, plumbing.
     left_out: Counter[str] = field(default_factory=Counter)
     # Files of the export that hold no conversations (viewer, account data, attachments).
@@ -70,6 +72,7 @@ class ItemReport:
             "skipped": self.skipped,
             "failed": self.failed,
             "messages": self.messages,
+            "alternatives": self.alternatives,
             "left_out": dict(self.left_out),
             "side_files": self.side_files,
         }
@@ -109,6 +112,7 @@ class ImportReport:
             self.count(outcome)
             setattr(per_item, outcome, getattr(per_item, outcome) + 1)
             per_item.messages += len(item.messages)
+            per_item.alternatives += len(item.alternatives)
             per_item.left_out.update(item.left_out)
             if FORMATS[item.kind] not in per_item.formats:
                 per_item.formats.append(FORMATS[item.kind])
@@ -137,8 +141,11 @@ class Passage:
 
 
 def passages_of(conversation: Conversation) -> list[Passage]:
+    """The passages of the current branch (message indexes 0…n-1), then of the other
+    versions (n…), whose metadata names the message each is a version of."""
     passages = []
-    for message_index, message in enumerate(conversation.messages):
+    messages = [*conversation.messages, *conversation.alternatives]
+    for message_index, message in enumerate(messages):
         for chunk_index, content in enumerate(split_text(message.text)):
             passages.append(
                 Passage(

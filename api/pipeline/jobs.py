@@ -34,34 +34,52 @@ PROGRESS_INTERVAL_SECONDS = 0.5
 STALE_SECONDS = 60.0
 JOB_COLUMNS = (
     "id, workspace_id, status, items_total, items_done, added, updated, skipped, failed,"
-    " passages, errors, items, created_at, started_at, finished_at"
+    " passages, errors, items, files, created_at, started_at, finished_at"
 )
 
 
-# The job's workspace's passages still waiting for the model search uses (a switch of
-# model under way is not counted), and for its static model (not yet searchable by
-# meaning at all): the two stages of "searchable by meaning: 15,210 / 15,210 · full
-# quality: 4,100 / 15,210".
+# The passages this job queued that still wait for the model search uses: the workspace's
+# queue rows enqueued while the job ran (a trigger queues them in the job's own
+# transactions, between started_at and finished_at). Two jobs running at once in one
+# workspace share their window; a switch of model under way is not counted. And those
+# still waiting for the static model (not yet searchable by meaning at all): the two
+# stages of "searchable by meaning: 15,210 / 15,210 · full quality: 4,100 / 15,210".
+_JOB_WINDOW = (
+    " and j.started_at is not null and q.enqueued_at >= j.started_at"
+    " and q.enqueued_at <= coalesce(j.finished_at, 'infinity'))"
+)
 EMBEDDING_PENDING = (
     "(select count(*) from public.embedding_queue q"
     " join public.workspaces w on w.id = q.workspace_id"
-    " where q.workspace_id = j.workspace_id and q.model_id = w.embedding_model_id)"
-    " as embedding_pending,"
+    " where q.workspace_id = j.workspace_id and q.model_id = w.embedding_model_id"
+    + _JOB_WINDOW
+    + " as embedding_pending,"
     " (select count(*) from public.embedding_queue q"
     " join public.workspaces w on w.id = q.workspace_id"
     " join public.embedding_models m on m.id = w.embedding_model_id"
-    " where q.workspace_id = j.workspace_id and q.model_id = m.static_model_id)"
-    " as meaning_pending"
+    " where q.workspace_id = j.workspace_id and q.model_id = m.static_model_id"
+    + _JOB_WINDOW
+    + " as meaning_pending"
 )
 
 
-def create(conn: Connection, caller: Caller, workspace_id: UUID, items: int) -> dict[str, Any]:
+def create(
+    conn: Connection,
+    caller: Caller,
+    workspace_id: UUID,
+    items: int,
+    files: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """A queued job; `files` names what it was given ({"name", "size"}: bytes, or None for
+    a link)."""
+    # jsonb cannot hold NUL characters, which file names may.
+    named = json.dumps(list(files)[:500]).replace("\\u0000", "")
     # Job states are the API's to write (its writer role); RLS still checks the workspace.
     with transaction_as(conn, caller.as_writer()):
         row = conn.execute(
-            f"insert into public.import_jobs (workspace_id, items_total) values (%s, %s)"
-            f" returning {JOB_COLUMNS}",
-            [workspace_id, items],
+            "insert into public.import_jobs (workspace_id, items_total, files)"
+            f" values (%s, %s, %s::jsonb) returning {JOB_COLUMNS}",
+            [workspace_id, items, named],
         ).fetchone()
     assert row is not None
     return row

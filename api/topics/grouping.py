@@ -382,6 +382,7 @@ def _thread_rows(
                (select string_agg(left(c.content, %(chars)s), E'\n' order by c.message_index,
                                   c.chunk_index)
                 from (select * from public.chunks c where c.source_id = r.id
+                      and not c.metadata ? 'alternative_of'
                       order by c.message_index, c.chunk_index limit %(passages)s) c) as excerpt
         from ranked r
         where r.n <= %(sources)s

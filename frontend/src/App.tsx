@@ -1,8 +1,9 @@
 import { useEffect } from "react";
-import { Navigate, Route, Routes, useNavigate } from "react-router-dom";
+import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router-dom";
 import { useAuth } from "./auth";
 import { AppHeader } from "./components/AppHeader";
 import { AuthScreen } from "./components/AuthScreen";
+import { ResetPasswordScreen } from "./components/ResetPasswordScreen";
 import { SEARCH_INPUT_ID, shouldFocusSearch } from "./lib/keyboard";
 import { ConversationPage } from "./pages/ConversationPage";
 import { ImportsPage } from "./pages/ImportsPage";
@@ -54,6 +55,8 @@ function SignedInApp() {
 
 export function App() {
   const { session, loading } = useAuth();
+  // The recovery link signs in by itself: its page comes before the sign-in gate.
+  if (useLocation().pathname === "/reset-password") return <ResetPasswordScreen />;
   if (loading) return <p className="centered" aria-busy="true">Loading…</p>;
   return session ? <SignedInApp key={session.user.id} /> : <AuthScreen />;
 }

@@ -90,6 +90,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
                 body = capped(request, cap + MULTIPART_OVERHEAD, f"larger than {cap} bytes")
                 uploads, workspace = await _uploads(body, settings, cap, folder)
                 inputs = list(uploads)
+                files = [{"name": u.name, "size": u.path.stat().st_size} for u in uploads]
             elif content_type.startswith("application/json"):
                 body = capped(request, MAX_JSON_BYTES, f"larger than {MAX_JSON_BYTES} bytes")
                 try:
@@ -105,6 +106,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
                 options = replace(options, youtube_languages=tuple(urls.languages))
                 # UrlItems directly, not collect(): a client's string is never a local path.
                 inputs = [UrlItem(url) for url in urls.urls]
+                files = [{"name": url, "size": None} for url in urls.urls]
             else:
                 raise HTTPException(415, "send multipart/form-data files or a JSON body with urls")
 
@@ -112,7 +114,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
                 assert svc.pool is not None
                 with svc.pool.connection() as conn:
                     ws = workspace or personal_workspace(conn, caller)
-                    return jobs.create(conn, caller, ws, len(inputs))
+                    return jobs.create(conn, caller, ws, len(inputs), files)
 
             job = await run_in_threadpool(start)
         except BaseException:

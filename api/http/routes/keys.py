@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import get_args
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
@@ -9,10 +11,44 @@ from slowapi import Limiter
 
 from api.accounts import keys
 from api.config import Settings
-from api.errors import KnitterError
+from api.errors import KnitterError, ProviderError
 from api.http.dependencies import CallerDep, DbDep, ServicesDep
 from api.http.schemas import KeyBody, KeyInfoResponse, KeyList, KeyTestResponse
+from api.providers import choice
 from api.providers.choice import DEFAULT_EMBEDDING_MODELS, api_key, key_test_model
+from api.providers.failures import LABELS, timed_out
+
+# The model's own deadline bounds every socket wait; a reply that trickles in after it
+# would still hold the person on the settings page, so the answer waits for the probe (in
+# its own thread) at most KEY_TEST_TIMEOUT_S.
+_PROBES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="key-test")
+
+
+def probe(provider: str, secret: str) -> None:
+    """One embedding with the key, given up on after KEY_TEST_TIMEOUT_S in all (the thread
+    then ends on its client's own deadline)."""
+    future = _PROBES.submit(key_test_model(provider, secret).embed, ["knitter"], "query")
+    try:
+        future.result(timeout=choice.KEY_TEST_TIMEOUT_S)
+    except FutureTimeout:
+        raise timed_out(provider, secret) from None
+
+
+def key_test_message(exc: KnitterError) -> str:
+    """What a failed test means to the person holding the key, in their words."""
+    if not isinstance(exc, ProviderError):
+        return str(exc)
+    label = LABELS.get(exc.provider, exc.provider)
+    if exc.kind == "auth":
+        return f"{label} refused this key: check that it was copied whole and is still active."
+    if exc.kind == "rate_limit":
+        return f"{label} accepted the key, but its rate limit or quota is used up for now."
+    if exc.kind == "unavailable":
+        return (
+            f"Could not reach {label} within {choice.KEY_TEST_TIMEOUT_S:g} seconds: check the"
+            " server's network or try again later. The key itself was not checked."
+        )
+    return str(exc)  # already says who rejected what, e.g. "… (HTTP 404): Not Found"
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
@@ -73,14 +109,16 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         conn: DbDep,
         svc: ServicesDep,
     ) -> KeyTestResponse:
-        """Embeds one word with the provider using the stored key (else the server's),
-        given up on after 10 s in all."""
+        """Embeds one word with the provider using the stored key (else the server's): one
+        attempt of at most a few seconds, its failure said in plain words."""
         secret = api_key(conn, svc.keyring, settings, caller.user_id, provider)
         model_name = DEFAULT_EMBEDDING_MODELS[provider]
         try:
-            key_test_model(provider, secret).embed(["knitter"], "query")
+            probe(provider, secret)
         except KnitterError as exc:
-            return KeyTestResponse(ok=False, provider=provider, model=model_name, message=str(exc))
+            return KeyTestResponse(
+                ok=False, provider=provider, model=model_name, message=key_test_message(exc)
+            )
         return KeyTestResponse(
             ok=True, provider=provider, model=model_name, message="the key works"
         )

@@ -1,11 +1,10 @@
-import { snippetSegments } from "../lib/snippet";
+import { PassageMarkdown } from "./Markdown";
 
+/** A search result's snippet: its Markdown rendered safely, the matched words marked. */
 export function HighlightedSnippet({ snippet }: { snippet: string }) {
   return (
-    <p className="snippet">
-      {snippetSegments(snippet).map((segment, i) =>
-        segment.marked ? <mark key={i}>{segment.text}</mark> : <span key={i}>{segment.text}</span>,
-      )}
-    </p>
+    <div className="snippet markdown">
+      <PassageMarkdown snippet={snippet} />
+    </div>
   );
 }

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type DragEvent, type FormEvent } from "react";
 import { importJob, importLinks, uploadFile, type ImportJob } from "../lib/api";
 import { formatBytes } from "../lib/format";
-import { isJobActive, itemReport, jobPhase, jobSummary, overallProgress } from "../lib/importJob";
+import { isJobActive, itemReport, jobPhase, jobSummary, overallProgress, phaseWord } from "../lib/importJob";
 import { MAX_LINKS, linkKind, parseLinks } from "../lib/links";
 
 interface ImportItem {
@@ -30,6 +30,7 @@ function ImportItemRow({ item }: { item: ImportItem }) {
   const data = job.data ?? null;
   const phase = item.error ? "failed" : data ? jobPhase(data) : item.uploaded < 1 ? "uploading" : "importing";
   const finished = data !== null && !isJobActive(data);
+  const when = data ? new Date(data.created_at).toLocaleTimeString(undefined, { timeStyle: "short" }) : null;
   // Sources and results change when the import ends and again when embedding ends.
   const milestone = data ? `${data.status}:${data.embedding_pending === 0}` : null;
   useEffect(() => {
@@ -43,7 +44,10 @@ function ImportItemRow({ item }: { item: ImportItem }) {
     <li className={`import-item phase-${phase}`}>
       <div className="import-item-head">
         <span className="import-name">{item.label}</span>
-        <span className="muted small">{item.detail}</span>
+        <span className="muted small">
+          {item.detail}
+          {when ? ` · ${when}` : ""}
+        </span>
       </div>
       <progress max={100} value={percent} aria-label={`${item.label}: ${phase}`}>
         {percent}%
@@ -55,7 +59,7 @@ function ImportItemRow({ item }: { item: ImportItem }) {
           <span className="error">{job.error.message}</span>
         ) : data ? (
           <>
-            <span className="status">{finished ? (phase === "failed" ? "Failed" : "Done") : phase === "embedding" ? "Embedding" : "Importing"}</span>
+            <span className="status">{phaseWord(phase)}</span>
             {": "}
             {jobSummary(data)}
           </>

@@ -8,6 +8,7 @@ const stored: MicroThread[] = [];
 const api = vi.hoisted(() => ({
   passageThreads: vi.fn(),
   askAboutPassage: vi.fn(),
+  deleteMicroThread: vi.fn(),
 }));
 
 vi.mock("../auth", () => ({ useSession: () => ({ user: { id: "user-1" } }) }));
@@ -70,5 +71,34 @@ describe("PassageThreads", () => {
     await waitFor(() =>
       expect((within(panel).getByLabelText("Your question about this passage") as HTMLTextAreaElement).value).toBe(""),
     );
+  });
+
+  it("offers Delete on the asker's own questions only and removes one", async () => {
+    stored.length = 0;
+    stored.push(thread("Mine?"));
+    stored.push({ ...thread("Theirs?"), id: "t-other", user_id: "user-2" });
+    api.passageThreads.mockImplementation(async () => [...stored]);
+    api.deleteMicroThread.mockImplementation(async (_chunk: number, id: string) => {
+      stored.splice(
+        stored.findIndex((t) => t.id === id),
+        1,
+      );
+    });
+    render(
+      <QueryClientProvider client={new QueryClient()}>
+        <MemoryRouter>
+          <PassageThreads chunkId={7} />
+        </MemoryRouter>
+      </QueryClientProvider>,
+    );
+    fireEvent.click(screen.getByRole("button", { name: "Ask about this passage" }));
+    const asked = await screen.findByRole("list", { name: "Questions asked" });
+    const deletes = within(asked).getAllByRole("button", { name: /^Delete the question/ });
+    expect(deletes).toHaveLength(1);
+    expect(deletes[0]!.getAttribute("aria-label")).toContain("Mine?");
+    fireEvent.click(deletes[0]!);
+    await waitFor(() => expect(screen.getByRole("list", { name: "Questions asked" }).textContent).not.toContain("Mine?"));
+    expect(api.deleteMicroThread).toHaveBeenCalledWith(7, "t-0");
+    expect(screen.getByRole("list", { name: "Questions asked" }).textContent).toContain("Theirs?");
   });
 });

@@ -1,11 +1,41 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useSession } from "../auth";
-import { askAboutPassage, type MicroThread } from "../lib/api";
+import { askAboutPassage, deleteMicroThread, type MicroThread } from "../lib/api";
 import { modelUsed } from "../lib/answer";
 import { formatWhen } from "../lib/format";
 import { usePassageThreads } from "../lib/queries";
 import { CitationList, CitedAnswerText, citedPassages, ModelBadge } from "./CitedAnswer";
+
+/** Only the member who asked may delete a question (the API says 403 to the others). */
+function DeleteQuestion({ thread }: { thread: MicroThread }) {
+  const userId = useSession().user.id;
+  const queryClient = useQueryClient();
+  const remove = useMutation({
+    mutationFn: () => deleteMicroThread(thread.chunk_id, thread.id),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["passage-threads", userId, thread.chunk_id] }),
+  });
+  if (thread.user_id !== userId) return null;
+  return (
+    <>
+      <button
+        type="button"
+        className="link-button small danger"
+        disabled={remove.isPending}
+        aria-label={`Delete the question “${thread.question.slice(0, 60)}”`}
+        onClick={() => remove.mutate()}
+      >
+        {remove.isPending ? "Deleting…" : "Delete"}
+      </button>
+      {remove.isError && (
+        <span role="alert" className="error small">
+          {" "}
+          {remove.error.message}
+        </span>
+      )}
+    </>
+  );
+}
 
 function MicroThreadItem({ thread }: { thread: MicroThread }) {
   return (
@@ -16,7 +46,8 @@ function MicroThreadItem({ thread }: { thread: MicroThread }) {
       </p>
       <CitedAnswerText answer={thread.answer} citations={thread.citations} />
       <p className="muted small">
-        <time dateTime={thread.created_at}>{formatWhen(thread.created_at)}</time> <ModelBadge used={modelUsed(thread.model)} />
+        <time dateTime={thread.created_at}>{formatWhen(thread.created_at)}</time> <ModelBadge used={modelUsed(thread.model)} />{" "}
+        <DeleteQuestion thread={thread} />
       </p>
       <CitationList citations={citedPassages(thread.answer, thread.citations)} label="Cited passages" />
     </li>

@@ -40,6 +40,13 @@ export function SearchFilters({
           ))}
         </select>
       </label>
+      <label>
+        Versions
+        <select value={value.versions} onChange={set("versions")}>
+          <option value="">As last seen</option>
+          <option value="all">With edits and regenerations</option>
+        </select>
+      </label>
       {workspaces.length > 1 && (
         <label>
           Workspace

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exportFileName, passwordProblem } from "./account";
+import { exportFileName, passwordProblem, passwordRule, recoveryToken } from "./account";
 
 describe("passwordProblem", () => {
   it("asks for 8 characters and the same password twice", () => {
@@ -12,5 +12,24 @@ describe("passwordProblem", () => {
 describe("exportFileName", () => {
   it("names the zip by the day", () => {
     expect(exportFileName(new Date("2026-12-01T22:00:00Z"))).toBe("knitter-export-2026-12-01.zip");
+  });
+});
+
+describe("passwordRule", () => {
+  it("shows the 8-character rule before submitting, counting what is missing", () => {
+    expect(passwordRule("")).toEqual({ met: false, text: "At least 8 characters." });
+    expect(passwordRule("abcde")).toEqual({ met: false, text: "At least 8 characters: 3 more." });
+    expect(passwordRule("abcdefgh").met).toBe(true);
+    // Characters, not UTF-16 units: an emoji counts once.
+    expect(passwordRule("😀😀😀😀😀😀😀").met).toBe(false);
+  });
+});
+
+describe("recoveryToken", () => {
+  it("reads the recovery link's token hash and nothing else", () => {
+    expect(recoveryToken("?token_hash=abc&type=recovery")).toBe("abc");
+    expect(recoveryToken("?token_hash=abc&type=signup")).toBeNull();
+    expect(recoveryToken("?type=recovery")).toBeNull();
+    expect(recoveryToken("")).toBeNull();
   });
 });

@@ -212,6 +212,11 @@ export function askAboutPassage(chunkId: number, question: string): Promise<Micr
   });
 }
 
+/** Deletes one's own question (and its answer); another member's is a 403. */
+export async function deleteMicroThread(chunkId: number, threadId: string): Promise<void> {
+  await apiFetch<null>(`/v1/passages/${chunkId}/threads/${encodeURIComponent(threadId)}`, { method: "DELETE" });
+}
+
 // --- summaries and topic threads -----------------------------------------------------------
 
 export type Summary = Schemas["SummaryResponse"];

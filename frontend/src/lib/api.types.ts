@@ -262,8 +262,8 @@ export interface paths {
         put?: never;
         /**
          * Try the key
-         * @description Embeds one word with the provider using the stored key (else the server's),
-         *     given up on after 10 s in all.
+         * @description Embeds one word with the provider using the stored key (else the server's): one
+         *     attempt of at most a few seconds, its failure said in plain words.
          */
         post: operations["test_key_v1_keys__provider__test_post"];
         delete?: never;
@@ -787,6 +787,12 @@ export interface components {
         ImportItemReport: {
             /** Added */
             added: number;
+            /**
+             * Alternatives
+             * @description Other versions of those messages kept (edits, regenerations and what follows them): found only when a search asks to include alternatives.
+             * @default 0
+             */
+            alternatives?: number;
             /** Failed */
             failed: number;
             /**
@@ -832,7 +838,7 @@ export interface components {
             created_at: string;
             /**
              * Embedding Pending
-             * @description Passages of the workspace still waiting for an embedding with the model search uses (re-embedding for a switch of model under way is not counted).
+             * @description Passages this job queued that still wait for an embedding with the model search uses (re-embedding for a switch of model under way is not counted).
              * @default 0
              */
             embedding_pending: number;
@@ -840,6 +846,11 @@ export interface components {
             errors: components["schemas"]["ImportError_"][];
             /** Failed */
             failed: number;
+            /**
+             * Files
+             * @description What the job was given, known from its start.
+             */
+            files: components["schemas"]["ImportJobFile"][];
             /** Finished At */
             finished_at: string | null;
             /**
@@ -881,6 +892,19 @@ export interface components {
              * Format: uuid
              */
             workspace_id: string;
+        };
+        /** ImportJobFile */
+        ImportJobFile: {
+            /**
+             * Name
+             * @description The uploaded file's name, or the link.
+             */
+            name: string;
+            /**
+             * Size
+             * @description Bytes uploaded; null for a link.
+             */
+            size: number | null;
         };
         /** ImportJobList */
         ImportJobList: {
@@ -1124,6 +1148,11 @@ export interface components {
             date_from?: string | null;
             /** Date To */
             date_to?: string | null;
+            /**
+             * Include Alternatives
+             * @description Also find other versions of messages (edits, regenerations) besides the branch the person last saw.
+             */
+            include_alternatives?: boolean | null;
             /**
              * Kind
              * @example [

@@ -256,6 +256,7 @@ export type Database = {
           created_at: string
           errors: Json
           failed: number
+          files: Json
           finished_at: string | null
           heartbeat_at: string | null
           id: string
@@ -275,6 +276,7 @@ export type Database = {
           created_at?: string
           errors?: Json
           failed?: number
+          files?: Json
           finished_at?: string | null
           heartbeat_at?: string | null
           id?: string
@@ -294,6 +296,7 @@ export type Database = {
           created_at?: string
           errors?: Json
           failed?: number
+          files?: Json
           finished_at?: string | null
           heartbeat_at?: string | null
           id?: string
@@ -946,6 +949,22 @@ export type Database = {
           model_id: number
         }
         Returns: boolean
+      }
+      source_alternatives: {
+        Args: {
+          source_id: string
+        }
+        Returns: {
+          chunk_id: number | null
+          message_index: number | null
+          chunk_index: number | null
+          role: string | null
+          author: string | null
+          model: string | null
+          created_at: string | null
+          content: string | null
+          metadata: Json | null
+        }[]
       }
       source_details: {
         Args: {

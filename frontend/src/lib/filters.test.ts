@@ -11,6 +11,11 @@ describe("toApiFilters", () => {
     ).toEqual({ platform: "claude", role: "user", workspace_id: "w1" });
   });
 
+  it("asks for other versions of messages only when chosen", () => {
+    expect(toApiFilters({ ...EMPTY_FILTERS, versions: "all" })).toEqual({ include_alternatives: true });
+    expect(toApiFilters({ ...EMPTY_FILTERS, versions: "" })).not.toHaveProperty("include_alternatives");
+  });
+
   it("covers whole local days", () => {
     const filters = toApiFilters({ ...EMPTY_FILTERS, dateFrom: "2024-05-01", dateTo: "2024-05-31" });
     expect(new Date(filters.date_from as string).getTime()).toBe(new Date(2024, 4, 1).getTime());

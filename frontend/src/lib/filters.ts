@@ -7,6 +7,8 @@ export interface FilterForm {
   workspaceId: string;
   dateFrom: string; // yyyy-mm-dd (local day) or ""
   dateTo: string;
+  /** "all": other versions of messages (edits, regenerations) too; "": as last seen. */
+  versions: string;
 }
 
 export const EMPTY_FILTERS: FilterForm = {
@@ -15,6 +17,7 @@ export const EMPTY_FILTERS: FilterForm = {
   workspaceId: "",
   dateFrom: "",
   dateTo: "",
+  versions: "",
 };
 
 /** The filters of POST /v1/search and /v1/ask. */
@@ -42,6 +45,7 @@ export function toApiFilters(form: FilterForm): ApiFilters {
   if (from && to && from > to) {
     [from, to] = [localDay(form.dateTo, false), localDay(form.dateFrom, true)];
   }
+  if (form.versions === "all") filters.include_alternatives = true;
   if (from) filters.date_from = from.toISOString();
   if (to) filters.date_to = to.toISOString();
   return filters;

@@ -38,6 +38,11 @@ describe("plainError", () => {
 });
 
 describe("historyCounts", () => {
+  it("shows the job's own passages still embedding, never for a failed job", () => {
+    expect(historyCounts(job({ embedding_pending: 3 }))).toContain("full quality: 1 / 4");
+    expect(historyCounts(job({ status: "failed", embedding_pending: 3 }))).not.toContain("full quality");
+  });
+
   it("lists every count", () => {
     expect(historyCounts(job({ skipped: 2 }))).toBe("1 added · 0 updated · 2 skipped · 0 failed · 4 passages");
     expect(historyCounts(job({ meaning_pending: 0, embedding_pending: 3 }))).toBe(

@@ -31,6 +31,9 @@ export function plainError(item: string, message: string): string {
 /** What an import left out or could not read, counted for the row. */
 export function historyCounts(job: ImportJob): string {
   const parts = [`${job.added} added`, `${job.updated} updated`, `${job.skipped} skipped`, `${job.failed} failed`];
+  let text = `${parts.join(" · ")} · ${job.passages} passages`;
+  // This job's own passages still waiting, not the workspace's.
   const stages = indexingStages(job);
-  return `${parts.join(" · ")} · ${job.passages} passages${stages ? ` · ${stages}` : ""}`;
+  if (stages && jobPhase(job) === "embedding") text += ` · ${stages}`;
+  return text;
 }

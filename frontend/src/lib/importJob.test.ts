@@ -1,5 +1,14 @@
 import type { ImportJob } from "./api";
-import { indexingStages, isJobActive, itemReport, jobPhase, jobSummary, overallProgress } from "./importJob";
+import {
+  indexingStages,
+  isJobActive,
+  itemReport,
+  jobFiles,
+  jobPhase,
+  jobSummary,
+  overallProgress,
+  phaseWord,
+} from "./importJob";
 
 const job = (change: Partial<ImportJob>): ImportJob => ({
   id: "j",
@@ -14,6 +23,7 @@ const job = (change: Partial<ImportJob>): ImportJob => ({
   passages: 9,
   errors: [],
   items: [],
+  files: [],
   embedding_pending: 0,
   meaning_pending: 0,
   created_at: "2026-01-01T00:00:00Z",
@@ -23,6 +33,35 @@ const job = (change: Partial<ImportJob>): ImportJob => ({
 });
 
 describe("import jobs", () => {
+  it("a failed job is finished and never says Importing, whatever is still queued", () => {
+    for (const failed of [
+      job({ status: "failed", embedding_pending: 7 }),
+      job({ status: "interrupted", embedding_pending: 7 }),
+      job({ added: 0, skipped: 0, failed: 2, embedding_pending: 7 }),
+    ]) {
+      expect(isJobActive(failed)).toBe(false);
+      expect(phaseWord(jobPhase(failed))).toBe("Failed");
+      expect(jobSummary(failed)).not.toContain("embedding");
+    }
+    expect(phaseWord(jobPhase(job({ status: "running" })))).toBe("Importing");
+    expect(phaseWord(jobPhase(job({ embedding_pending: 2 })))).toBe("Embedding");
+  });
+
+  it("names its files with their sizes, links without", () => {
+    const two = job({
+      files: [
+        { name: "conversations.json", size: 2048 },
+        { name: "conversations.json", size: 3 * 1024 * 1024 },
+        { name: "https://chatgpt.com/share/x", size: null },
+      ],
+    });
+    expect(jobFiles(two)).toEqual([
+      "conversations.json · 2.0 KiB",
+      "conversations.json · 3.0 MiB",
+      "https://chatgpt.com/share/x",
+    ]);
+  });
+
   it("stays active while running or embedding", () => {
     expect(isJobActive(job({ status: "running" }))).toBe(true);
     expect(isJobActive(job({ embedding_pending: 3 }))).toBe(true);

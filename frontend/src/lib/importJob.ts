@@ -1,12 +1,13 @@
 import type { ImportItemReport, ImportJob } from "./api";
-import { plural } from "./format";
+import { formatBytes, plural } from "./format";
 
 export type UploadPhase = "waiting" | "uploading" | "importing" | "embedding" | "done" | "failed";
 
+/** Still changing on its own: importing, or embedding what it added (a failed job is done,
+ * whatever is left in its queue). */
 export function isJobActive(job: ImportJob): boolean {
-  return (
-    job.status === "queued" || job.status === "running" || job.embedding_pending > 0 || job.meaning_pending > 0
-  );
+  const phase = jobPhase(job);
+  return phase === "importing" || phase === "embedding";
 }
 
 export function jobPhase(job: ImportJob): UploadPhase {
@@ -25,6 +26,16 @@ export function overallProgress(uploadFraction: number, job: ImportJob | null): 
   return 0.2 + 0.8 * Math.min(Math.max(share, 0), 1);
 }
 
+/** The word for a job's row, from its phase: a failed job never says "Importing". */
+export function phaseWord(phase: UploadPhase): string {
+  return { waiting: "Waiting", uploading: "Uploading", importing: "Importing", embedding: "Embedding", done: "Done", failed: "Failed" }[phase];
+}
+
+/** What a job was given, each file told apart by size ("conversations.json · 2.1 MB"). */
+export function jobFiles(job: ImportJob): string[] {
+  return job.files.map((f) => (f.size === null ? f.name : `${f.name} · ${formatBytes(f.size)}`));
+}
+
 export function jobSummary(job: ImportJob): string {
   const parts = [`${job.added} added`];
   if (job.updated) parts.push(`${job.updated} updated`);
@@ -32,7 +43,7 @@ export function jobSummary(job: ImportJob): string {
   if (job.failed) parts.push(`${job.failed} failed`);
   let text = `${parts.join(", ")}; ${plural(job.passages, "passage")}`;
   const stages = indexingStages(job);
-  if (stages) text += ` (${stages})`;
+  if (stages && jobPhase(job) === "embedding") text += ` (${stages})`;
   return text;
 }
 
@@ -51,7 +62,9 @@ export function indexingStages(job: ImportJob): string | null {
 /** What one uploaded file gave, as `knitter import` prints it: the format, the messages
  * kept, what was left out by kind and the export's side files. */
 export function itemReport(item: ImportItemReport): string {
-  const parts = [item.formats.join(" + ") || "nothing imported", `${plural(item.messages, "message")} kept`];
+  let kept = `${plural(item.messages, "message")} kept`;
+  if (item.alternatives) kept += ` (and ${plural(item.alternatives, "other version")} of them)`;
+  const parts = [item.formats.join(" + ") || "nothing imported", kept];
   const kinds = Object.entries(item.left_out).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   if (kinds.length) parts.push(`left out: ${kinds.map(([kind, n]) => `${n} ${kind}`).join(", ")}`);
   if (item.side_files) parts.push(`ignored: ${plural(item.side_files, "side file")}`);

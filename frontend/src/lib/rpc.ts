@@ -62,6 +62,10 @@ export const listSources = (workspaceId?: string, maxRows = 200, skipRows = 0, p
 export const sourcePassages = (sourceId: string) =>
   call<"source_passages", PassageRow[]>("source_passages", { source_id: sourceId });
 
+/** Other versions of the conversation's messages (edits, regenerations), same row shape. */
+export const sourceAlternatives = (sourceId: string) =>
+  call<"source_alternatives", PassageRow[]>("source_alternatives", { source_id: sourceId });
+
 export const deleteSource = (sourceId: string) =>
   call("delete_source", { source_id: sourceId });
 

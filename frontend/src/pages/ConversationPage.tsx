@@ -1,20 +1,20 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { Link, useLocation, useParams, useSearchParams } from "react-router-dom";
 import { useSession } from "../auth";
+import { PassageMarkdown } from "../components/Markdown";
 import { PackActions } from "../components/PackActions";
 import { PassageThreads } from "../components/PassageThreads";
 import { PlatformIcon, platformName } from "../components/PlatformIcon";
 import { ProjectLink } from "../components/SourceHeading";
 import { SummaryCard } from "../components/SummaryCard";
 import { summarizeSource } from "../lib/api";
-import { groupMessages, passageParam } from "../lib/conversation";
+import { choicesFor, passageParam, shownMessages, type Versions } from "../lib/conversation";
 import { formatWhen } from "../lib/format";
-import { highlightTerms } from "../lib/highlight";
 import { originalAt } from "../lib/links";
 import { assistantLabel, assistantUrl } from "../lib/projects";
 import { invalidateThreads, useSourceDetails, useSources } from "../lib/queries";
-import { sourcePassages } from "../lib/rpc";
+import { sourceAlternatives, sourcePassages } from "../lib/rpc";
 import { UNTITLED } from "../lib/threads";
 
 /** The custom GPT or Gem the chat was with; a custom GPT known only by id links to its page. */
@@ -68,14 +68,37 @@ function SourceSummary({ sourceId }: { sourceId: string }) {
   );
 }
 
-/** A passage's text with the search's words marked (React text nodes: nothing runs). */
-function MarkedText({ text, query }: { text: string; query: string }) {
+/** "2 other versions" and ChatGPT's "< 2/3 >": pages through the versions of a message. */
+function VersionControl({ versions, onPick }: { versions: Versions; onPick: (branch: number | null) => void }) {
+  const { options, shown } = versions;
+  const others = options.length - 1;
+  const go = (step: number) => {
+    const option = options[shown + step];
+    if (option) onPick(option.branch);
+  };
   return (
-    <>
-      {highlightTerms(text, query).map((segment, i) =>
-        segment.marked ? <mark key={i}>{segment.text}</mark> : <span key={i}>{segment.text}</span>,
-      )}
-    </>
+    <nav className="versions small" aria-label="Versions of this message">
+      <span className="muted">
+        {others} other version{others === 1 ? "" : "s"} ·{" "}
+      </span>
+      <button type="button" className="link-button" aria-label="Previous version" disabled={shown <= 0} onClick={() => go(-1)}>
+        ‹
+      </button>
+      <span aria-live="polite">
+        {" "}
+        Version {shown + 1} of {options.length}
+        {options[shown]?.branch === null ? "" : " (not the one last seen)"}{" "}
+      </span>
+      <button
+        type="button"
+        className="link-button"
+        aria-label="Next version"
+        disabled={shown >= options.length - 1}
+        onClick={() => go(1)}
+      >
+        ›
+      </button>
+    </nav>
   );
 }
 
@@ -94,7 +117,22 @@ export function ConversationPage() {
     queryKey: ["passages", userId, sourceId],
     queryFn: () => sourcePassages(sourceId),
   });
+  const alternatives = useQuery({
+    queryKey: ["alternatives", userId, sourceId],
+    queryFn: () => sourceAlternatives(sourceId),
+  });
   const source = useSources().data?.find((s) => s.id === sourceId);
+  // Which version the person picked at each message with several (anchor -> branch); a
+  // link to a passage of another version opens that version.
+  const [chosen, setChosen] = useState<Map<number, number> | null>(null);
+  const altRows = alternatives.data ?? [];
+  const picks = chosen ?? (target !== null ? choicesFor(target, altRows) : new Map<number, number>());
+  const pick = (anchor: number, branch: number | null) => {
+    const next = new Map(picks);
+    if (branch === null) next.delete(anchor);
+    else next.set(anchor, branch);
+    setChosen(next);
+  };
 
   useEffect(() => {
     if (target === null || !passages.data) return;
@@ -103,7 +141,7 @@ export function ConversationPage() {
       node.scrollIntoView({ block: "center" });
       node.focus({ preventScroll: true });
     }
-  }, [target, passages.data, detailsLoaded]);
+  }, [target, passages.data, alternatives.data, detailsLoaded]);
 
   if (passages.isPending) return <p aria-busy="true">Loading the conversation…</p>;
   if (passages.isError) return <p role="alert" className="error">{passages.error.message}</p>;
@@ -115,7 +153,7 @@ export function ConversationPage() {
       </section>
     );
   }
-  const targetPassage = passages.data.find((p) => p.chunk_id === target) ?? null;
+  const targetPassage = [...passages.data, ...altRows].find((p) => p.chunk_id === target) ?? null;
   const original = source ? originalAt(source.url, targetPassage?.metadata ?? null) : null;
   return (
     <article className="conversation" aria-labelledby="conversation-title">
@@ -131,7 +169,8 @@ export function ConversationPage() {
           {source && (
             <p className="muted small">
               {platformName(source.platform)} · {formatWhen(source.started_at ?? source.imported_at)} ·{" "}
-              {source.passages} passages
+              {source.passages - altRows.length} passages
+              {altRows.length > 0 && ` (and ${altRows.length} in other versions)`}
               {assistantLabel(source.platform, source.assistant) && (
                 <>
                   {" · "}
@@ -159,8 +198,13 @@ export function ConversationPage() {
         </div>
       </header>
       <SourceSummary sourceId={sourceId} />
-      {groupMessages(passages.data).map((message) => (
-        <section key={message.messageIndex} className={`message role-${message.role}`} aria-label={`${message.role} message`}>
+      {shownMessages(passages.data, altRows, picks).map(({ message, versions, branch }) => (
+        <section
+          key={message.messageIndex}
+          className={`message role-${message.role}${branch === null ? "" : " other-version"}`}
+          aria-label={`${message.role} message`}
+        >
+          {versions && <VersionControl versions={versions} onPick={(b) => pick(versions.anchor, b)} />}
           <p className="message-role small">
             {message.author ?? `${message.role.charAt(0).toUpperCase()}${message.role.slice(1)}`}
             {message.model ? ` · ${message.model}` : ""}
@@ -171,10 +215,10 @@ export function ConversationPage() {
               <div
                 id={`passage-${p.chunk_id}`}
                 tabIndex={-1}
-                className={p.chunk_id === target ? "passage target" : "passage"}
+                className={p.chunk_id === target ? "passage markdown target" : "passage markdown"}
                 aria-current={p.chunk_id === target ? "true" : undefined}
               >
-                <MarkedText text={p.content} query={query} />
+                <PassageMarkdown text={p.content} query={query} />
               </div>
               <PassageThreads chunkId={p.chunk_id} />
             </div>

@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useSession } from "../auth";
 import { importHistory } from "../lib/api";
 import { historyCounts, historyStatus, plainError } from "../lib/importHistory";
-import { isJobActive } from "../lib/importJob";
+import { isJobActive, jobFiles, jobPhase } from "../lib/importJob";
 
 function when(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -48,12 +48,19 @@ export function ImportsPage() {
       {history.data && jobs.length === 0 && <p className="empty">Nothing imported yet: use Import at the top.</p>}
       <ol className="plain import-history" aria-label="Imports">
         {jobs.map((job) => (
-          <li key={job.id} className="card import-row">
+          <li key={job.id} className={`card import-row phase-${jobPhase(job)}`}>
             <p className="import-row-head">
               <strong>{historyStatus(job)}</strong> · <time dateTime={job.created_at}>{when(job.created_at)}</time>
               {" · "}
               {job.items_total === 1 ? "1 file or link" : `${job.items_total} files or links`}
             </p>
+            {job.files.length > 0 && (
+              <ul className="small import-files" aria-label="Files and links">
+                {jobFiles(job).map((name, i) => (
+                  <li key={i}>{name}</li>
+                ))}
+              </ul>
+            )}
             <p className="small muted">{historyCounts(job)}</p>
             {job.errors.length > 0 && (
               <ul className="small import-errors" aria-label="Problems">

@@ -26,6 +26,7 @@ const PARAMS: Record<keyof FilterForm, string> = {
   workspaceId: "workspace",
   dateFrom: "from",
   dateTo: "to",
+  versions: "versions",
 };
 
 function filtersFrom(params: URLSearchParams): FilterForm {
