@@ -26,7 +26,7 @@ from api.embeddings.local import use_model_dir
 from api.errors import KnitterError
 from api.importers.options import DEFAULT_OPTIONS, LANGUAGE_CODE, ImportOptions
 from api.pipeline.after_embedding import place_in_topic_threads
-from api.pipeline.embedding_queue import drain, pending_count
+from api.pipeline.embedding_queue import drain, pending_count, stages
 from api.pipeline.ingest import ImportReport, ItemReport, import_paths
 from api.providers.choice import KeyFor, key_for, pick_chat_model
 from api.search.hybrid import SearchRequest, embed_query, search
@@ -631,14 +631,20 @@ def _item_line(item: ItemReport) -> str:
 
 
 def _embed_pending(conn: Connection, ws: UUID, key_for: KeyFor) -> None:
-    total = pending_count(conn, ws)
-    if not total:
+    """Both stages as they advance: every passage gets its fast static vector first
+    (searchable by meaning within seconds), then the model's own."""
+    if not pending_count(conn, ws):
         return
+
+    def show(_: int) -> None:
+        click.echo(f"\r{stages(conn, ws).line()}", nl=False, err=True)
+
     try:
-        with click.progressbar(
-            length=total, label="embedding", file=sys.stderr, show_pos=True
-        ) as bar:
-            drain(conn, ws, on_progress=bar.update, key_for=key_for)
+        show(0)
+        try:
+            drain(conn, ws, on_progress=show, key_for=key_for)
+        finally:
+            click.echo(err=True)
     except KnitterError as exc:
         click.echo(
             f"warning: passages stored but not embedded ({exc}); keyword search works now",

@@ -4,13 +4,15 @@ A labelled set: the 30 conversations of tests/fixtures/topic_corpus.json as pass
 paraphrased query per conversation that shares few words with it (relevant), and queries
 that nothing in the corpus answers (gibberish and off-topic questions). Prints, for each
 group, the cosine similarity of the best passage (relevant: of the labelled passage) and
-the floor that separates them: `python scripts/calibrate_search_floor.py`.
+the floor that separates them: `python scripts/calibrate_search_floor.py`, or for the
+static model `python scripts/calibrate_search_floor.py static-all-MiniLM-L6-v2`.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
+import sys
 from pathlib import Path
 
 from api.embeddings.registry import get_model
@@ -100,7 +102,7 @@ def main() -> None:
             for message in conversation["messages"]:
                 texts.append(message)
                 owner.append((topic, i))
-    model = get_model("local", "all-MiniLM-L6-v2", 384, None)
+    model = get_model("local", sys.argv[1] if len(sys.argv) > 1 else "all-MiniLM-L6-v2")
     passages = model.embed(texts, "document")
 
     def best(query: str, target: tuple[str, int] | None = None) -> float:

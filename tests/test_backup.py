@@ -83,9 +83,12 @@ def source(new_database: Callable[[], str]) -> Source:
                   returning chunk_id, model_id, workspace_id
                 )
                 insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)
-                select chunk_id, model_id, workspace_id,
-                       array_fill(0.5::real, array[384])::extensions.vector
-                from done
+                select d.chunk_id, d.model_id, d.workspace_id,
+                       -- Each model's own size (the passages are queued for the static
+                       -- model too).
+                       array_fill(0.5::real, array[m.dims])::extensions.vector
+                from done d
+                join public.embedding_models m on m.id = d.model_id
                 """
             )
             conn.execute(

@@ -110,6 +110,26 @@ def test_bench_threads_prints_its_tables(home: Path) -> None:
 
 
 @pytest.mark.slow
+def test_bench_progressive_prints_its_tables(home: Path) -> None:
+    out = run(
+        "bench_progressive.py",
+        "--home", str(home),
+        "--distractors", "20",
+        "--export-mb", "0.05",
+        "--texts", "8",
+        "--rounds", "1",
+    )  # fmt: skip
+    for heading in (
+        "Held-out retrieval (hybrid_search, no floor)",
+        "0.05 MB ChatGPT export",
+        "Embedding throughput, 8 real texts, 1 rounds interleaved",
+    ):
+        assert heading in out
+    states = [line.split()[0:2] for line in out.splitlines() if line.startswith(("static", "full"))]
+    assert ["static", "only"] in states and ["full", "quality"] in states
+    assert "mean cosine, ONNX int8 to sentence-transformers: 0.99" in out
+
+
 def test_bench_api_search_prints_its_table(home: Path) -> None:
     from tests.conftest import redis_url
 

@@ -114,6 +114,7 @@ def model_id(conn: Connection, provider: str) -> int:
             "local": ["local", "all-MiniLM-L6-v2", 384],
             "openai": ["openai", "text-embedding-3-small", 1536],
             "gemini": ["gemini", "gemini-embedding-001", 768],
+            "static": ["local", "static-all-MiniLM-L6-v2", 256],
         }[provider],
     ).fetchone()
     assert row is not None
@@ -324,8 +325,14 @@ def test_switching_back_mid_way_cancels_and_keeps_what_was_made(
         " group by model_id order by model_id",
         [ws],
     ).fetchall()
+    static = model_id(conn, "static")
     assert queued == sorted(
-        [{"model_id": local, "n": 1}, {"model_id": gemini, "n": len(NOTES) - 2}],
+        [
+            {"model_id": local, "n": 1},
+            {"model_id": gemini, "n": len(NOTES) - 2},
+            # The current model's static one, so the new passage is found by meaning at once.
+            {"model_id": static, "n": 1},
+        ],
         key=lambda r: r["model_id"],
     )
     drain(conn, ws, key_for=server_keys)

@@ -51,7 +51,8 @@ def corpus(db_url: str, local_model: EmbeddingModel) -> tuple[Caller, UUID, dict
                 external_id=f"note-{i}",
             )
             write_conversation(conn, caller, ws, conversation)
-        assert drain(conn, ws) == len(texts)
+        # Each passage gets its static vector and its quality one.
+        assert drain(conn, ws) == 2 * len(texts)
         with transaction_as(conn, caller):
             ids = {
                 r["content"]: r["id"]

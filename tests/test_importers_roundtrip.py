@@ -109,7 +109,8 @@ def library(db_url: str, local_model: EmbeddingModel) -> Iterator[tuple[Caller, 
             f"{FIXTURES / 'claude' / 'conversations.json'}, conversation 3 ('Broken one')"
         ]
         assert report.added == 9
-        assert drain(conn, ws) == report.passages
+        # Each passage gets its static vector and its quality one.
+        assert drain(conn, ws) == 2 * report.passages
         yield caller, ws
 
 

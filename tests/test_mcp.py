@@ -294,7 +294,7 @@ def test_stdio_lists_and_calls_every_tool(
         " left join public.embedding_queue q on q.chunk_id = c.id where c.source_id = %s",
         [notes[0]],
     ).fetchone()
-    assert embedded == {"done": 1, "queued": 0}
+    assert embedded == {"done": 2, "queued": 0}  # its static and its quality vector
 
 
 def test_stdio_a_second_user_sees_none_of_the_first_users_data(

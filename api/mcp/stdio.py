@@ -44,10 +44,11 @@ def serve(settings: Settings, *, token: SecretStr | None, email: str | None) -> 
         keyring = Keyring.from_settings(settings)
 
         def embed_new(conn: Connection, ws: UUID, user_id: UUID | None) -> None:
-            # No worker runs beside stdio: embed the note now (a model that cannot, say
-            # for want of a key, leaves it queued and keyword-searchable).
+            # No worker runs beside stdio: embed the note now, its static vector then its
+            # quality one (a model that cannot, say for want of a key, leaves it queued and
+            # keyword-searchable).
             keys = key_for(conn, keyring, settings, user_id)
-            drain(conn, ws, key_for=keys, max_batches=1, on_unavailable=lambda _: None)
+            drain(conn, ws, key_for=keys, max_batches=2, on_unavailable=lambda _: None)
 
         backend = Backend(settings, connection, keyring, after_write=embed_new)
         if token is not None:

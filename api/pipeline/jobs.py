@@ -41,14 +41,25 @@ JOB_COLUMNS = (
 # The passages this job queued that still wait for the model search uses: the workspace's
 # queue rows enqueued while the job ran (a trigger queues them in the job's own
 # transactions, between started_at and finished_at). Two jobs running at once in one
-# workspace share their window; a switch of model under way is not counted.
+# workspace share their window; a switch of model under way is not counted. And those
+# still waiting for the static model (not yet searchable by meaning at all): the two
+# stages of "searchable by meaning: 15,210 / 15,210 · full quality: 4,100 / 15,210".
+_JOB_WINDOW = (
+    " and j.started_at is not null and q.enqueued_at >= j.started_at"
+    " and q.enqueued_at <= coalesce(j.finished_at, 'infinity'))"
+)
 EMBEDDING_PENDING = (
     "(select count(*) from public.embedding_queue q"
     " join public.workspaces w on w.id = q.workspace_id"
     " where q.workspace_id = j.workspace_id and q.model_id = w.embedding_model_id"
-    " and j.started_at is not null and q.enqueued_at >= j.started_at"
-    " and q.enqueued_at <= coalesce(j.finished_at, 'infinity'))"
-    " as embedding_pending"
+    + _JOB_WINDOW
+    + " as embedding_pending,"
+    " (select count(*) from public.embedding_queue q"
+    " join public.workspaces w on w.id = q.workspace_id"
+    " join public.embedding_models m on m.id = w.embedding_model_id"
+    " where q.workspace_id = j.workspace_id and q.model_id = m.static_model_id"
+    + _JOB_WINDOW
+    + " as meaning_pending"
 )
 
 

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from api.db.session import Caller, Connection, transaction_as
@@ -30,7 +30,13 @@ def keyword_query(text: str) -> str:
 # are per model, since similarity scales differ; scripts/calibrate_search_floor.py measured
 # all-MiniLM-L6-v2 on a labelled set (relevant >= 0.329, unanswerable <= 0.275). A model
 # without a floor here keeps every match.
-RELEVANCE_FLOORS: dict[tuple[str, str], float] = {("local", "all-MiniLM-L6-v2"): 0.30}
+# The static model's scale is higher and its groups overlap (relevant >= 0.340, median
+# 0.573; gibberish and off-topic <= 0.481): its floor sits above every unanswerable query,
+# at the price of some weak true matches while their passages wait for the quality vector.
+RELEVANCE_FLOORS: dict[tuple[str, str], float] = {
+    ("local", "all-MiniLM-L6-v2"): 0.30,
+    ("local", "static-all-MiniLM-L6-v2"): 0.49,
+}
 
 
 @dataclass(frozen=True)
@@ -53,20 +59,31 @@ class ModelRef:
     provider: str
     name: str
     dims: int
+    static_model_id: int | None = None
+
+
+class QueryEmbedding(NamedTuple):
+    """The query embedded with the workspace's model and, when that model has one, with its
+    static model too: passages still waiting for their quality vector are found by the
+    static one."""
+
+    model_id: int
+    vector: Sequence[float]
+    static: tuple[int, Sequence[float]] | None = None
 
 
 def workspace_model(conn: Connection, caller: Caller, workspace_id: UUID) -> ModelRef | None:
     """The embedding model a workspace searches with (None if the caller cannot see it)."""
     with transaction_as(conn, caller):
         row = conn.execute(
-            "select m.id, m.provider, m.name, m.dims from public.workspaces w"
+            "select m.id, m.provider, m.name, m.dims, m.static_model_id from public.workspaces w"
             " join public.embedding_models m on m.id = w.embedding_model_id where w.id = %s",
             [workspace_id],
         ).fetchone()
     return ModelRef(**row) if row else None
 
 
-def relevance_floor(conn: Connection, model_id: int) -> float | None:
+def relevance_floor(conn: Connection, model_id: int | None) -> float | None:
     """The least cosine similarity a meaning-only match needs with this model, if any."""
     row = conn.execute(
         "select provider, name from public.embedding_models where id = %s", [model_id]
@@ -78,10 +95,11 @@ def search(
     conn: Connection,
     caller: Caller,
     request: SearchRequest,
-    embedding: tuple[int, Sequence[float]] | None = None,
+    embedding: QueryEmbedding | tuple[int, Sequence[float]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of hybrid_search, best first: embedding is (model id, query vector); without
-    one, keyword-only. Meaning-only matches below the model's relevance floor are left out."""
+    """Rows of hybrid_search, best first: embedding is (model id, query vector[, static
+    (model id, vector)]); without one, keyword-only. Meaning-only matches below the
+    relevance floor of the model whose vector matched are left out."""
     with transaction_as(conn, caller):
         return search_rows(conn, request, embedding)
 
@@ -89,37 +107,48 @@ def search(
 def search_rows(
     conn: Connection,
     request: SearchRequest,
-    embedding: tuple[int, Sequence[float]] | None = None,
+    embedding: QueryEmbedding | tuple[int, Sequence[float]] | None = None,
 ) -> list[dict[str, Any]]:
     """`search` inside a transaction_as of the caller's."""
-    model_id, vector = embedding if embedding else (None, None)
-    floor = (
-        relevance_floor(conn, model_id)
-        if model_id is not None and request.relevance_floor
-        else None
+    query = QueryEmbedding(*embedding) if embedding else None
+    model_id = query.model_id if query else None
+    static_id, static_vector = query.static if query and query.static else (None, None)
+    floors = (
+        {m: relevance_floor(conn, m) for m in (model_id, static_id) if m is not None}
+        if request.relevance_floor
+        else {}
     )
+    filtered = any(f is not None for f in floors.values())
     # More rows than asked for, so the floor removes weak ones rather than the count.
-    count = min(request.limit * 2, 200) if floor is not None else request.limit
+    count = min(request.limit * 2, 200) if filtered else request.limit
     rows = conn.execute(
         """
         select * from public.hybrid_search(
           query_text => %s, query_embedding => %s::extensions.vector, model_id => %s,
           match_count => %s, full_text_weight => %s, semantic_weight => %s,
-          rrf_k => %s, filters => %s::jsonb)
+          rrf_k => %s, filters => %s::jsonb,
+          static_embedding => %s::extensions.vector)
         """,
         [
             keyword_query(request.query),
-            vector_literal(vector) if vector is not None else None,
+            vector_literal(query.vector) if query else None,
             model_id,
             count,
             request.full_text_weight,
             request.semantic_weight,
             request.rrf_k,
             json.dumps(request.filters, default=str),
+            vector_literal(static_vector) if static_vector is not None else None,
         ],
     ).fetchall()
-    if floor is not None:
-        rows = [r for r in rows if r["keyword_rank"] is not None or r["semantic_score"] >= floor]
+    if filtered:
+        rows = [
+            r
+            for r in rows
+            if r["keyword_rank"] is not None
+            or (floor := floors.get(r["semantic_model_id"])) is None
+            or r["semantic_score"] >= floor
+        ]
     return rows[: request.limit]
 
 
@@ -150,17 +179,33 @@ def embed_query(
     *,
     api_key: Callable[[str], str] | None = None,
     cache: EmbeddingCache | None = None,
-) -> tuple[int, list[float]] | None:
-    """(model id, vector) of the query with the workspace's model. api_key gives the key for
-    a remote provider; the cache, when given, spares repeated queries the model call."""
+) -> QueryEmbedding | None:
+    """The query embedded with the workspace's model, and with its static model when it
+    has one. api_key gives the key for a remote provider; the cache, when given, spares
+    repeated queries the model call."""
     ref = workspace_model(conn, caller, workspace_id)
     if ref is None:
         return None
     key = api_key(ref.provider) if api_key is not None and ref.provider != "local" else None
+    vector = _embed_one(ref, key, text, cache)
+    static = None
+    if ref.static_model_id is not None:
+        with transaction_as(conn, caller):
+            row = conn.execute(
+                "select id, provider, name, dims from public.embedding_models where id = %s",
+                [ref.static_model_id],
+            ).fetchone()
+        if row is not None:
+            static = (int(row["id"]), _embed_one(ModelRef(**row), None, text, cache))
+    return QueryEmbedding(ref.id, vector, static)
+
+
+def _embed_one(
+    ref: ModelRef, key: str | None, text: str, cache: EmbeddingCache | None
+) -> list[float]:
     model = get_model(ref.provider, ref.name, ref.dims, key)
 
     def run(query: str) -> list[float]:
         return model.embed([query], "query")[0]
 
-    vector = cache.get_or_embed(str(ref.id), text, run) if cache else run(text)
-    return ref.id, vector
+    return cache.get_or_embed(str(ref.id), text, run) if cache else run(text)

@@ -2,7 +2,7 @@
 -- websearch_to_tsquery's stack, an internal error (a 500 through PostgREST). The body folds
 -- runs of negations first (their meaning kept: an even number negates nothing) and turns
 -- any remaining parser overflow into 22023. Only that part of the body changes (built on
--- 20261202010000_hybrid_search_alternatives).
+-- 20261203060000_hybrid_search_best_vector).
 
 create or replace function private.hybrid_search(
   query_text text,
@@ -12,7 +12,8 @@ create or replace function private.hybrid_search(
   full_text_weight double precision default 1,
   semantic_weight double precision default 1,
   rrf_k integer default 50,
-  filters jsonb default '{}'
+  filters jsonb default '{}',
+  static_embedding extensions.vector default null
 )
 returns table (
   chunk_id bigint,
@@ -33,7 +34,8 @@ returns table (
   keyword_rank integer,
   keyword_score real,
   semantic_rank integer,
-  semantic_score double precision
+  semantic_score double precision,
+  semantic_model_id integer
 )
 language plpgsql
 stable
@@ -60,6 +62,11 @@ declare
   visible integer;
   sem_ids bigint[] := '{}';
   sem_dists double precision[] := '{}';
+  static_model public.embedding_models;
+  static_template text;
+  backlog integer;
+  st_ids bigint[] := '{}';
+  st_dists double precision[] := '{}';
   keyword_sql text := 'select null::bigint as id, null::real as kscore, null::bigint as rank where false';
   bad_key text;
   -- Other versions of messages (edits, regenerations: chunks whose metadata names the
@@ -223,6 +230,47 @@ begin
       execute format(semantic_template, vcast, row_joins, workspace_filter, row_filter, '+ 0')
         into sem_ids, sem_dists using query_embedding, mid, candidates, scope;
     end if;
+
+    -- Passages still waiting for a vector of the model (queued for it) are ranked by their
+    -- static vector, in a list of their own fused by rank: meaning search covers every
+    -- passage from the start, and each one moves to its better vector when it has it.
+    select * into static_model from public.embedding_models m where m.id = model.static_model_id;
+    if static_embedding is not null and found then
+      if extensions.vector_dims(static_embedding) <> static_model.dims then
+        raise exception 'static_embedding has % dimensions; model % (%) has %',
+          extensions.vector_dims(static_embedding), static_model.id, static_model.name,
+          static_model.dims
+          using errcode = '22023';
+      end if;
+      execute format(
+        'select count(*) from (select from public.embedding_queue q'
+        ' where q.model_id = $1 %s limit %s) x',
+        case when scope is null then '' else ' and q.workspace_id = any ($2)' end,
+        exact_scan_limit + 1)
+      into backlog using mid, scope;
+      vcast := format('extensions.%s(%s)', private.embedding_type(static_model.dims),
+                      static_model.dims);
+      static_template := $q$
+        select coalesce(array_agg(v.id order by v.dist, v.id), '{}'),
+               coalesce(array_agg(v.dist order by v.dist, v.id), '{}')
+        from (
+          select e.chunk_id as id,
+                 e.embedding::%1$s operator(extensions.<=>) $1::%1$s as dist
+          from public.chunk_embeddings e %2$s
+          where e.model_id = $2 %3$s %4$s
+            and exists (select from public.embedding_queue q
+                        where q.chunk_id = e.chunk_id and q.model_id = $5)
+          order by (e.embedding::%1$s operator(extensions.<=>) $1::%1$s) %5$s
+          limit $3
+        ) v$q$;
+      -- A small backlog (the usual: one import's passages) is ranked exactly; a large one
+      -- through the static model's index.
+      if backlog > 0 then
+        execute format(static_template, vcast, row_joins, workspace_filter, row_filter,
+                       case when backlog > exact_scan_limit then '' else '+ 0' end)
+          into st_ids, st_dists using static_embedding, static_model.id, candidates, scope, mid;
+      end if;
+    end if;
   end if;
 
   if numnode(tsq) > 0 and full_text_weight > 0 then
@@ -242,18 +290,28 @@ begin
 
   return query execute format($q$
     with keyword as (%s),
-    -- Alternatives leave the meaning matches here, not in the index scan, which then
-    -- needs no join to chunks (a few candidates fewer when some are alternatives).
     semantic as (
-      select u.id, u.dist, row_number() over (order by u.rank) as rank
-      from unnest($4::bigint[], $5::double precision[]) with ordinality as u(id, dist, rank)
-      where $10 or not exists (
-        select from public.chunks c where c.id = u.id and c.metadata ? 'alternative_of')
+      -- A passage is in one list (it is queued for the model or has its vector); should a
+      -- vector land between the two reads, its better rank wins. Other versions of
+      -- messages leave the lists here, not in the index scans, which then need no join.
+      select distinct on (u.id) u.id, u.dist, u.rank, u.model_id
+      from (
+        select q.id, q.dist, row_number() over (order by q.rank) as rank, $11::integer as model_id
+        from unnest($4::bigint[], $5::double precision[]) with ordinality as q(id, dist, rank)
+        where $10 or not exists (
+          select from public.chunks c where c.id = q.id and c.metadata ? 'alternative_of')
+        union all
+        select t.id, t.dist, row_number() over (order by t.rank), $12::integer
+        from unnest($13::bigint[], $14::double precision[]) with ordinality as t(id, dist, rank)
+        where $10 or not exists (
+          select from public.chunks c where c.id = t.id and c.metadata ? 'alternative_of')
+      ) u
+      order by u.id, u.rank, u.model_id
     ),
     fused as (
       select coalesce(k.id, v.id) as id,
              coalesce($6 / ($8 + k.rank), 0.0) + coalesce($7 / ($8 + v.rank), 0.0) as score,
-             k.rank as keyword_rank, k.kscore, v.rank as semantic_rank, v.dist
+             k.rank as keyword_rank, k.kscore, v.rank as semantic_rank, v.dist, v.model_id
       from keyword k
       full outer join semantic v on v.id = k.id
       order by score desc, id
@@ -267,12 +325,13 @@ begin
              $1,
              'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MinWords=10, MaxWords=30, FragmentDelimiter=" … "'),
            fu.score, fu.keyword_rank::integer, fu.kscore,
-           fu.semantic_rank::integer, 1 - fu.dist
+           fu.semantic_rank::integer, 1 - fu.dist, fu.model_id
     from fused fu
     join public.chunks c on c.id = fu.id
     join public.sources s on s.id = c.source_id
     order by fu.score desc, fu.id$q$, keyword_sql)
   using tsq, candidates, scope, sem_ids, sem_dists,
-        full_text_weight, semantic_weight, rrf_k, match_count, alternatives;
+        full_text_weight, semantic_weight, rrf_k, match_count, alternatives,
+        mid, static_model.id, st_ids, st_dists;
 end
 $$;

@@ -867,6 +867,12 @@ export interface components {
             items_done: number;
             /** Items Total */
             items_total: number;
+            /**
+             * Meaning Pending
+             * @description Passages of the workspace not yet searchable by meaning at all: still waiting for the fast static vector that stands in until the model's own (`embedding_pending`). Both reach 0 when the import is fully indexed.
+             * @default 0
+             */
+            meaning_pending: number;
             /** Passages */
             passages: number;
             /** Skipped */

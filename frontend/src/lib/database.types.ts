@@ -184,6 +184,7 @@ export type Database = {
           is_default: boolean
           name: string
           provider: string
+          static_model_id: number | null
         }
         Insert: {
           created_at?: string
@@ -192,6 +193,7 @@ export type Database = {
           is_default?: boolean
           name: string
           provider: string
+          static_model_id?: number | null
         }
         Update: {
           created_at?: string
@@ -200,8 +202,17 @@ export type Database = {
           is_default?: boolean
           name?: string
           provider?: string
+          static_model_id?: number | null
         }
-        Relationships: []
+        Relationships: [
+          {
+            foreignKeyName: "embedding_models_static_model_fk"
+            columns: ["static_model_id"]
+            isOneToOne: false
+            referencedRelation: "embedding_models"
+            referencedColumns: ["id"]
+          },
+        ]
       }
       embedding_queue: {
         Row: {
@@ -709,6 +720,7 @@ export type Database = {
           semantic_weight?: number
           rrf_k?: number
           filters?: Json
+          static_embedding?: string | null
         }
         Returns: {
           chunk_id: number | null
@@ -730,6 +742,7 @@ export type Database = {
           keyword_score: number | null
           semantic_rank: number | null
           semantic_score: number | null
+          semantic_model_id: number | null
         }[]
       }
       invite_to_workspace: {

@@ -11,6 +11,7 @@ const job = (over: Partial<ImportJob>): ImportJob =>
     failed: 0,
     passages: 4,
     embedding_pending: 0,
+    meaning_pending: 0,
     items_total: 1,
     items_done: 1,
     errors: [],
@@ -38,11 +39,14 @@ describe("plainError", () => {
 
 describe("historyCounts", () => {
   it("shows the job's own passages still embedding, never for a failed job", () => {
-    expect(historyCounts(job({ embedding_pending: 3 }))).toContain("3 still embedding");
-    expect(historyCounts(job({ status: "failed", embedding_pending: 3 }))).not.toContain("embedding");
+    expect(historyCounts(job({ embedding_pending: 3 }))).toContain("full quality: 1 / 4");
+    expect(historyCounts(job({ status: "failed", embedding_pending: 3 }))).not.toContain("full quality");
   });
 
   it("lists every count", () => {
     expect(historyCounts(job({ skipped: 2 }))).toBe("1 added · 0 updated · 2 skipped · 0 failed · 4 passages");
+    expect(historyCounts(job({ meaning_pending: 0, embedding_pending: 3 }))).toBe(
+      "1 added · 0 updated · 0 skipped · 0 failed · 4 passages · searchable by meaning: 4 / 4 · full quality: 1 / 4",
+    );
   });
 });

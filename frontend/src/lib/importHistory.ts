@@ -1,5 +1,5 @@
 import type { ImportJob } from "./api";
-import { jobPhase, type UploadPhase } from "./importJob";
+import { indexingStages, jobPhase, type UploadPhase } from "./importJob";
 
 const PHASE_LABELS: Record<UploadPhase, string> = {
   waiting: "Waiting",
@@ -33,6 +33,7 @@ export function historyCounts(job: ImportJob): string {
   const parts = [`${job.added} added`, `${job.updated} updated`, `${job.skipped} skipped`, `${job.failed} failed`];
   let text = `${parts.join(" · ")} · ${job.passages} passages`;
   // This job's own passages still waiting, not the workspace's.
-  if (job.embedding_pending > 0 && jobPhase(job) === "embedding") text += ` · ${job.embedding_pending} still embedding`;
+  const stages = indexingStages(job);
+  if (stages && jobPhase(job) === "embedding") text += ` · ${stages}`;
   return text;
 }

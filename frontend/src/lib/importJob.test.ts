@@ -1,5 +1,14 @@
 import type { ImportJob } from "./api";
-import { isJobActive, itemReport, jobFiles, jobPhase, jobSummary, overallProgress, phaseWord } from "./importJob";
+import {
+  indexingStages,
+  isJobActive,
+  itemReport,
+  jobFiles,
+  jobPhase,
+  jobSummary,
+  overallProgress,
+  phaseWord,
+} from "./importJob";
 
 const job = (change: Partial<ImportJob>): ImportJob => ({
   id: "j",
@@ -16,6 +25,7 @@ const job = (change: Partial<ImportJob>): ImportJob => ({
   items: [],
   files: [],
   embedding_pending: 0,
+  meaning_pending: 0,
   created_at: "2026-01-01T00:00:00Z",
   started_at: null,
   finished_at: null,
@@ -76,9 +86,20 @@ describe("import jobs", () => {
 
   it("summarises", () => {
     expect(jobSummary(job({}))).toBe("3 added, 1 skipped; 9 passages");
+    // The workspace's queue may hold more than this job's passages: capped at the job's.
     expect(jobSummary(job({ added: 1, failed: 1, skipped: 0, passages: 1, embedding_pending: 5 }))).toBe(
-      "1 added, 1 failed; 1 passage (embedding 5 more…)",
+      "1 added, 1 failed; 1 passage (searchable by meaning: 1 / 1 · full quality: 0 / 1)",
     );
+  });
+
+  it("shows both stages of meaning search while they run", () => {
+    const first = job({ passages: 15210, meaning_pending: 15210, embedding_pending: 15210 });
+    expect(indexingStages(first)).toBe("searchable by meaning: 0 / 15,210 · full quality: 0 / 15,210");
+    expect(jobPhase(first)).toBe("embedding");
+    const later = job({ passages: 15210, meaning_pending: 0, embedding_pending: 11110 });
+    expect(indexingStages(later)).toBe("searchable by meaning: 15,210 / 15,210 · full quality: 4,100 / 15,210");
+    expect(isJobActive(job({ meaning_pending: 1 }))).toBe(true);
+    expect(indexingStages(job({}))).toBeNull();
   });
 });
 

@@ -15,7 +15,7 @@ export function jobPhase(job: ImportJob): UploadPhase {
   if (job.status === "failed" || job.status === "interrupted") return "failed";
   if (job.status === "queued" || job.status === "running") return "importing";
   if (job.failed > 0 && job.added + job.updated + job.skipped === 0) return "failed";
-  return job.embedding_pending > 0 ? "embedding" : "done";
+  return job.embedding_pending > 0 || job.meaning_pending > 0 ? "embedding" : "done";
 }
 
 /** 0..1: the upload is the first fifth, the import the rest. */
@@ -42,10 +42,21 @@ export function jobSummary(job: ImportJob): string {
   if (job.skipped) parts.push(`${job.skipped} skipped`);
   if (job.failed) parts.push(`${job.failed} failed`);
   let text = `${parts.join(", ")}; ${plural(job.passages, "passage")}`;
-  if (job.embedding_pending > 0 && jobPhase(job) === "embedding") {
-    text += ` (embedding ${job.embedding_pending} more…)`;
-  }
+  const stages = indexingStages(job);
+  if (stages && jobPhase(job) === "embedding") text += ` (${stages})`;
   return text;
+}
+
+/** The two stages of meaning search while they run: every passage gets a fast vector
+ * within seconds, the full-quality one follows in the background. The queue counts are the
+ * workspace's, so a job's own passages are what it is capped at. Null when both are done. */
+export function indexingStages(job: ImportJob): string | null {
+  const meaningPending = job.meaning_pending;
+  if (job.embedding_pending <= 0 && meaningPending <= 0) return null;
+  const total = job.passages;
+  const ready = (pending: number) => Math.max(total - Math.min(pending, total), 0).toLocaleString("en-US");
+  const all = total.toLocaleString("en-US");
+  return `searchable by meaning: ${ready(meaningPending)} / ${all} · full quality: ${ready(job.embedding_pending)} / ${all}`;
 }
 
 /** What one uploaded file gave, as `knitter import` prints it: the format, the messages
