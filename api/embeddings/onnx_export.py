@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
+from api.embeddings.built_once import build_once
 from api.errors import KnitterError
 
 # The variant serving uses: dynamic int8 quantisation of the MatMul weights, one scale per
@@ -40,24 +39,9 @@ def export_dir(model_dir: Path, source: Path) -> Path:
 
 
 def ensure_export(model_dir: Path, source: Path) -> Path:
-    """The folder with the ONNX files for the weights in source, exporting them if this is
-    the first time. Concurrent processes each export to a temporary folder and the first
-    rename wins, so a half-written export is never seen."""
+    """The folder with the ONNX files for the weights in source, exported the first time."""
     target = export_dir(model_dir, source)
-    if (target / MANIFEST).exists():
-        return target
-    model_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=model_dir))
-    try:
-        _export(source, work)
-        try:
-            os.rename(work, target)
-        except OSError:
-            if not (target / MANIFEST).exists():
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target
+    return build_once(target, lambda work: _export(source, work), MANIFEST)
 
 
 def _export(source: Path, out: Path) -> None:

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from api.embeddings.built_once import build_once
 from api.embeddings.onnx_export import weights_digest
 from api.errors import KnitterError
 
@@ -40,23 +38,9 @@ def static_dir(model_dir: Path, source: Path) -> Path:
 
 def ensure_static(model_dir: Path, source: Path) -> Path:
     """The folder of the static model distilled from the weights in source, distilling it
-    the first time (about two minutes on two cores). Concurrent processes each distil to a
-    temporary folder and the first rename wins."""
+    the first time (about two minutes on two cores)."""
     target = static_dir(model_dir, source)
-    if (target / MANIFEST).exists():
-        return target
-    model_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".distill-", dir=model_dir))
-    try:
-        _distill(source, work)
-        try:
-            os.rename(work, target)
-        except OSError:
-            if not (target / MANIFEST).exists():
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target
+    return build_once(target, lambda work: _distill(source, work), MANIFEST)
 
 
 def _distill(source: Path, out: Path) -> None:
