@@ -9,7 +9,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from api.accounts.users import workspace_id
 from api.db.session import Caller, Connection
+from api.pipeline.embedding_queue import embed_batch
 from api.search.hybrid import RELEVANCE_FLOORS
 from tests.test_api import EXPORT, auth, client, queued_passage, upload, user
 
@@ -50,3 +52,12 @@ def test_the_response_counts_conversations_still_being_embedded(
     assert [r["keyword_rank"] for r in body["results"]] == [1]  # found by keyword meanwhile
     other = user()
     assert search(client, other, word)["pending_conversations"] == 0  # not another's queue
+    # Its fast static vector makes it searchable by meaning: no longer counted, although
+    # the quality model's vector is still queued.
+    me_workspace = workspace_id(conn, me)
+    assert embed_batch(conn, me_workspace) == 1
+    queued = conn.execute(
+        "select count(*) as n from public.embedding_queue where workspace_id = %s", [me_workspace]
+    ).fetchone()
+    assert queued is not None and queued["n"] == 1
+    assert search(client, me, word)["pending_conversations"] == 0

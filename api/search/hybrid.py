@@ -153,8 +153,8 @@ def search_rows(
 
 
 def pending_conversations(conn: Connection, caller: Caller, filters: dict[str, Any]) -> int:
-    """How many conversations the search covers still have passages waiting for their
-    embedding (not yet found by meaning)."""
+    """How many conversations the search covers still have passages with no vector at all
+    (not yet found by meaning; one with only its fast static vector already is)."""
     with transaction_as(conn, caller):
         return count_pending(conn, filters)
 
@@ -165,7 +165,8 @@ def count_pending(conn: Connection, filters: dict[str, Any]) -> int:
     row = conn.execute(
         "select count(distinct c.source_id) as n from public.embedding_queue q"
         " join public.chunks c on c.id = q.chunk_id"
-        " where %(ws)s::uuid[] is null or q.workspace_id = any (%(ws)s::uuid[])",
+        " where (%(ws)s::uuid[] is null or q.workspace_id = any (%(ws)s::uuid[]))"
+        " and not exists (select from public.chunk_embeddings e where e.chunk_id = q.chunk_id)",
         {"ws": [workspaces] if isinstance(workspaces, str) else workspaces},
     ).fetchone()
     return int(row["n"]) if row else 0
