@@ -61,6 +61,10 @@ def gateway(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[G
         supabase_jwt_secret=SecretStr(keys.jwt_secret),
         db_pool_min=1,
         db_pool_max=4,
+        # This module signs up many users from one address; throttling has its own tests
+        # (test_gateway_hostile).
+        auth_rate_limit="1000/minute",
+        auth_email_rate_limit="1000/minute",
     )
     app = create_gateway(settings, db_url)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

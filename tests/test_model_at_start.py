@@ -13,6 +13,7 @@ from tests.test_api import make_settings
 def test_the_model_is_in_before_the_first_request(db_url: str) -> None:
     local._load_once.cache_clear()  # as in a new process
     with TestClient(create_app(make_settings(db_url))) as client:
-        # Nothing has been asked yet: the start itself loaded the model.
-        assert local._load_once.cache_info().currsize == 1
+        # Nothing has been asked yet: the start itself loaded the model and its static
+        # companion.
+        assert local._load_once.cache_info().currsize == 2
         assert client.get("/health").status_code == 200

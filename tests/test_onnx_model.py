@@ -109,24 +109,3 @@ def test_serving_imports_no_torch(folder: Path) -> None:
     subprocess.run(
         [sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1]
     )
-
-
-def test_api_loads_the_model_at_start(db_url: str, folder: Path) -> None:
-    """The API's start loads the local model and its static companion in the background: by
-    the time that thread is done, no request has been made and both are in memory."""
-    code = (
-        "import threading\n"
-        "from fastapi.testclient import TestClient\n"
-        "from api.config import Settings\n"
-        "from api.embeddings import local\n"
-        "from api.http.app import create_app\n"
-        f"app = create_app(Settings(database_url={db_url!r}))\n"
-        "with TestClient(app):\n"
-        "    for t in threading.enumerate():\n"
-        "        if t.name == 'knitter-model-load':\n"
-        "            t.join()\n"
-        "    assert local._load_once.cache_info().currsize == 2\n"
-    )
-    subprocess.run(
-        [sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1]
-    )
