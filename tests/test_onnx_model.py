@@ -4,6 +4,7 @@ against sentence-transformers' on real texts, and a serving path without torch."
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -108,4 +109,21 @@ def test_serving_imports_no_torch(folder: Path) -> None:
     )
     subprocess.run(
         [sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1]
+    )
+
+
+def test_building_the_model_files_keeps_torch_out_of_the_server(tmp_path: Path) -> None:
+    """The first start exports the model (torch, transformers) in a child process: the
+    server itself never imports torch, so its memory stays that of ONNX Runtime."""
+    code = (
+        "import sys\n"
+        "from api.embeddings.local import default_weights, model_dir\n"
+        "from api.embeddings.onnx_export import MANIFEST, ensure_export\n"
+        "folder = ensure_export(model_dir(), default_weights())\n"
+        "assert (folder / MANIFEST).exists(), folder\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    env = {**os.environ, "KNITTER_MODEL_DIR": str(tmp_path / "models")}
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, env=env, cwd=Path(__file__).resolve().parents[1]
     )

@@ -41,7 +41,7 @@ def export_dir(model_dir: Path, source: Path) -> Path:
 def ensure_export(model_dir: Path, source: Path) -> Path:
     """The folder with the ONNX files for the weights in source, exported the first time."""
     target = export_dir(model_dir, source)
-    return build_once(target, lambda work: _export(source, work), MANIFEST)
+    return build_once(target, _export, source, MANIFEST)
 
 
 def _export(source: Path, out: Path) -> None:

@@ -40,7 +40,7 @@ def ensure_static(model_dir: Path, source: Path) -> Path:
     """The folder of the static model distilled from the weights in source, distilling it
     the first time (about two minutes on two cores)."""
     target = static_dir(model_dir, source)
-    return build_once(target, lambda work: _distill(source, work), MANIFEST)
+    return build_once(target, _distill, source, MANIFEST)
 
 
 def _distill(source: Path, out: Path) -> None:
