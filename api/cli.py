@@ -24,6 +24,7 @@ from api.db.session import Caller, Connection, transaction_as
 from api.embeddings import catalog
 from api.embeddings.local import use_model_dir
 from api.errors import KnitterError
+from api.importers.model import ItemError, Skipped
 from api.importers.options import DEFAULT_OPTIONS, LANGUAGE_CODE, ImportOptions
 from api.pipeline.after_embedding import place_in_topic_threads
 from api.pipeline.embedding_queue import drain, pending_count, stages
@@ -589,18 +590,23 @@ def _dry_run(
 
 
 def _print_report(report: ImportReport) -> None:
-    """One line per item the user named, its failures under it, then the totals."""
-    failures: dict[str, list[str]] = {}
-    for failure in report.failed:
-        failures.setdefault(failure.origin or failure.item, []).append(
-            failure.message
-            if failure.item == (failure.origin or failure.item)
-            else f"{failure.item.removeprefix(failure.origin).lstrip(':/, ')}: {failure.message}"
+    """One line per item the user named, what it skipped and its failures under it, then
+    the totals."""
+    under: dict[str, list[tuple[str, str]]] = {}
+    entries: list[tuple[ItemError | Skipped, str, str]] = [
+        *((f, "failed", f.message) for f in report.failed),
+        *((e, "skipped", e.reason) for e in report.empty),
+    ]
+    for entry, word, why in entries:
+        named = entry.origin or entry.item
+        inner = entry.item.removeprefix(entry.origin).lstrip(":/, ")
+        under.setdefault(named, []).append(
+            (word, why if entry.item == named else f"{inner}: {why}")
         )
     for item in report.items.values():
         click.echo(f"{item.item}: {_item_line(item)}")
-        for line in failures.get(item.item, []):
-            click.echo(f"  failed: {line}", err=True)
+        for word, line in under.get(item.item, []):
+            click.echo(f"  {word}: {line}", err=word == "failed")
     took = "(dry run: nothing written)" if report.dry_run else f"in {report.seconds:.2f} s"
     click.echo(
         f"sources: {report.added} added, {report.updated} updated, {report.skipped} skipped, "

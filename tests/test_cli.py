@@ -40,6 +40,8 @@ def test_import_then_search_on_the_embedded_stack(tmp_path: Path) -> None:
     done = knitter("--home", home, "import", str(EXPORT), str(notes), "--user", "me@example.com")
     assert done.returncode == 0, done.stderr
     assert "4 added, 0 updated, 1 skipped, 0 failed" in done.stdout
+    # What was skipped is said, with why, under its file.
+    assert "  skipped: " in done.stdout and ": no messages" in done.stdout, done.stdout
 
     found = knitter(
         "--home",

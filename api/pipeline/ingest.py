@@ -89,6 +89,8 @@ class ImportReport:
     skipped: int = 0
     passages: int = 0
     failed: list[ItemError] = field(default_factory=list)
+    # Inputs with nothing to import (an empty conversation), with why: the person is told.
+    empty: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     items: dict[str, ItemReport] = field(default_factory=dict)
     dry_run: bool = False
@@ -110,6 +112,7 @@ class ImportReport:
         elif isinstance(item, Ignored):
             per_item.side_files += item.count
         elif isinstance(item, Skipped):
+            self.empty.append(item)
             self.skipped += 1
             per_item.skipped += 1
         elif outcome is not None:
