@@ -1,10 +1,34 @@
--- hybrid_search: a run of 32+ search operators ("-" * 66) in query_text overflowed
--- websearch_to_tsquery's stack, an internal error (a 500 through PostgREST). The body folds
--- runs of negations first (their meaning kept: an even number negates nothing) and turns
--- any remaining parser overflow into 22023. Only that part of the body changes (built on
--- 20261203060000_hybrid_search_best_vector).
+-- hybrid_search, its body rewritten once for four changes:
+-- - Other versions of messages (edits and regenerations kept by the importers: chunks whose
+--   metadata has `alternative_of`) are left out unless the caller asks for them with the
+--   filter include_alternatives: true.
+-- - Each passage's best vector: passages that have no vector of the model yet (still queued
+--   for it) are found by meaning through their static vector (the model's static_model_id),
+--   given as static_embedding, a second query vector. The two ranked lists and the keyword
+--   branch are fused by rank as before, so search quality rises as the quality model
+--   catches up and is never worse than keyword-only. Rows say which model's vector matched
+--   (semantic_model_id): similarity scales differ between models.
+-- - A run of 32+ search operators ("-" * 66) overflowed websearch_to_tsquery's stack, an
+--   internal error (a 500 through PostgREST): runs of negations are folded first (an even
+--   number negates nothing) and any remaining parser overflow is 22023.
+-- - The keyword branch joins public.sources only when a filter (platform, kind) needs it.
+--   (Ranking a bounded pool of matches instead was measured and rejected:
+--   docs/PERFORMANCE.md.)
+-- The signature and the result change, so both functions are dropped and created again
+-- (the wrapper keeps hybrid_search_query_length_first's early length check; grants and
+-- comment kept).
+set local lock_timeout = '5s';
 
-create or replace function private.hybrid_search(
+-- Replaced in this transaction by the same name with one more trailing, defaulted argument:
+-- every existing call (named or positional) still resolves.
+-- squawk-ignore ban-drop-function
+drop function public.hybrid_search(text, extensions.vector, integer, integer,
+  double precision, double precision, integer, jsonb);
+-- squawk-ignore ban-drop-function
+drop function private.hybrid_search(text, extensions.vector, integer, integer,
+  double precision, double precision, integer, jsonb);
+
+create function private.hybrid_search(
   query_text text,
   query_embedding extensions.vector default null,
   model_id integer default null,
@@ -278,12 +302,14 @@ begin
       select k.id, k.kscore, row_number() over (order by k.kscore desc, k.id) as rank
       from (
         select c.id, ts_rank_cd(c.fts, $1) as kscore
-        from public.chunks c
-        join public.sources s on s.id = c.source_id
+        from public.chunks c %s
         where c.fts @@ $1 %s %s %s
         order by kscore desc, c.id
         limit $2
       ) k$q$,
+      -- The sources join only for a filter on them: it cost a lookup per match.
+      case when (row_filter || alternative_filter) ~ '\ms\.'
+           then 'join public.sources s on s.id = c.source_id' else '' end,
       case when scope is null then '' else ' and c.workspace_id = any ($3)' end,
       row_filter, alternative_filter);
   end if;
@@ -335,3 +361,76 @@ begin
         mid, static_model.id, st_ids, st_dists;
 end
 $$;
+
+
+create function public.hybrid_search(
+  query_text text,
+  query_embedding extensions.vector default null,
+  model_id integer default null,
+  match_count integer default 10,
+  full_text_weight double precision default 1,
+  semantic_weight double precision default 1,
+  rrf_k integer default 50,
+  filters jsonb default '{}',
+  static_embedding extensions.vector default null
+)
+returns table (
+  chunk_id bigint,
+  source_id uuid,
+  workspace_id uuid,
+  source_title text,
+  platform text,
+  kind text,
+  url text,
+  role text,
+  author text,
+  created_at timestamptz,
+  message_index integer,
+  chunk_index integer,
+  content text,
+  snippet text,
+  score double precision,
+  keyword_rank integer,
+  keyword_score real,
+  semantic_rank integer,
+  semantic_score double precision,
+  semantic_model_id integer
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  -- Before anything parses the text (hybrid_search_query_length_first): a megabyte of
+  -- words would fail in websearch_to_tsquery with an internal error.
+  if char_length(query_text) > 1000 then
+    raise exception 'query_text must be at most 1000 characters' using errcode = '22023';
+  end if;
+  -- A filtered ANN search (RLS, filters) must keep scanning the index until it has enough
+  -- rows, or a caller who owns a small share of the table gets too few back. Local to the
+  -- transaction: PostgREST runs each RPC in its own.
+  perform set_config('hnsw.iterative_scan', 'relaxed_order', true);
+  perform set_config('hnsw.ef_search', '100', true);
+  return query
+    select * from private.hybrid_search(
+      query_text, query_embedding, model_id, match_count, full_text_weight,
+      semantic_weight, rrf_k, filters, static_embedding);
+end
+$$;
+
+comment on function public.hybrid_search is
+  'Hybrid full-text + vector search over the passages the caller can read, fused by '
+  'reciprocal rank. filters: workspace_id, source_id, platform, kind, role (each a string '
+  'or an array of strings), date_from, date_to (timestamps), include_alternatives (true '
+  'also finds other versions of messages: edits, regenerations). Keyword-only when '
+  'query_embedding is null. static_embedding (the query embedded with the model''s static '
+  'model) finds passages that have no vector of the model yet by their static vector.';
+
+revoke all on function private.hybrid_search(text, extensions.vector, integer, integer,
+  double precision, double precision, integer, jsonb, extensions.vector) from public, anon;
+grant execute on function private.hybrid_search(text, extensions.vector, integer, integer,
+  double precision, double precision, integer, jsonb, extensions.vector) to authenticated, service_role;
+revoke all on function public.hybrid_search(text, extensions.vector, integer, integer,
+  double precision, double precision, integer, jsonb, extensions.vector) from public, anon;
+grant execute on function public.hybrid_search(text, extensions.vector, integer, integer,
+  double precision, double precision, integer, jsonb, extensions.vector) to authenticated, service_role;
