@@ -59,7 +59,8 @@ class ModelRef:
     provider: str
     name: str
     dims: int
-    static_model_id: int | None = None
+    # The model's static companion, if it has one: the query is embedded with both.
+    static: ModelRef | None = None
 
 
 class QueryEmbedding(NamedTuple):
@@ -76,11 +77,20 @@ def workspace_model(conn: Connection, caller: Caller, workspace_id: UUID) -> Mod
     """The embedding model a workspace searches with (None if the caller cannot see it)."""
     with transaction_as(conn, caller):
         row = conn.execute(
-            "select m.id, m.provider, m.name, m.dims, m.static_model_id from public.workspaces w"
-            " join public.embedding_models m on m.id = w.embedding_model_id where w.id = %s",
+            "select m.id, m.provider, m.name, m.dims, s.id as s_id, s.provider as s_provider,"
+            " s.name as s_name, s.dims as s_dims from public.workspaces w"
+            " join public.embedding_models m on m.id = w.embedding_model_id"
+            " left join public.embedding_models s on s.id = m.static_model_id where w.id = %s",
             [workspace_id],
         ).fetchone()
-    return ModelRef(**row) if row else None
+    if row is None:
+        return None
+    static = (
+        ModelRef(row["s_id"], row["s_provider"], row["s_name"], row["s_dims"])
+        if row["s_id"] is not None
+        else None
+    )
+    return ModelRef(row["id"], row["provider"], row["name"], row["dims"], static)
 
 
 def relevance_floor(conn: Connection, model_id: int | None) -> float | None:
@@ -190,14 +200,8 @@ def embed_query(
     key = api_key(ref.provider) if api_key is not None and ref.provider != "local" else None
     vector = _embed_one(ref, key, text, cache)
     static = None
-    if ref.static_model_id is not None:
-        with transaction_as(conn, caller):
-            row = conn.execute(
-                "select id, provider, name, dims from public.embedding_models where id = %s",
-                [ref.static_model_id],
-            ).fetchone()
-        if row is not None:
-            static = (int(row["id"]), _embed_one(ModelRef(**row), None, text, cache))
+    if ref.static is not None:
+        static = (ref.static.id, _embed_one(ref.static, None, text, cache))
     return QueryEmbedding(ref.id, vector, static)
 
 
