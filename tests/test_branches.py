@@ -51,6 +51,7 @@ def every_message(conversation: Conversation) -> list[tuple[int, Any]]:
 # --- the importers ------------------------------------------------------------------
 
 
+@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is not present")
 def test_a_real_export_with_an_edit_and_a_regeneration_keeps_both() -> None:
     """librechat's chatgpt-tree.json: the first reply's follow-up was edited ("so cool bro"
     -> "hi again") and the joke regenerated; current_node is on the second joke."""
