@@ -1,6 +1,9 @@
 """A load test of the API and the gateway: N simulated people, each of whom signs up,
-imports a small export, then searches as they type (a query sent after each few letters,
-keyword-only and hybrid) and now and then asks a question; bounded in time.
+imports a small export, then searches as they type (keyword-only and hybrid) and now and
+then asks a question; bounded in time. A person types a few letters at --keystroke-ms each
+and pauses for the web app's debounce (it searches after 300 ms without a keystroke), so a
+query goes out after every few letters, as the search page sends them; --keystroke-ms 0
+sends the next query as soon as the last is answered (a stress test, not people).
 
     .venv/bin/python scripts/load.py --start-dev --users 50 --duration 60
     .venv/bin/python scripts/load.py --url http://127.0.0.1:54321 --anon-key KEY --pid PID
@@ -45,8 +48,11 @@ QUERIES = [
     "how to fix a leaking tap",
     "postgres index on jsonb",
 ]
-# Searching as one types: a query after every few letters.
+# Searching as one types: a query after every few letters, each once the web app's
+# debounce has passed (frontend/src/pages/SearchPage.tsx), for as many rows as it asks.
 TYPING_STEP = 4
+DEBOUNCE_SECONDS = 0.3
+PAGE_SIZE = 50
 
 
 @dataclass
@@ -76,8 +82,11 @@ def percentile(values: list[float], q: float) -> float:
 class Person:
     """One simulated user, with their own connection to the server."""
 
-    def __init__(self, base: str, anon_key: str, figures: Figures, seed: int) -> None:
+    def __init__(
+        self, base: str, anon_key: str, figures: Figures, seed: int, keystroke_s: float
+    ) -> None:
         self.base = base.rstrip("/")
+        self.keystroke_s = keystroke_s
         self.http = httpx.Client(timeout=60, headers={"apikey": anon_key})
         self.figures = figures
         self.random = random.Random(seed)
@@ -124,15 +133,19 @@ class Person:
                 return
             time.sleep(0.5)
 
-    def search_as_typing(self, keyword_only: bool) -> None:
+    def search_as_typing(self, keyword_only: bool, deadline: float) -> None:
         query = self.random.choice(QUERIES)
         for end in range(TYPING_STEP, len(query) + TYPING_STEP, TYPING_STEP):
+            if self.keystroke_s:
+                time.sleep(TYPING_STEP * self.keystroke_s + DEBOUNCE_SECONDS)
+            if time.monotonic() >= deadline:
+                return
             endpoint = "POST /v1/search (keyword)" if keyword_only else "POST /v1/search"
             self.call(
                 endpoint,
                 "POST",
                 "/v1/search",
-                json={"query": query[:end], "keyword_only": keyword_only, "limit": 10},
+                json={"query": query[:end], "keyword_only": keyword_only, "limit": PAGE_SIZE},
                 headers=self.auth,
             )
 
@@ -153,9 +166,9 @@ class Person:
         while time.monotonic() < deadline:
             roll = self.random.random()
             if searches_only or roll < 0.7:
-                self.search_as_typing(keyword_only=True)
+                self.search_as_typing(keyword_only=True, deadline=deadline)
             elif roll < 0.95:
-                self.search_as_typing(keyword_only=False)
+                self.search_as_typing(keyword_only=False, deadline=deadline)
             else:
                 self.ask()
         self.http.close()
@@ -240,11 +253,19 @@ def start_dev(home: Path) -> tuple[subprocess.Popen[str], str, str]:
 
 
 def run(
-    base: str, anon_key: str, users: int, duration: float, pid: int | None, searches_only: bool
+    base: str,
+    anon_key: str,
+    users: int,
+    duration: float,
+    pid: int | None,
+    searches_only: bool,
+    keystroke_s: float,
 ) -> dict[str, Any]:
     figures = Figures()
     deadline = time.monotonic() + duration
-    people = [Person(base, anon_key, figures, seed=i) for i in range(users)]
+    people = [
+        Person(base, anon_key, figures, seed=i, keystroke_s=keystroke_s) for i in range(users)
+    ]
     threads = [
         threading.Thread(target=p.live, args=(deadline, searches_only), daemon=True) for p in people
     ]
@@ -280,6 +301,7 @@ def run(
     total = sum(len(v) for v in figures.latencies.values())
     return {
         "users": users,
+        "keystroke_ms": round(keystroke_s * 1000),
         "duration_s": round(elapsed, 1),
         "requests": total,
         "per_second": round(total / elapsed, 1),
@@ -297,7 +319,8 @@ def run(
 
 def print_table(result: dict[str, Any]) -> None:
     print(
-        f"{result['users']} users, {result['duration_s']} s: {result['requests']} requests,"
+        f"{result['users']} users ({result['keystroke_ms']} ms a keystroke),"
+        f" {result['duration_s']} s: {result['requests']} requests,"
         f" {result['per_second']}/s; load average {result['load_average']}"
     )
     print(f"{'endpoint':32} {'n':>6} {'/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  statuses")
@@ -325,10 +348,18 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30, help="seconds")
     parser.add_argument("--runs", type=int, default=1, help="runs one after another (RSS)")
     parser.add_argument("--searches-only", action="store_true", help="no imports or asks")
+    parser.add_argument(
+        "--keystroke-ms",
+        type=float,
+        default=150,
+        help="time per typed letter (150: a fast typist); 0: no pauses at all",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.users < 1 or args.users > 500 or not 0 < args.duration <= 600:
         parser.error("1 to 500 users, for at most 600 seconds")
+    if not 0 <= args.keystroke_ms <= 5000:
+        parser.error("--keystroke-ms is 0 to 5000")
     process = None
     home = None
     if args.start_dev:
@@ -345,7 +376,17 @@ def main() -> None:
     try:
         results = []
         for i in range(args.runs):
-            results.append(run(base, anon_key, args.users, args.duration, pid, args.searches_only))
+            results.append(
+                run(
+                    base,
+                    anon_key,
+                    args.users,
+                    args.duration,
+                    pid,
+                    args.searches_only,
+                    args.keystroke_ms / 1000,
+                )
+            )
             if not args.json:
                 if args.runs > 1:
                     print(f"--- run {i + 1}")

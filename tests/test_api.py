@@ -26,6 +26,7 @@ from api.accounts.users import caller_for
 from api.config import Settings
 from api.db.session import Caller, Connection
 from api.http.app import create_app
+from api.http.auth import AuthError, TokenVerifier
 from tests.conftest import FIXTURES, redis_url
 
 SECRET = "test-jwt-secret-with-at-least-32-characters!"
@@ -127,6 +128,19 @@ def test_valid_tokens_pass_and_bad_ones_get_401(
         assert response.headers["www-authenticate"].startswith("Bearer"), name
     expired = client.post("/v1/search", json=body, headers=cases["expired"])
     assert expired.json()["detail"] == "the token has expired"
+
+
+def test_a_verified_token_is_refused_once_it_expires(user: Callable[[], Caller]) -> None:
+    """Verified tokens are remembered, but only until their expiry (plus the leeway)."""
+    verifier = TokenVerifier(jwt_secret=SECRET, leeway_seconds=1)
+    soon = token(user(), expires_in=1)
+    assert verifier.caller(soon).user_id is not None
+    assert verifier.caller(soon).user_id is not None  # the remembered claims
+    time.sleep(2.2)
+    with pytest.raises(AuthError, match="expired"):
+        verifier.caller(soon)
+    with pytest.raises(AuthError):  # remembered for one audience, not for another
+        verifier.service(soon)
 
 
 def test_asymmetric_tokens_from_the_projects_jwks(

@@ -4,6 +4,9 @@ gateway app; only the anon key is needed for all of it."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,3 +139,35 @@ def test_sign_up_and_sign_in_are_throttled_per_address(db_url: str, tmp_path: Pa
             "/auth/v1/token?grant_type=password", json={"email": email(), "password": "x"}
         )
         assert guess.status_code == 429
+
+
+def test_many_sign_ups_at_once_hold_one_hash_per_core_in_memory() -> None:
+    """Each scrypt hash holds 16 MiB while it runs: 16 sign-ups at once held ~256 MiB,
+    and the allocator kept it. Now one hash per core runs at a time, and with the
+    allocator set as the server sets it at start, the blocks go back when freed."""
+    script = """
+import os, resource, threading
+from api.allocator import return_large_blocks
+from api.gateway.passwords import hash_password
+assert return_large_blocks()
+def rss():
+    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) // 1024
+before, rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rss()
+threads = [threading.Thread(target=hash_password, args=("p" * 12,)) for _ in range(16)]
+for t in threads: t.start()
+for t in threads: t.join()
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024, rss() - rss_before)
+"""
+    peak_growth_mib, kept_mib = map(
+        int,
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        ).stdout.split(),
+    )
+    cores = os.cpu_count() or 2
+    assert peak_growth_mib < 16 * cores + 48, peak_growth_mib
+    assert kept_mib < 24, kept_mib

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 
 # About 16 MiB and tens of milliseconds per hash: slow for guessing, fine for sign-ins.
 N, R, P = 2**14, 8, 1
@@ -17,10 +19,16 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
+# Hashes at once, one per core: more do not finish sooner, and each holds its 16 MiB, so
+# 50 sign-ups at once would otherwise hold 800 MiB (memory the allocator keeps after).
+HASHING = threading.BoundedSemaphore(os.cpu_count() or 2)
+
+
 def _derive(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
-    return hashlib.scrypt(
-        password.encode(), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=64 * 1024 * 1024
-    )
+    with HASHING:
+        return hashlib.scrypt(
+            password.encode(), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=64 * 1024 * 1024
+        )
 
 
 def hash_password(password: str) -> str:

@@ -6,20 +6,21 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager, asynccontextmanager
 
 import anyio
 import psycopg
 import redis
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from mcp.server.mcpserver import MCPServer
 from psycopg_pool import PoolTimeout
 from slowapi.errors import RateLimitExceeded
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import __version__
@@ -111,37 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Only these proxies may say who the client is: rate limits key on that address.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        elapsed = time.perf_counter() - started
-        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        LATENCY.labels(request.method, route).observe(elapsed)
-        response.headers.update(SECURITY_HEADERS)
-        if not request.url.path.startswith(DOCS_PATHS):
-            response.headers["Content-Security-Policy"] = API_CSP
-        if settings.environment == "production":
-            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        response.headers["X-Request-ID"] = request_id
-        log.info(
-            "%s %s %s",
-            request.method,
-            route,
-            response.status_code,
-            extra={
-                "route": route,
-                "method": request.method,
-                "status": response.status_code,
-                "duration_ms": round(elapsed * 1000, 1),
-                "request_id": request_id,
-            },
-        )
-        return response
+    # Outermost: it sees every response, the error handlers' too.
+    app.add_middleware(ObserveRequests, production=settings.environment == "production")
 
     _error_handlers(app)
     app.include_router(health.routes)
@@ -163,6 +135,59 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The MCP server (Streamable HTTP): an ASGI app of its own, with its own bearer check.
     app.router.routes.append(Route(MCP_PATH, mcp_app, methods=["GET", "POST", "DELETE"]))
     return app
+
+
+class ObserveRequests:
+    """Metrics, a log line and the security headers for every HTTP response. Plain ASGI
+    rather than `@app.middleware("http")`, whose task group and streams per request cost
+    more than a small search does."""
+
+    def __init__(self, app: ASGIApp, production: bool) -> None:
+        self.app = app
+        self.production = production
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex
+        status = 500  # what the server answers if the app raises before responding
+
+        async def respond(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers.update(SECURITY_HEADERS)
+                if not str(scope["path"]).startswith(DOCS_PATHS):
+                    headers["Content-Security-Policy"] = API_CSP
+                if self.production:
+                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+                headers["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, respond)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            method = scope["method"]
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
+            log.info(
+                "%s %s %s",
+                method,
+                route,
+                status,
+                extra={
+                    "route": route,
+                    "method": method,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 1),
+                    "request_id": request_id,
+                },
+            )
 
 
 def mcp_endpoint(svc: Services) -> tuple[Backend, MCPServer, ASGIApp]:

@@ -16,6 +16,7 @@ from slowapi import Limiter
 from starlette.requests import Request
 
 from api.accounts.keyring import Keyring
+from api.allocator import return_large_blocks
 from api.config import Settings
 from api.db.embedded import EmbeddedPostgres
 from api.db.session import Caller, Connection
@@ -119,6 +120,7 @@ class Services:
 
     def open(self) -> None:
         settings = self.settings
+        return_large_blocks()
         # The local model loads while the database starts, so the first search does not
         # wait for it.
         loader = threading.Thread(
