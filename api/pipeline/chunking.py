@@ -46,7 +46,7 @@ _ASCII_CLASSES = bytes(ord(_CLASSES[i]) for i in range(128)) + bytes(128)
 
 
 def count_tokens(text: str) -> int:
-    """How many TOKEN matches text has: len(TOKEN.findall(text)), ~8x faster for ASCII."""
+    """len(TOKEN.findall(text)), without making the tokens (~9x faster on ASCII)."""
     if text.isascii():
         classes = text.encode().translate(_ASCII_CLASSES)
     else:
