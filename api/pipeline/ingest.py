@@ -30,7 +30,7 @@ from api.importers.inputs import DEFAULT_LIMITS, Input, Limits, UrlItem, collect
 from api.importers.model import Conversation, Ignored, ItemError, Parsed, Skipped
 from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 from api.pipeline import known
-from api.pipeline.chunking import count_tokens, split_text
+from api.pipeline.chunking import split_counted
 
 Outcome = Literal["added", "updated", "skipped"]
 FORMATS = {
@@ -153,7 +153,7 @@ def passages_of(conversation: Conversation) -> list[Passage]:
     passages = []
     messages = [*conversation.messages, *conversation.alternatives]
     for message_index, message in enumerate(messages):
-        for chunk_index, content in enumerate(split_text(message.text)):
+        for chunk_index, (content, tokens) in enumerate(split_counted(message.text)):
             passages.append(
                 Passage(
                     message_index=message_index,
@@ -163,7 +163,7 @@ def passages_of(conversation: Conversation) -> list[Passage]:
                     model=message.model,
                     created_at=message.created_at or conversation.started_at,
                     content=content,
-                    token_count=count_tokens(content),
+                    token_count=tokens,
                     metadata=message.metadata,
                 )
             )
@@ -306,6 +306,17 @@ class _Pending:
     conversation: Conversation
     passages: list[Passage]
     content_hash: str
+    # The passages' metadata as JSON, made with the passages (in the thread ahead of the
+    # writes, see _prepared), once per message: the writer only sends it.
+    metadata_json: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        dumped: dict[int, str] = {}  # by id(): a message's passages share its metadata
+        self.metadata_json = []
+        for p in self.passages:
+            if id(p.metadata) not in dumped:
+                dumped[id(p.metadata)] = json.dumps(p.metadata)
+            self.metadata_json.append(dumped[id(p.metadata)])
 
     def keys(self, workspace_id: UUID) -> list[str]:
         keys = [f"{workspace_id}:hash:{self.content_hash}"]
@@ -378,8 +389,8 @@ def _write_pending(
                                         content_hash, started_at, metadata)
             select %s, s.kind, s.platform, s.title, s.url, s.external_id, s.content_hash,
                    s.started_at, s.metadata::jsonb
-            from unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-                        %s::timestamptz[], %s::text[])
+            from unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
+                        %b::timestamptz[], %b::text[])
                  as s(kind, platform, title, url, external_id, content_hash, started_at,
                       metadata)
             on conflict do nothing
@@ -401,21 +412,24 @@ def _write_pending(
         ).fetchall()
         source_of = {r["content_hash"]: r["id"] for r in rows}
         stored = [i for i in write if pending[i].content_hash in source_of]
-        passages = [
-            (source_of[pending[i].content_hash], p) for i in stored for p in pending[i].passages
-        ]
-        if passages:
-            _insert_batch_passages(conn, workspace_id, passages)
+        if any(pending[i].passages for i in stored):
+            _insert_batch_passages(
+                conn,
+                workspace_id,
+                [(source_of[pending[i].content_hash], pending[i]) for i in stored],
+            )
         for i in stored:
             outcomes[i] = ("added", len(pending[i].passages))
     return outcomes
 
 
 def _insert_batch_passages(
-    conn: Connection, workspace_id: UUID, passages: list[tuple[UUID, Passage]]
+    conn: Connection, workspace_id: UUID, sources: list[tuple[UUID, _Pending]]
 ) -> None:
-    """All the passages in one statement (the statement-level trigger queues them); the
-    arrays go in binary, which the server reads without parsing or unescaping text."""
+    """All the passages of the sources in one statement (the statement-level trigger
+    queues them); the arrays go in binary, which the server reads without parsing or
+    unescaping text."""
+    passages = [(s, p) for s, pending in sources for p in pending.passages]
     conn.execute(
         """
         insert into public.chunks (source_id, workspace_id, message_index, chunk_index, role,
@@ -438,7 +452,7 @@ def _insert_batch_passages(
             [p.created_at for _, p in passages],
             [p.content for _, p in passages],
             [p.token_count for _, p in passages],
-            [json.dumps(p.metadata) for _, p in passages],
+            [m for _, pending in sources for m in pending.metadata_json],
         ],
     )
 
