@@ -6,6 +6,12 @@ that nothing in the corpus answers (gibberish and off-topic questions). Prints, 
 group, the cosine similarity of the best passage (relevant: of the labelled passage) and
 the floor that separates them: `python scripts/calibrate_search_floor.py`, or for the
 static model `python scripts/calibrate_search_floor.py static-all-MiniLM-L6-v2`.
+
+It also prints the model's calibration for hybrid_search (embedding_models.
+similarity_unrelated and similarity_relevant): the median cosine of a relevant query to
+every passage of the other conversations (unrelated), and the relevant group's median. They
+put each model's cosine on one scale (0 unrelated, 1 a typical answer), so passages matched
+through different models are ranked in one list.
 """
 
 from __future__ import annotations
@@ -111,18 +117,32 @@ def main() -> None:
             cosine(vector, p) for p, o in zip(passages, owner, strict=True) if target in (None, o)
         )
 
+    def unrelated(query: str, target: tuple[str, int]) -> list[float]:
+        vector = model.embed([query], "query")[0]
+        return [cosine(vector, p) for p, o in zip(passages, owner, strict=True) if o != target]
+
     groups = {
         "relevant": [
             best(q, (topic, i)) for topic, qs in RELEVANT.items() for i, q in enumerate(qs)
         ],
         "gibberish": [best(q) for q in GIBBERISH],
         "off-topic": [best(q) for q in OFF_TOPIC],
+        "unrelated": [
+            c
+            for topic, qs in RELEVANT.items()
+            for i, q in enumerate(qs)
+            for c in unrelated(q, (topic, i))
+        ],
     }
     for name, values in groups.items():
         print(
-            f"{name:10} n={len(values):2} min={min(values):.3f} "
+            f"{name:10} n={len(values):4} min={min(values):.3f} "
             f"median={statistics.median(values):.3f} max={max(values):.3f}"
         )
+    print(
+        f"calibration: similarity_unrelated={statistics.median(groups['unrelated']):.3f}"
+        f" similarity_relevant={statistics.median(groups['relevant']):.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -34,6 +34,9 @@ OTHERS = [
     "Quarterly tax estimates are due on the fifteenth of the month.",
     "Use a binary search to find the first failing commit.",
 ]
+# Unrelated to QUERY (found by meaning only: keyword weight 0), yet its static cosine to it
+# (~0.43) is above the answer's quality cosine (~0.39): the two models' scales differ.
+UNRELATED_STATIC = "The indoor pool opens at seven on weekdays."
 
 
 def models(conn: Connection) -> tuple[int, int]:
@@ -118,7 +121,16 @@ def test_a_passage_with_only_its_static_vector_is_found_by_meaning_then_by_its_q
     assert floored[0]["content"] == ANSWER  # above the quality model's floor
 
 
-def test_mixed_state_searches_each_passage_by_its_best_vector(
+def meaning_only(conn: Connection, caller: Caller, ws: UUID) -> list[dict[str, Any]]:
+    embedding = embed_query(conn, caller, ws, QUERY)
+    assert embedding is not None
+    request = SearchRequest(
+        QUERY, 3, {"workspace_id": str(ws)}, full_text_weight=0, relevance_floor=False
+    )
+    return search(conn, caller, request, embedding)
+
+
+def test_mixed_state_ranks_both_models_matches_in_one_list_by_calibrated_similarity(
     conn: Connection, make_user: Callable[[], Caller]
 ) -> None:
     me = make_user()
@@ -128,13 +140,71 @@ def test_mixed_state_searches_each_passage_by_its_best_vector(
     drain(conn, ws)  # the old notes are fully indexed
     write(conn, me, ws, [ANSWER], "new")
     assert embed_batch(conn, ws) == 1  # the new one has only its static vector
-    found = meaning_search(conn, me, ws)
-    by_content = {r["content"]: r["semantic_model_id"] for r in found}
-    assert by_content[ANSWER] == static
-    assert set(by_content.values()) == {static, quality}
-    # Ranks fuse: the static list's best ties with the quality list's best.
-    answer = next(r for r in found if r["content"] == ANSWER)
-    assert answer["semantic_rank"] == 1 and found.index(answer) <= 1
+    found = meaning_only(conn, me, ws)
+    # One list, not one per model fused by rank: the answer's static match is first, not
+    # tied with the best (unrelated) quality match and put behind it by its newer id.
+    assert [r["semantic_rank"] for r in found] == [1, 2, 3]
+    assert found[0]["content"] == ANSWER and found[0]["semantic_model_id"] == static
+    assert {r["semantic_model_id"] for r in found[1:]} == {quality}
+
+    # The other way round: the answer has its quality vector, and a new unrelated note
+    # only its static one, whose raw cosine is the higher (the static model's scale sits
+    # higher). Calibrated, the answer comes first.
+    drain(conn, ws)
+    write(conn, me, ws, [UNRELATED_STATIC], "newer")
+    assert embed_batch(conn, ws) == 1
+    found = meaning_only(conn, me, ws)
+    assert [(r["content"], r["semantic_model_id"]) for r in found[:2]] == [
+        (ANSWER, quality),
+        (UNRELATED_STATIC, static),
+    ]
+    assert found[1]["semantic_score"] > found[0]["semantic_score"]
+    assert [r["semantic_rank"] for r in found] == [1, 2, 3]
+
+
+def test_the_calibration_is_both_or_neither_and_an_uncalibrated_pair_ranks_by_cosine(
+    conn: Connection, make_user: Callable[[], Caller]
+) -> None:
+    quality, static = models(conn)
+    with transaction_as(conn, Caller.service()):
+        rows = conn.execute(
+            "select id, similarity_unrelated, similarity_relevant from public.embedding_models"
+            " where id = any (%s)",
+            [[quality, static]],
+        ).fetchall()
+        assert all(r["similarity_relevant"] > r["similarity_unrelated"] for r in rows)
+        for values in ("0.1, null", "0.5, 0.2"):
+            with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
+                conn.execute(
+                    "update public.embedding_models set (similarity_unrelated,"
+                    f" similarity_relevant) = ({values}) where id = %s",
+                    [quality],
+                )
+    me = make_user()
+    ws = workspace_id(conn, me)
+    write(conn, me, ws, [ANSWER], "old")
+    drain(conn, ws)
+    write(conn, me, ws, [UNRELATED_STATIC], "new")
+    assert embed_batch(conn, ws) == 1
+    calibrated = meaning_only(conn, me, ws)
+    assert [r["content"] for r in calibrated[:2]] == [ANSWER, UNRELATED_STATIC]
+    static_row = next(r for r in rows if r["id"] == static)
+    update = (
+        "update public.embedding_models set similarity_unrelated = %s,"
+        " similarity_relevant = %s where id = %s"
+    )
+    try:
+        with transaction_as(conn, Caller.service()):
+            conn.execute(update, [None, None, static])
+        # Without the static model's calibration, raw cosine: the unrelated note first.
+        found = meaning_only(conn, me, ws)
+        assert [r["content"] for r in found[:2]] == [UNRELATED_STATIC, ANSWER]
+    finally:  # the catalogue is the test session's
+        with transaction_as(conn, Caller.service()):
+            conn.execute(
+                update,
+                [static_row["similarity_unrelated"], static_row["similarity_relevant"], static],
+            )
 
 
 def test_import_jobs_report_both_stages(conn: Connection, make_user: Callable[[], Caller]) -> None:

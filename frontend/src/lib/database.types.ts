@@ -184,6 +184,8 @@ export type Database = {
           is_default: boolean
           name: string
           provider: string
+          similarity_relevant: number | null
+          similarity_unrelated: number | null
           static_model_id: number | null
         }
         Insert: {
@@ -193,6 +195,8 @@ export type Database = {
           is_default?: boolean
           name: string
           provider: string
+          similarity_relevant?: number | null
+          similarity_unrelated?: number | null
           static_model_id?: number | null
         }
         Update: {
@@ -202,6 +206,8 @@ export type Database = {
           is_default?: boolean
           name?: string
           provider?: string
+          similarity_relevant?: number | null
+          similarity_unrelated?: number | null
           static_model_id?: number | null
         }
         Relationships: [
