@@ -36,8 +36,9 @@ def _results(page: Page) -> Locator:
 def _settled(page: Page, query: str) -> None:
     page.wait_for_function(
         "q => new URLSearchParams(location.search).get('q') === q"
-        " && document.querySelector('ol.results').getAttribute('aria-busy') === 'false'"
-        " && /\\d+ conversations?/.test(document.getElementById('search-status').textContent)",
+        # Between pages (back from a conversation) neither element exists yet.
+        " && document.querySelector('ol.results')?.getAttribute('aria-busy') === 'false'"
+        " && /\\d+ conversations?/.test(document.getElementById('search-status')?.textContent)",
         arg=query,
     )
 
