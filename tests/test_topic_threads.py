@@ -196,7 +196,7 @@ def test_conversations_join_threads_one_by_one(
     # Measured against the centroid alone, coffee and sourdough shared a thread (0.833).
     # The same code and model files gave inverse 0.833 and sizes [1, 2, 3, 3, 4, 5, 5, 7]
     # on 2 December's freshly resolved packages (0.85+ and a median of 4 the day before;
-    # onnxruntime 1.31 against 1.32 and the int8 export were ruled out): one
+    # the int8 export, onnxruntime, tokenizers and numpy were ruled out): one
     # conversation that starts a thread of its own is within what this can tell.
     assert pure >= 0.9 and whole >= 0.8
     assert threads <= 8 and np.median(sizes(assigned)) >= 3
