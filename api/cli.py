@@ -642,15 +642,26 @@ def _embed_pending(conn: Connection, ws: UUID, key_for: KeyFor) -> None:
     if not pending_count(conn, ws):
         return
 
+    # A terminal shows one line redrawn in place; a log or a pipe gets each new line.
+    interactive = sys.stderr.isatty()
+    shown = ""
+
     def show(_: int) -> None:
-        click.echo(f"\r{stages(conn, ws).line()}", nl=False, err=True)
+        nonlocal shown
+        line = stages(conn, ws).line()
+        if interactive:
+            click.echo(f"\r{line}", nl=False, err=True)
+        elif line != shown:
+            click.echo(line, err=True)
+        shown = line
 
     try:
         show(0)
         try:
             drain(conn, ws, on_progress=show, key_for=key_for)
         finally:
-            click.echo(err=True)
+            if interactive:
+                click.echo(err=True)
     except KnitterError as exc:
         click.echo(
             f"warning: passages stored but not embedded ({exc}); keyword search works now",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -42,6 +43,12 @@ def test_import_then_search_on_the_embedded_stack(tmp_path: Path) -> None:
     assert "4 added, 0 updated, 1 skipped, 0 failed" in done.stdout
     # What was skipped is said, with why, under its file.
     assert "  skipped: " in done.stdout and ": no messages" in done.stdout, done.stdout
+    # Not a terminal: each stage of the indexing on a line of its own, not redrawn with
+    # carriage returns that run together in a log.
+    assert "\r" not in done.stderr, done.stderr
+    stages = [line for line in done.stderr.splitlines() if line.startswith("searchable")]
+    assert stages and re.search(r"full quality: (\d+) / \1$", stages[-1]), stages
+    assert len(stages) == len(set(stages))
 
     found = knitter(
         "--home",
