@@ -319,7 +319,11 @@ def build_indexes(
     conn.execute(f"set max_parallel_maintenance_workers = {workers}")
     built = []
     for name, ddl in [
-        ("chunks_fts_idx", "create index chunks_fts_idx on public.chunks using gin (fts)"),
+        (
+            "chunks_workspace_id_fts_idx",
+            "create index chunks_workspace_id_fts_idx on public.chunks"
+            " using gin (workspace_id, fts)",
+        ),
         (
             INDEX,
             f"create index {INDEX} on public.chunk_embeddings using hnsw"
@@ -768,7 +772,7 @@ def load_corpus(
     """Create the workspaces, COPY the corpus, build the indexes (timed and printed)."""
     workspaces = create_workspaces(conn, sizes, args.shares, rng)
     conn.execute(f"drop index public.{INDEX}")
-    conn.execute("drop index public.chunks_fts_idx")
+    conn.execute("drop index public.chunks_workspace_id_fts_idx")
     started = time.perf_counter()
     corpus, timings = build_corpus(conn, workspaces, bank, args.noise, rng, np_rng)
     load_s = time.perf_counter() - started

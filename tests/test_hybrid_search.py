@@ -309,3 +309,65 @@ def test_k_rows_for_a_user_who_owns_one_percent_of_20000(
             assert len(hybrid_rows) == 10
             owned = {r["workspace_id"] for r in vector_rows + hybrid_rows}
             assert owned == {workspace_id(conn, caller)}
+
+
+def _passages(conn: Connection, ws: UUID, count: int, word: str) -> None:
+    """count passages in ws, written as the table's owner; the eighth holds word."""
+    source = conn.execute(
+        "insert into public.sources (workspace_id, kind, platform, title, content_hash)"
+        " values (%s, 'text', 'notes', 'bulk', md5(%s) || md5(%s)) returning id",
+        [ws, str(ws), word],
+    ).fetchone()
+    assert source is not None
+    conn.execute(
+        "insert into public.chunks"
+        " (source_id, workspace_id, message_index, chunk_index, role, content, token_count)"
+        " select %s, %s, g, 0, 'document',"
+        " case when g = 7 then 'the ' || %s || ' sleeps' else 'filler passage ' || g end, 4"
+        " from generate_series(0, %s - 1) g",
+        [source["id"], ws, word, count],
+    )
+
+
+def test_a_users_keyword_search_reads_its_matches_not_every_passage(
+    conn: Connection, make_user: Callable[[], Caller]
+) -> None:
+    """Under RLS `@@` may not be tested before the policy, so it could not be an index
+    condition: each keyword search of a user read every passage they can read. Counted in
+    rows read (this transaction's statistics), not timed: 20,000 before, now the match."""
+    me, other = make_user(), make_user()
+    _passages(conn, workspace_id(conn, me), 20000, "quokka")
+    _passages(conn, workspace_id(conn, other), 5000, "quokka")
+    # As autovacuum does after a large import: statistics, and the GIN's pending entries
+    # merged (the planner prices a long pending list as a slow index).
+    conn.execute("vacuum analyze public.chunks")
+    read = (
+        "select coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) as n"
+        " from pg_catalog.pg_stat_xact_user_tables where relid = 'public.chunks'::regclass"
+    )
+    with transaction_as(conn, me):
+        before = conn.execute(read).fetchone()
+        rows = conn.execute("select content from public.hybrid_search('quokka')").fetchall()
+        after = conn.execute(read).fetchone()
+    assert rows == [{"content": "the quokka sleeps"}]
+    assert before is not None and after is not None
+    assert after["n"] - before["n"] < 50, (before, after)
+
+
+def test_keyword_matches_ranks_only_what_the_caller_may_read(
+    conn: Connection, make_user: Callable[[], Caller]
+) -> None:
+    """private.keyword_matches runs as the owner (so the index serves it): asked for
+    another user's workspace, it finds nothing, as the chunks policy would."""
+    owner, stranger = make_user(), make_user()
+    ws = workspace_id(conn, owner)
+    _passages(conn, ws, 20, "wombat")
+    call = "select id from private.keyword_matches(to_tsquery('english', 'wombat'), %s, false, 10)"
+    with transaction_as(conn, owner):
+        assert len(conn.execute(call, [[ws]]).fetchall()) == 1
+        assert len(conn.execute(call, [None]).fetchall()) == 1
+    with transaction_as(conn, stranger):
+        assert conn.execute(call, [[ws]]).fetchall() == []
+        assert conn.execute(call, [None]).fetchall() == []
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, Caller.anon()):
+        conn.execute(call, [[ws]])

@@ -19,6 +19,7 @@ import httpx
 import psycopg
 import pytest
 
+from api.db.embedded import EmbeddedPostgres
 from tests.conftest import start_dev
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,5 +118,8 @@ def test_load_then_kill_mid_import_then_restart(tmp_path: Path) -> None:
             assert now < queued[0] or queued[0] == 0, (queued, now)
     finally:
         out = restarted.stop()
+        # The killed stack's PostgreSQL outlived it (pg_ctl detaches it) and the restarted
+        # one reused it, so neither stopped it.
+        EmbeddedPostgres(home / "pgdata").stop()
     if restarted.process.returncode not in (0, -signal.SIGINT, 130):
         pytest.fail(out)

@@ -82,3 +82,13 @@ def transaction_as(conn: Connection, caller: Caller) -> Iterator[Connection]:
             [caller.role, json.dumps(caller.claims)],
         )
         yield conn
+
+
+@contextmanager
+def pipelined_as(conn: Connection, caller: Caller) -> Iterator[Connection]:
+    """`transaction_as` in pipeline mode: a statement is sent without waiting for the one
+    before, so BEGIN, the role and the first query share one round trip and a statement
+    whose result is not read waits for none. An error surfaces at the next read of a
+    result or at the commit, not at its `execute`."""
+    with conn.pipeline(), transaction_as(conn, caller):
+        yield conn

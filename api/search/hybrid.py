@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from api.db.session import Caller, Connection, transaction_as
+from api.db.session import Caller, Connection, pipelined_as, transaction_as
 from api.db.vectors import vector_literal
 from api.embeddings.cache import EmbeddingCache
 from api.embeddings.registry import get_model
@@ -71,16 +71,22 @@ class QueryEmbedding(NamedTuple):
     model_id: int
     vector: Sequence[float]
     static: tuple[int, Sequence[float]] | None = None
+    # Each model's relevance floor (None: it has none), when the models are known
+    # (embed_query knows them); without it, search looks the floors up.
+    floors: Mapping[int, float | None] | None = None
 
 
-def workspace_model(conn: Connection, caller: Caller, workspace_id: UUID) -> ModelRef | None:
-    """The embedding model a workspace searches with (None if the caller cannot see it)."""
-    with transaction_as(conn, caller):
+def workspace_model(conn: Connection, caller: Caller, workspace_id: UUID | None) -> ModelRef | None:
+    """The embedding model a workspace (None: the caller's personal one) searches with;
+    None if the caller cannot see that workspace."""
+    with pipelined_as(conn, caller):
         row = conn.execute(
             "select m.id, m.provider, m.name, m.dims, s.id as s_id, s.provider as s_provider,"
             " s.name as s_name, s.dims as s_dims from public.workspaces w"
             " join public.embedding_models m on m.id = w.embedding_model_id"
-            " left join public.embedding_models s on s.id = m.static_model_id where w.id = %s",
+            " left join public.embedding_models s on s.id = m.static_model_id"
+            " where w.id = coalesce(%s, (select p.id from public.workspaces p"
+            " where p.owner_id = auth.uid() and p.is_personal))",
             [workspace_id],
         ).fetchone()
     if row is None:
@@ -93,12 +99,13 @@ def workspace_model(conn: Connection, caller: Caller, workspace_id: UUID) -> Mod
     return ModelRef(row["id"], row["provider"], row["name"], row["dims"], static)
 
 
-def relevance_floor(conn: Connection, model_id: int | None) -> float | None:
-    """The least cosine similarity a meaning-only match needs with this model, if any."""
-    row = conn.execute(
-        "select provider, name from public.embedding_models where id = %s", [model_id]
-    ).fetchone()
-    return RELEVANCE_FLOORS.get((row["provider"], row["name"])) if row else None
+def relevance_floors(conn: Connection, model_ids: Sequence[int]) -> dict[int, float | None]:
+    """The least cosine similarity a meaning-only match needs with each model, if any."""
+    rows = conn.execute(
+        "select id, provider, name from public.embedding_models where id = any (%s)",
+        [list(model_ids)],
+    ).fetchall()
+    return {r["id"]: RELEVANCE_FLOORS.get((r["provider"], r["name"])) for r in rows}
 
 
 def search(
@@ -123,11 +130,10 @@ def search_rows(
     query = QueryEmbedding(*embedding) if embedding else None
     model_id = query.model_id if query else None
     static_id, static_vector = query.static if query and query.static else (None, None)
-    floors = (
-        {m: relevance_floor(conn, m) for m in (model_id, static_id) if m is not None}
-        if request.relevance_floor
-        else {}
-    )
+    floors: Mapping[int, float | None] = {}
+    if request.relevance_floor and query is not None:
+        ids = [m for m in (model_id, static_id) if m is not None]
+        floors = query.floors if query.floors is not None else relevance_floors(conn, ids)
     filtered = any(f is not None for f in floors.values())
     # More rows than asked for, so the floor removes weak ones rather than the count.
     count = min(request.limit * 2, 200) if filtered else request.limit
@@ -185,15 +191,15 @@ def count_pending(conn: Connection, filters: dict[str, Any]) -> int:
 def embed_query(
     conn: Connection,
     caller: Caller,
-    workspace_id: UUID,
+    workspace_id: UUID | None,
     text: str,
     *,
     api_key: Callable[[str], str] | None = None,
     cache: EmbeddingCache | None = None,
 ) -> QueryEmbedding | None:
-    """The query embedded with the workspace's model, and with its static model when it
-    has one. api_key gives the key for a remote provider; the cache, when given, spares
-    repeated queries the model call."""
+    """The query embedded with the workspace's model (None: the caller's personal
+    workspace), and with its static model when it has one. api_key gives the key for a
+    remote provider; the cache, when given, spares repeated queries the model call."""
     ref = workspace_model(conn, caller, workspace_id)
     if ref is None:
         return None
@@ -202,7 +208,9 @@ def embed_query(
     static = None
     if ref.static is not None:
         static = (ref.static.id, _embed_one(ref.static, None, text, cache))
-    return QueryEmbedding(ref.id, vector, static)
+    models = [ref] if ref.static is None else [ref, ref.static]
+    floors = {m.id: RELEVANCE_FLOORS.get((m.provider, m.name)) for m in models}
+    return QueryEmbedding(ref.id, vector, static, floors)
 
 
 def _embed_one(

@@ -57,6 +57,8 @@ def test_search_reads_like_a_product(dev: DevStack, browser: Browser) -> None:
 
     # Ctrl+K focuses the box from anywhere; Enter searches without waiting for a pause.
     page.get_by_role("link", name="Sources", exact=True).click()
+    # Navigation commits in a transition: press the keys once Sources is on screen.
+    page.get_by_role("heading", name="Sources", level=1).wait_for()
     page.keyboard.press("Control+k")
     box = page.get_by_label("Search your conversations")
     box.wait_for()

@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from slowapi import Limiter
 
-from api.accounts.users import workspace_id as personal_workspace
 from api.config import Settings
-from api.db.session import Caller, Connection, transaction_as
+from api.db.session import Caller, Connection, pipelined_as
 from api.http.dependencies import CallerDep, DbDep, ServicesDep, read_connection
 from api.http.schemas import SearchBody, SearchResponse, SearchResult
 from api.http.services import Services
@@ -58,11 +57,10 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
     ) -> SearchResponse:
         embedding = None
         if not body.keyword_only and body.semantic_weight > 0:
-            ws = body.filters.workspace_id or personal_workspace(conn, caller)
             embedding = embed_query(
                 conn,
                 caller,
-                ws,
+                body.filters.workspace_id,
                 body.query,
                 # Keys on the primary: reading one may re-encrypt it (a write).
                 api_key=key_for(primary, svc.keyring, settings, caller.user_id),
@@ -80,10 +78,10 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         )
         if conn is primary:
             # No replica: the search, the pending count and the history row in one
-            # transaction (one BEGIN/COMMIT, not three), and its commit does not wait for
-            # the history row to reach the disk (a crash may lose a few remembered
-            # queries, never a search's answer).
-            with transaction_as(conn, caller):
+            # pipelined transaction (one BEGIN/COMMIT, not three, and no wait for a result
+            # nothing reads), and its commit does not wait for the history row to reach
+            # the disk (a crash may lose a few remembered queries, never a search's answer).
+            with pipelined_as(conn, caller):
                 conn.execute("select set_config('synchronous_commit', 'off', true)")
                 rows = search_rows(conn, request_, embedding)
                 pending = count_pending(conn, filters)
