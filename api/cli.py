@@ -28,7 +28,7 @@ from api.importers.model import ItemError, Skipped
 from api.importers.options import DEFAULT_OPTIONS, LANGUAGE_CODE, ImportOptions
 from api.pipeline.after_embedding import place_in_topic_threads
 from api.pipeline.embedding_queue import drain, pending_count, stages
-from api.pipeline.ingest import ImportReport, ItemReport, import_paths
+from api.pipeline.ingest import ImportReport, ItemReport, import_paths, within
 from api.providers.choice import KeyFor, key_for, pick_chat_model
 from api.search.hybrid import SearchRequest, embed_query, search
 from api.topics import grouping
@@ -116,9 +116,9 @@ def import_(
 
     Formats are detected by content (and links by their address). Prints, per item, the
     format, the conversations added, updated and skipped, the messages kept and what was
-    left out (images, audio, reasoning, tool plumbing, an export's side files). Exit
-    status 1 if any item failed (an export with no conversations fails); the others are
-    imported. With --dry-run nothing is written (not even the user or the workspace).
+    left out (images, audio, reasoning, hidden tool and system messages, an export's side
+    files). Exit status 1 if any item failed (an export with no conversations fails); the
+    others are imported. With --dry-run nothing is written (not even the user or the workspace).
     """
     for code in languages:
         if not re.fullmatch(LANGUAGE_CODE, code):
@@ -598,11 +598,7 @@ def _print_report(report: ImportReport) -> None:
         *((e, "skipped", e.reason) for e in report.empty),
     ]
     for entry, word, why in entries:
-        named = entry.origin or entry.item
-        inner = entry.item.removeprefix(entry.origin).lstrip(":/, ")
-        under.setdefault(named, []).append(
-            (word, why if entry.item == named else f"{inner}: {why}")
-        )
+        under.setdefault(entry.origin or entry.item, []).append((word, within(entry, why)))
     for item in report.items.values():
         click.echo(f"{item.item}: {_item_line(item)}")
         for word, line in under.get(item.item, []):
@@ -614,9 +610,21 @@ def _print_report(report: ImportReport) -> None:
     )
 
 
+# How the report names what was left out, by the importers' kind (one, several); the API
+# keeps the short kinds, and the web app names them the same way (lib/importJob.ts).
+LEFT_OUT_WORDS = {
+    "plumbing": ("hidden tool or system message", "hidden tool and system messages"),
+    "reasoning": ("reasoning step", "reasoning steps"),
+    "images": ("image", "images"),
+    "files": ("file", "files"),
+    "audio": ("audio clip", "audio clips"),
+}
+
+
 def _kind(kind: str, n: int) -> str:
-    """'1 image', '2 images'; kinds are named in the plural."""
-    return kind.removesuffix("s") if n == 1 and kind in ("images", "files") else kind
+    """'1 image', '11 hidden tool and system messages'; an unknown kind as it is."""
+    one, several = LEFT_OUT_WORDS.get(kind, (kind, kind))
+    return one if n == 1 else several
 
 
 def _item_line(item: ItemReport) -> str:

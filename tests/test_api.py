@@ -247,8 +247,11 @@ def test_an_import_job_reports_each_item(
         "alternatives": 0,
         "left_out": {"audio": 4, "files": 1, "images": 2, "plumbing": 11, "reasoning": 3},
         "side_files": 10,
+        "skips": [],
     }
     assert (single["item"], single["added"], single["skipped"]) == ("conversations.json", 3, 1)
+    # The CLI's "skipped: …" line under the item, for the web app to show.
+    assert single["skips"] == ["conversation 3 ('Empty chat'): no messages"]
     assert single["alternatives"] == 4  # a regenerated answer, an edit and its answer, a retry
 
 

@@ -217,7 +217,8 @@ def test_cli_report_dry_run_and_error_lines(db_url: str, conn: Connection, tmp_p
     lines = dry.output.splitlines()
     assert lines[0] == (
         f"{EXPORT}: ChatGPT export; 7 added, 0 updated, 0 skipped; 25 messages kept;"
-        " left out: 11 plumbing, 4 audio, 3 reasoning, 2 images, 1 file;"
+        " left out: 11 hidden tool and system messages, 4 audio clips, 3 reasoning steps,"
+        " 2 images, 1 file;"
         f" ignored: {SIDE_FILES} side files"
     )
     # Each failing item is named once.

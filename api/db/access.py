@@ -206,7 +206,12 @@ SIGNED_IN = ("authenticated", "service_role")
 
 # Every RPC in public: who may execute it, and the rule it applies itself.
 RPCS: dict[str, tuple[tuple[str, ...], str]] = {
-    "hybrid_search": (SIGNED_IN, "RLS: the passages the caller can read"),
+    "hybrid_search": (
+        SIGNED_IN,
+        "RLS: the passages the caller can read (a user's keyword matches are ranked by"
+        " private.keyword_matches, as owner, over the workspaces the chunks policy shows"
+        " them; the rows returned are read under RLS)",
+    ),
     "list_sources": (SIGNED_IN, "RLS"),
     "source_passages": (SIGNED_IN, "RLS"),
     "source_alternatives": (SIGNED_IN, "RLS"),

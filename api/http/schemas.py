@@ -171,6 +171,9 @@ class ImportError_(BaseModel):
 
 
 class ImportItemReport(BaseModel):
+    # Always sent (reports saved before a field existed get its default).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     item: str = Field(description="An uploaded file or a link, as the job names it.")
     formats: list[str] = Field(description='What it was read as, e.g. "ChatGPT export".')
     added: int
@@ -184,10 +187,17 @@ class ImportItemReport(BaseModel):
         " follows them): found only when a search asks to include alternatives.",
     )
     left_out: dict[str, int] = Field(
-        description="Not kept as text, by kind: images, audio, files, reasoning, plumbing."
+        description="Not kept as text, by kind: images, audio, files, reasoning, plumbing"
+        " (hidden tool and system messages the person never saw)."
     )
     side_files: int = Field(
         description="Files of an export that hold no conversations (viewer, account data)."
+    )
+    skips: list[str] = Field(
+        default_factory=list,
+        description="Why each skipped input with nothing to import was skipped, e.g."
+        " \"conversation 2 ('Corrupted entry'): no messages\" (conversations already"
+        " imported are counted in `skipped` without a line).",
     )
 
 

@@ -66,6 +66,8 @@ class ItemReport:
     left_out: Counter[str] = field(default_factory=Counter)
     # Files of the export that hold no conversations (viewer, account data, attachments).
     side_files: int = 0
+    # Why each input of it with nothing to import was skipped, as `within` words it.
+    skips: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -79,7 +81,16 @@ class ItemReport:
             "alternatives": self.alternatives,
             "left_out": dict(self.left_out),
             "side_files": self.side_files,
+            "skips": self.skips,
         }
+
+
+def within(entry: ItemError | Skipped, why: str) -> str:
+    """What of the item the person named failed or was skipped, and why: "conversation 2
+    ('Corrupted entry'): no messages", or only why when it is the item itself."""
+    named = entry.origin or entry.item
+    inner = entry.item.removeprefix(entry.origin).lstrip(":/, ")
+    return why if entry.item == named else f"{inner}: {why}"
 
 
 @dataclass
@@ -115,6 +126,7 @@ class ImportReport:
             self.empty.append(item)
             self.skipped += 1
             per_item.skipped += 1
+            per_item.skips.append(within(item, item.reason))
         elif outcome is not None:
             self.count(outcome)
             setattr(per_item, outcome, getattr(per_item, outcome) + 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -71,9 +71,6 @@ class QueryEmbedding(NamedTuple):
     model_id: int
     vector: Sequence[float]
     static: tuple[int, Sequence[float]] | None = None
-    # Each model's relevance floor (None: it has none), when the models are known
-    # (embed_query knows them); without it, search looks the floors up.
-    floors: Mapping[int, float | None] | None = None
 
 
 def workspace_model(conn: Connection, caller: Caller, workspace_id: UUID | None) -> ModelRef | None:
@@ -130,10 +127,8 @@ def search_rows(
     query = QueryEmbedding(*embedding) if embedding else None
     model_id = query.model_id if query else None
     static_id, static_vector = query.static if query and query.static else (None, None)
-    floors: Mapping[int, float | None] = {}
-    if request.relevance_floor and query is not None:
-        ids = [m for m in (model_id, static_id) if m is not None]
-        floors = query.floors if query.floors is not None else relevance_floors(conn, ids)
+    ids = [m for m in (model_id, static_id) if m is not None]
+    floors = relevance_floors(conn, ids) if request.relevance_floor and ids else {}
     filtered = any(f is not None for f in floors.values())
     # More rows than asked for, so the floor removes weak ones rather than the count.
     count = min(request.limit * 2, 200) if filtered else request.limit
@@ -208,9 +203,7 @@ def embed_query(
     static = None
     if ref.static is not None:
         static = (ref.static.id, _embed_one(ref.static, None, text, cache))
-    models = [ref] if ref.static is None else [ref, ref.static]
-    floors = {m.id: RELEVANCE_FLOORS.get((m.provider, m.name)) for m in models}
-    return QueryEmbedding(ref.id, vector, static, floors)
+    return QueryEmbedding(ref.id, vector, static)
 
 
 def _embed_one(

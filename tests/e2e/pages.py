@@ -78,3 +78,5 @@ def import_fixture(page: Page) -> None:
     # "Done" only once the passages are embedded as well (semantically searchable).
     item.get_by_text(re.compile(r"^Done$")).wait_for(timeout=180_000)
     assert "3 added" in item.inner_text()
+    # The empty conversation is skipped, and the person is told why.
+    assert "skipped: conversation 3 ('Empty chat'): no messages" in item.inner_text()

@@ -73,6 +73,13 @@ function ImportItemRow({ item }: { item: ImportItem }) {
             <li key={report.item} className="muted small">
               {data.items && data.items.length > 1 ? `${report.item}: ` : ""}
               {itemReport(report)}
+              {report.skips.length > 0 && (
+                <ul className="item-skips">
+                  {report.skips.map((why, i) => (
+                    <li key={i}>skipped: {why}</li>
+                  ))}
+                </ul>
+              )}
             </li>
           ))}
         </ul>

@@ -792,7 +792,7 @@ export interface components {
              * @description Other versions of those messages kept (edits, regenerations and what follows them): found only when a search asks to include alternatives.
              * @default 0
              */
-            alternatives?: number;
+            alternatives: number;
             /** Failed */
             failed: number;
             /**
@@ -807,7 +807,7 @@ export interface components {
             item: string;
             /**
              * Left Out
-             * @description Not kept as text, by kind: images, audio, files, reasoning, plumbing.
+             * @description Not kept as text, by kind: images, audio, files, reasoning, plumbing (hidden tool and system messages the person never saw).
              */
             left_out: {
                 [key: string]: number;
@@ -824,6 +824,11 @@ export interface components {
             side_files: number;
             /** Skipped */
             skipped: number;
+            /**
+             * Skips
+             * @description Why each skipped input with nothing to import was skipped, e.g. "conversation 2 ('Corrupted entry'): no messages" (conversations already imported are counted in `skipped` without a line).
+             */
+            skips: string[];
             /** Updated */
             updated: number;
         };

@@ -113,14 +113,19 @@ describe("an item's report", () => {
       skipped: 0,
       failed: 0,
       messages: 25,
+      alternatives: 0,
       left_out: { reasoning: 3, plumbing: 11, audio: 4 },
       side_files: 10,
+      skips: [],
     };
     expect(itemReport(report)).toBe(
-      "ChatGPT export; 25 messages kept; left out: 11 plumbing, 4 audio, 3 reasoning; ignored: 10 side files",
+      "ChatGPT export; 25 messages kept; left out: 11 hidden tool and system messages, 4 audio clips, 3 reasoning steps; ignored: 10 side files",
     );
     expect(itemReport({ ...report, formats: [], messages: 1, left_out: {}, side_files: 0 })).toBe(
       "nothing imported; 1 message kept",
+    );
+    expect(itemReport({ ...report, left_out: { files: 1, images: 1, stickers: 2 }, side_files: 0 })).toBe(
+      "ChatGPT export; 25 messages kept; left out: 2 stickers, 1 file, 1 image",
     );
   });
 });

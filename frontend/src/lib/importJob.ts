@@ -59,6 +59,21 @@ export function indexingStages(job: ImportJob): string | null {
   return `searchable by meaning: ${ready(meaningPending)} / ${all} · full quality: ${ready(job.embedding_pending)} / ${all}`;
 }
 
+/** How the report names what was left out, by the importers' kind (one, several), as
+ * `knitter import` names them (api/cli.py). */
+const LEFT_OUT_WORDS: Record<string, [string, string]> = {
+  plumbing: ["hidden tool or system message", "hidden tool and system messages"],
+  reasoning: ["reasoning step", "reasoning steps"],
+  images: ["image", "images"],
+  files: ["file", "files"],
+  audio: ["audio clip", "audio clips"],
+};
+
+function leftOut(kind: string, n: number): string {
+  const [one, several] = LEFT_OUT_WORDS[kind] ?? [kind, kind];
+  return plural(n, one, several);
+}
+
 /** What one uploaded file gave, as `knitter import` prints it: the format, the messages
  * kept, what was left out by kind and the export's side files. */
 export function itemReport(item: ImportItemReport): string {
@@ -66,7 +81,7 @@ export function itemReport(item: ImportItemReport): string {
   if (item.alternatives) kept += ` (and ${plural(item.alternatives, "other version")} of them)`;
   const parts = [item.formats.join(" + ") || "nothing imported", kept];
   const kinds = Object.entries(item.left_out).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  if (kinds.length) parts.push(`left out: ${kinds.map(([kind, n]) => `${n} ${kind}`).join(", ")}`);
+  if (kinds.length) parts.push(`left out: ${kinds.map(([kind, n]) => leftOut(kind, n)).join(", ")}`);
   if (item.side_files) parts.push(`ignored: ${plural(item.side_files, "side file")}`);
   return parts.join("; ");
 }
