@@ -464,14 +464,15 @@ $$;
 grant execute on function public.supabase_hybrid_search to authenticated, service_role;
 """
 
-# The keyword branch's ranking (every match of the OR-ed words, by ts_rank_cd), run as SQL
-# by the table owner: the reference for the keyword mode's top k (a change that bounds the
-# ranked set shows here as agreement below 1) and its cost alone.
+# The keyword branch's ranking (every match of the OR-ed words, by ts_rank: the ranking
+# private.keyword_rank_function picks for plain words, which is all these queries are), run
+# as SQL by the table owner: the reference for the keyword mode's top k (a change that
+# bounds the ranked set shows here as agreement below 1) and its cost alone.
 KEYWORD_TRUTH = """
 select c.id from public.chunks c
 where c.fts @@ replace(websearch_to_tsquery('english', %(q)s)::text, ' & ', ' | ')::tsquery
   and c.workspace_id = any (%(scope)s)
-order by ts_rank_cd(c.fts, replace(websearch_to_tsquery('english', %(q)s)::text, ' & ', ' | ')
+order by ts_rank(c.fts, replace(websearch_to_tsquery('english', %(q)s)::text, ' & ', ' | ')
   ::tsquery) desc, c.id
 limit %(k)s
 """

@@ -120,6 +120,51 @@ def test_quoted_phrases_keep_their_meaning(
     assert [r["chunk_id"] for r in results] == [ids[BOTH]]
 
 
+def test_plain_words_rank_the_passage_with_more_of_them_first(
+    conn: Connection, make_user: Callable[[], Caller]
+) -> None:
+    """Plain words are OR-ed, so a passage that repeats one of them must not outrank one
+    that has them all (ts_rank_cd, the ranking before, scored every repeat)."""
+    caller = make_user()
+    ws = workspace_id(conn, caller)
+    texts = {
+        "repeats": "The best way, the best way, always the best way: best way best way.",
+        "all": "Salt tablets are the best way to score hydration on a long run.",
+    }
+    for key, text in texts.items():
+        write_conversation(
+            conn,
+            caller,
+            ws,
+            Conversation(
+                kind="text",
+                platform="notes",
+                title=key,
+                messages=[Message(role="document", text=text)],
+                external_id=key,
+            ),
+        )
+    request = SearchRequest("best way to score hydration", relevance_floor=False)
+    for who in (caller, Caller.service()):  # private.keyword_matches, and the service's SQL
+        titles = [r["source_title"] for r in search(conn, who, request)]
+        assert titles[:2] == ["all", "repeats"], who
+
+
+def test_closeness_ranks_queries_that_ask_for_every_word(conn: Connection) -> None:
+    choose = "select private.keyword_rank_function(websearch_to_tsquery('english', %s)) as f"
+    # Plain words become alternatives (hybrid_search OR-s them before it ranks).
+    assert conn.execute(
+        "select private.keyword_rank_function(%s::tsquery) as f", ["'best' | 'way'"]
+    ).fetchone() == {"f": "pg_catalog.ts_rank"}
+    assert conn.execute(choose, ["basil or thyme"]).fetchone() == {"f": "pg_catalog.ts_rank"}
+    for query in ['"basil plant"', "basil -thyme", "basil thyme"]:
+        assert conn.execute(choose, [query]).fetchone() == {"f": "pg_catalog.ts_rank_cd"}, query
+    # An operator character inside a lexeme is not an operator.
+    assert conn.execute(
+        "select private.keyword_rank_function(%s::tsquery) as f", ["'a&b' | 'c!'"]
+    ).fetchone() == {"f": "pg_catalog.ts_rank"}
+
+
 def test_snippet_highlights_and_escapes(conn: Connection, make_user: Callable[[], Caller]) -> None:
     caller = make_user()
     ws = workspace_id(conn, caller)
