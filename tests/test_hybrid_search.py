@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import numpy as np
 import psycopg
 import pytest
 
 from api.accounts.users import caller_for, workspace_id
 from api.db.migrate import migrate
 from api.db.session import Caller, Connection, connect, transaction_as
+from api.db.vectors import vector_literal
 from api.embeddings.registry import EmbeddingModel
 from api.importers.model import Conversation, Message
 from api.pipeline.embedding_queue import drain
@@ -397,6 +399,47 @@ def test_a_users_keyword_search_reads_its_matches_not_every_passage(
     assert rows == [{"content": "the quokka sleeps"}]
     assert before is not None and after is not None
     assert after["n"] - before["n"] < 50, (before, after)
+
+
+def test_an_exact_scan_ranks_a_halfvec_model_by_cosine(
+    conn: Connection, make_user: Callable[[], Caller]
+) -> None:
+    """A model of over 2,000 dimensions is indexed as halfvec; a caller with few passages
+    is ranked exactly, on the stored vectors, in cosine order."""
+    dims = 3072
+    caller = make_user()
+    ws = workspace_id(conn, caller)
+    model = conn.execute(
+        "insert into public.embedding_models (provider, name, dims)"
+        " values ('test', 'wide', %s) returning id",
+        [dims],
+    ).fetchone()
+    assert model is not None
+    _passages(conn, ws, 30, "gecko")
+    ids = [
+        r["id"]
+        for r in conn.execute(
+            "select id from public.chunks where workspace_id = %s order by id", [ws]
+        ).fetchall()
+    ]
+    rng = np.random.default_rng(11)
+    vectors = rng.normal(size=(len(ids), dims)).astype(np.float32)
+    for chunk_id, vector in zip(ids, vectors, strict=True):
+        conn.execute(
+            "insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
+            " values (%s, %s, %s, %s::extensions.vector)",
+            [chunk_id, model["id"], ws, vector_literal(vector)],
+        )
+    query = rng.normal(size=dims).astype(np.float32)
+    cosine = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query))
+    expected = [ids[i] for i in np.argsort(-cosine)[:10]]
+    with transaction_as(conn, caller):
+        rows = conn.execute(
+            "select chunk_id from public.hybrid_search(null, %s::extensions.vector, %s,"
+            " match_count => 10)",
+            [vector_literal(query), model["id"]],
+        ).fetchall()
+    assert [r["chunk_id"] for r in rows] == expected
 
 
 def test_keyword_matches_ranks_only_what_the_caller_may_read(
