@@ -669,7 +669,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
         default=["relaxed_order", "strict_order"],
         help="hnsw.iterative_scan modes for the sweep",
     )
-    p.add_argument("--max-scan-tuples", type=int, default=20000, help="hnsw.max_scan_tuples")
+    p.add_argument(
+        "--max-scan-tuples",
+        type=int,
+        default=2000,
+        help="hnsw.max_scan_tuples for the sweep (public.hybrid_search sets 2000)",
+    )
     p.add_argument("--maintenance-work-mem", default="2GB")
     p.add_argument(
         "--parallel-workers",

@@ -358,6 +358,62 @@ def test_k_rows_for_a_user_who_owns_one_percent_of_20000(
             assert owned == {workspace_id(conn, caller)}
 
 
+def test_a_filtered_index_scan_gives_up_soon_and_ranks_exactly(
+    new_database: Callable[[], str],
+) -> None:
+    """A query about what only other people wrote about: the HNSW scan meets their
+    passages first. It gives up after 2,000 index entries (pgvector's default is 20,000:
+    here it would wade through all 15,000 of theirs) and the caller's rows are ranked
+    exactly. Counted in index entries read, not timed."""
+    dims = 16
+    url = new_database()
+    with connect(url) as conn:
+        conn.autocommit = True
+        migrate(conn)
+        model = conn.execute(
+            "insert into public.embedding_models (provider, name, dims)"
+            " values ('test', 'tiny', %s) returning id",
+            [dims],
+        ).fetchone()
+        assert model is not None
+        index = f"chunk_embeddings_model_{model['id']}_hnsw"
+        conn.execute(f"drop index public.{index}")  # built after the bulk load: far faster
+        owner = caller_for(conn, "owner@example.com", create=True)
+        crowd = caller_for(conn, "crowd@example.com", create=True)
+        for caller, n, near in ((crowd, 15_000, 0), (owner, 21_000, 1)):
+            ws = workspace_id(conn, caller)
+            _passages(conn, ws, n, "otter")
+            conn.execute(
+                "insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
+                " select c.id, %(model)s, c.workspace_id,"
+                " (select array_agg(case when d = %(near)s then 5 else random() end)"
+                "  from generate_series(0, %(dims)s - 1) d where c.id > 0)::extensions.vector"
+                " from public.chunks c where c.workspace_id = %(ws)s",
+                {"ws": ws, "near": near, "model": model["id"], "dims": dims},
+            )
+        conn.execute("delete from public.embedding_queue")
+        conn.execute("select private.ensure_embedding_index(%s, %s)", [model["id"], dims])
+        conn.execute("analyze")
+        query = json.dumps([5.0 if d == 0 else 0.5 for d in range(dims)])  # the crowd's
+        with transaction_as(conn, owner):
+            found = conn.execute(
+                "select chunk_id from public.hybrid_search(null, %s::extensions.vector, %s,"
+                " match_count => 10)",
+                [query, model["id"]],
+            ).fetchall()
+            read = conn.execute(
+                "select pg_catalog.pg_stat_get_xact_tuples_returned(%s::regclass) as n",
+                [f"public.{index}"],
+            ).fetchone()
+            exact = conn.execute(
+                "select e.chunk_id from public.chunk_embeddings e where e.model_id = %s"
+                " order by e.embedding operator(extensions.<=>) %s::extensions.vector limit 10",
+                [model["id"], query],
+            ).fetchall()
+    assert read is not None and 0 < read["n"] <= 2_500, read
+    assert found == exact
+
+
 def _passages(conn: Connection, ws: UUID, count: int, word: str) -> None:
     """count passages in ws, written as the table's owner; the eighth holds word."""
     source = conn.execute(
