@@ -284,73 +284,33 @@ def test_k_rows_for_a_user_who_owns_one_percent_of_20000(
     with connect(url) as conn:
         conn.autocommit = True
         migrate(conn)
-        # Registering a model creates its partial HNSW index.
-        model = conn.execute(
-            "insert into public.embedding_models (provider, name, dims)"
-            " values ('test', 'tiny', %s) returning id",
-            [dims],
-        ).fetchone()
-        assert model is not None
-        index = conn.execute(
-            "select indexdef from pg_indexes where indexname = %s",
-            [f"chunk_embeddings_model_{model['id']}_hnsw"],
-        ).fetchone()
-        assert index and f"vector({dims})" in index["indexdef"]
-        # Bulk loads build an HNSW index far faster than row-by-row inserts do: drop the
-        # model's index for the load and build it again after.
-        conn.execute(f"drop index public.chunk_embeddings_model_{model['id']}_hnsw")
         small = caller_for(conn, "small@example.com", create=True)
         big = caller_for(conn, "big@example.com", create=True)
+        # The big owner's passages crowd around the query; the small owner's lie far off.
         # Big first: foreign-key checks plan their lookups once per connection, and a plan
         # made while the tables are tiny (a sequential scan) would then crawl.
-        sizes = [(big, 19_800), (small, 200)]
-        for caller, n in sizes:
-            # Bulk test data straight in as the table owner; the queue is not needed here.
-            ws = workspace_id(conn, caller)
-            conn.execute(
-                "insert into public.sources (workspace_id, kind, platform, content_hash)"
-                " values (%s, 'text', 'notes', repeat(left(%s::text, 1), 64))",
-                [ws, ws],
-            )
-            conn.execute(
-                "insert into public.chunks (source_id, workspace_id, message_index, chunk_index,"
-                " role, content, token_count)"
-                " select s.id, s.workspace_id, g, 0, 'document', 'common lantern passage ' || g, 3"
-                " from public.sources s, generate_series(1, %s) g where s.workspace_id = %s",
-                [n, ws],
-            )
-            # The big owner's passages crowd around the query; the small owner's lie far off.
-            conn.execute(
-                "insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
-                " select c.id, %(model)s, c.workspace_id,"
-                " (select array_agg(case when d = %(dir)s then 5 else random() end)"
-                "  from generate_series(0, %(dims)s - 1) d where c.id > 0)::extensions.vector"
-                " from public.chunks c where c.workspace_id = %(ws)s",
-                {"ws": ws, "dir": 0 if caller is big else 1, "model": model["id"], "dims": dims},
-            )
-        conn.execute("delete from public.embedding_queue")
-        conn.execute("select private.ensure_embedding_index(%s, %s)", [model["id"], dims])
-        conn.execute("analyze")
+        groups = [(big, 19_800, 0), (small, 200, 1)]
+        model = _clustered_vectors(conn, dims, groups)
         query = json.dumps([5.0 if d == 0 else 0.5 for d in range(dims)])
         with transaction_as(conn, small):
             plain = conn.execute(
                 f"select e.chunk_id from public.chunk_embeddings e where e.model_id = %s"
                 f" order by e.embedding::extensions.vector({dims})"
                 f" operator(extensions.<=>) %s::extensions.vector({dims}) limit 10",
-                [model["id"], query],
+                [model, query],
             ).fetchall()
         assert len(plain) < 10, "the plain ANN query should starve under RLS"
-        for caller, n in sizes:
+        for caller, n, _ in groups:
             with transaction_as(conn, caller):
                 vector_rows = conn.execute(
                     "select * from public.hybrid_search(null, %s::extensions.vector, %s,"
                     " match_count => 10)",
-                    [query, model["id"]],
+                    [query, model],
                 ).fetchall()
                 hybrid_rows = conn.execute(
                     "select * from public.hybrid_search('lantern', %s::extensions.vector, %s,"
                     " match_count => 10)",
-                    [query, model["id"]],
+                    [query, model],
                 ).fetchall()
             assert len(vector_rows) == 10, f"owner of {n} rows got {len(vector_rows)}"
             assert len(hybrid_rows) == 10
@@ -370,48 +330,60 @@ def test_a_filtered_index_scan_gives_up_soon_and_ranks_exactly(
     with connect(url) as conn:
         conn.autocommit = True
         migrate(conn)
-        model = conn.execute(
-            "insert into public.embedding_models (provider, name, dims)"
-            " values ('test', 'tiny', %s) returning id",
-            [dims],
-        ).fetchone()
-        assert model is not None
-        index = f"chunk_embeddings_model_{model['id']}_hnsw"
-        conn.execute(f"drop index public.{index}")  # built after the bulk load: far faster
         owner = caller_for(conn, "owner@example.com", create=True)
         crowd = caller_for(conn, "crowd@example.com", create=True)
-        for caller, n, near in ((crowd, 15_000, 0), (owner, 21_000, 1)):
-            ws = workspace_id(conn, caller)
-            _passages(conn, ws, n, "otter")
-            conn.execute(
-                "insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
-                " select c.id, %(model)s, c.workspace_id,"
-                " (select array_agg(case when d = %(near)s then 5 else random() end)"
-                "  from generate_series(0, %(dims)s - 1) d where c.id > 0)::extensions.vector"
-                " from public.chunks c where c.workspace_id = %(ws)s",
-                {"ws": ws, "near": near, "model": model["id"], "dims": dims},
-            )
-        conn.execute("delete from public.embedding_queue")
-        conn.execute("select private.ensure_embedding_index(%s, %s)", [model["id"], dims])
-        conn.execute("analyze")
+        model = _clustered_vectors(conn, dims, [(crowd, 15_000, 0), (owner, 21_000, 1)])
         query = json.dumps([5.0 if d == 0 else 0.5 for d in range(dims)])  # the crowd's
         with transaction_as(conn, owner):
             found = conn.execute(
                 "select chunk_id from public.hybrid_search(null, %s::extensions.vector, %s,"
                 " match_count => 10)",
-                [query, model["id"]],
+                [query, model],
             ).fetchall()
             read = conn.execute(
                 "select pg_catalog.pg_stat_get_xact_tuples_returned(%s::regclass) as n",
-                [f"public.{index}"],
+                [f"public.chunk_embeddings_model_{model}_hnsw"],
             ).fetchone()
             exact = conn.execute(
                 "select e.chunk_id from public.chunk_embeddings e where e.model_id = %s"
                 " order by e.embedding operator(extensions.<=>) %s::extensions.vector limit 10",
-                [model["id"], query],
+                [model, query],
             ).fetchall()
     assert read is not None and 0 < read["n"] <= 2_500, read
     assert found == exact
+
+
+def _clustered_vectors(conn: Connection, dims: int, groups: list[tuple[Caller, int, int]]) -> int:
+    """A test model of dims dimensions and, for each (caller, n, near), n passages of the
+    caller's with vectors along dimension `near` (5 there, noise elsewhere), written as the
+    table's owner. Returns the model's id."""
+    model = conn.execute(
+        "insert into public.embedding_models (provider, name, dims)"
+        " values ('test', 'tiny', %s) returning id",
+        [dims],
+    ).fetchone()
+    assert model is not None
+    # Registering the model created its partial HNSW index. A bulk load builds it far
+    # faster than row-by-row inserts do: dropped for the load, built again after.
+    index = f"chunk_embeddings_model_{model['id']}_hnsw"
+    row = conn.execute("select indexdef from pg_indexes where indexname = %s", [index]).fetchone()
+    assert row and f"vector({dims})" in row["indexdef"]
+    conn.execute(f"drop index public.{index}")
+    for caller, n, near in groups:
+        ws = workspace_id(conn, caller)
+        _passages(conn, ws, n, "lantern")
+        conn.execute(
+            "insert into public.chunk_embeddings (chunk_id, model_id, workspace_id, embedding)"
+            " select c.id, %(model)s, c.workspace_id,"
+            " (select array_agg(case when d = %(near)s then 5 else random() end)"
+            "  from generate_series(0, %(dims)s - 1) d where c.id > 0)::extensions.vector"
+            " from public.chunks c where c.workspace_id = %(ws)s",
+            {"ws": ws, "near": near, "model": model["id"], "dims": dims},
+        )
+    conn.execute("delete from public.embedding_queue")  # the queue is not needed here
+    conn.execute("select private.ensure_embedding_index(%s, %s)", [model["id"], dims])
+    conn.execute("analyze")
+    return int(model["id"])
 
 
 def _passages(conn: Connection, ws: UUID, count: int, word: str) -> None:
