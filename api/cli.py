@@ -115,10 +115,11 @@ def import_(
     """Import files, folders, zips and links (PATHS may be URLs).
 
     Formats are detected by content (and links by their address). Prints, per item, the
-    format, the conversations added, updated and skipped, the messages kept and what was
-    left out (images, audio, reasoning, hidden tool and system messages, an export's side
-    files). Exit status 1 if any item failed (an export with no conversations fails); the
-    others are imported. With --dry-run nothing is written (not even the user or the workspace).
+    format, the conversations added, updated, already imported and skipped (with why), the
+    messages kept and what was left out (images, audio, attached files, reasoning, hidden
+    tool and system messages, an export's side files). Exit status 1 if any item failed (an
+    export with no conversations fails); the others are imported. With --dry-run nothing is
+    written (not even the user or the workspace).
     """
     for code in languages:
         if not re.fullmatch(LANGUAGE_CODE, code):
@@ -604,10 +605,8 @@ def _print_report(report: ImportReport) -> None:
         for word, line in under.get(item.item, []):
             click.echo(f"  {word}: {line}", err=word == "failed")
     took = "(dry run: nothing written)" if report.dry_run else f"in {report.seconds:.2f} s"
-    click.echo(
-        f"sources: {report.added} added, {report.updated} updated, {report.skipped} skipped, "
-        f"{len(report.failed)} failed; {report.passages} passages {took}"
-    )
+    found = _found(report.added, report.updated, report.unchanged, len(report.empty))
+    click.echo(f"sources: {found}, {len(report.failed)} failed; {report.passages} passages {took}")
 
 
 # How the report names what was left out, by the importers' kind (one, several); the API
@@ -616,7 +615,7 @@ LEFT_OUT_WORDS = {
     "plumbing": ("hidden tool or system message", "hidden tool and system messages"),
     "reasoning": ("reasoning step", "reasoning steps"),
     "images": ("image", "images"),
-    "files": ("file", "files"),
+    "files": ("attached file", "attached files"),
     "audio": ("audio clip", "audio clips"),
 }
 
@@ -627,9 +626,16 @@ def _kind(kind: str, n: int) -> str:
     return one if n == 1 else several
 
 
+def _found(added: int, updated: int, unchanged: int, skipped: int) -> str:
+    """'3 added, 0 updated, 7 already imported, 1 skipped': what knitter already had is
+    not "skipped", which is for what had nothing to import (its line says why)."""
+    already = f", {unchanged} already imported" if unchanged else ""
+    return f"{added} added, {updated} updated{already}, {skipped} skipped"
+
+
 def _item_line(item: ItemReport) -> str:
     counts = [f"{n} {label}" for label, n in [("failed", item.failed)] if n]
-    found = f"{item.added} added, {item.updated} updated, {item.skipped} skipped"
+    found = _found(item.added, item.updated, item.unchanged, len(item.skips))
     kept = f"{item.messages} message{'' if item.messages == 1 else 's'} kept"
     if item.alternatives:
         other = "version" if item.alternatives == 1 else "versions"

@@ -218,7 +218,7 @@ def test_cli_report_dry_run_and_error_lines(db_url: str, conn: Connection, tmp_p
     assert lines[0] == (
         f"{EXPORT}: ChatGPT export; 7 added, 0 updated, 0 skipped; 25 messages kept;"
         " left out: 11 hidden tool and system messages, 4 audio clips, 3 reasoning steps,"
-        " 2 images, 1 file;"
+        " 2 images, 1 attached file;"
         f" ignored: {SIDE_FILES} side files"
     )
     # Each failing item is named once.
@@ -238,7 +238,7 @@ def test_cli_report_dry_run_and_error_lines(db_url: str, conn: Connection, tmp_p
     assert done.output.splitlines()[0] == lines[0]
     again = runner.invoke(cli, [*args, "--no-embed", "--dry-run"])
     assert again.exit_code == 0
-    assert "0 added, 0 updated, 7 skipped" in again.output.splitlines()[0]
+    assert "0 added, 0 updated, 7 already imported, 0 skipped" in again.output.splitlines()[0]
 
 
 def test_concurrent_overlapping_imports_lose_nothing(

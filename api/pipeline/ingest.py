@@ -69,6 +69,11 @@ class ItemReport:
     # Why each input of it with nothing to import was skipped, as `within` words it.
     skips: list[str] = field(default_factory=list)
 
+    @property
+    def unchanged(self) -> int:
+        """Of `skipped`, the conversations knitter already had (the rest say why in skips)."""
+        return self.skipped - len(self.skips)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "item": self.item,
@@ -105,6 +110,11 @@ class ImportReport:
     seconds: float = 0.0
     items: dict[str, ItemReport] = field(default_factory=dict)
     dry_run: bool = False
+
+    @property
+    def unchanged(self) -> int:
+        """Of `skipped`, the conversations knitter already had (the rest are in `empty`)."""
+        return self.skipped - len(self.empty)
 
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)

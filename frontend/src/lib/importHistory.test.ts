@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ImportJob } from "./api";
+import type { ImportItemReport, ImportJob } from "./api";
 import { historyCounts, historyStatus, plainError } from "./importHistory";
 
 const job = (over: Partial<ImportJob>): ImportJob =>
@@ -44,7 +44,13 @@ describe("historyCounts", () => {
   });
 
   it("lists every count", () => {
-    expect(historyCounts(job({ skipped: 2 }))).toBe("1 added · 0 updated · 2 skipped · 0 failed · 4 passages");
+    expect(historyCounts(job({ skipped: 2 }))).toBe(
+      "1 added · 0 updated · 2 already imported · 0 skipped · 0 failed · 4 passages",
+    );
+    const skips = ["conversation 2 ('Corrupted entry'): no messages"];
+    expect(historyCounts(job({ skipped: 2, items: [{ skips } as ImportItemReport] }))).toBe(
+      "1 added · 0 updated · 1 already imported · 1 skipped · 0 failed · 4 passages",
+    );
     expect(historyCounts(job({ meaning_pending: 0, embedding_pending: 3 }))).toBe(
       "1 added · 0 updated · 0 skipped · 0 failed · 4 passages · searchable by meaning: 4 / 4 · full quality: 1 / 4",
     );

@@ -1,4 +1,4 @@
-import type { ImportJob } from "./api";
+import type { ImportItemReport, ImportJob } from "./api";
 import {
   indexingStages,
   isJobActive,
@@ -30,6 +30,20 @@ const job = (change: Partial<ImportJob>): ImportJob => ({
   started_at: null,
   finished_at: null,
   ...change,
+});
+
+const itemFor = (name: string): ImportItemReport => ({
+  item: name,
+  formats: ["ChatGPT export"],
+  added: 3,
+  updated: 0,
+  skipped: 0,
+  failed: 0,
+  messages: 9,
+  alternatives: 0,
+  left_out: {},
+  side_files: 0,
+  skips: [],
 });
 
 describe("import jobs", () => {
@@ -85,7 +99,10 @@ describe("import jobs", () => {
   });
 
   it("summarises", () => {
-    expect(jobSummary(job({}))).toBe("3 added, 1 skipped; 9 passages");
+    // A skipped input without a reason is a conversation knitter already had.
+    expect(jobSummary(job({}))).toBe("3 added, 1 already imported; 9 passages");
+    const empty = { ...itemFor("chats.json"), skipped: 2, skips: ["conversation 2 ('Corrupted entry'): no messages"] };
+    expect(jobSummary(job({ skipped: 2, items: [empty] }))).toBe("3 added, 1 already imported, 1 skipped; 9 passages");
     // The workspace's queue may hold more than this job's passages: capped at the job's.
     expect(jobSummary(job({ added: 1, failed: 1, skipped: 0, passages: 1, embedding_pending: 5 }))).toBe(
       "1 added, 1 failed; 1 passage (searchable by meaning: 1 / 1 · full quality: 0 / 1)",
@@ -125,7 +142,7 @@ describe("an item's report", () => {
       "nothing imported; 1 message kept",
     );
     expect(itemReport({ ...report, left_out: { files: 1, images: 1, stickers: 2 }, side_files: 0 })).toBe(
-      "ChatGPT export; 25 messages kept; left out: 2 stickers, 1 file, 1 image",
+      "ChatGPT export; 25 messages kept; left out: 2 stickers, 1 attached file, 1 image",
     );
   });
 });

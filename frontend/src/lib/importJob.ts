@@ -36,10 +36,19 @@ export function jobFiles(job: ImportJob): string[] {
   return job.files.map((f) => (f.size === null ? f.name : `${f.name} · ${formatBytes(f.size)}`));
 }
 
+/** `skipped` counts what knitter already had and what had nothing to import; only the
+ * latter say why (each item's `skips`), so the two are told apart, as `knitter import` does. */
+export function skippedCounts(job: ImportJob): { already: number; skipped: number } {
+  const skipped = (job.items ?? []).reduce((n, item) => n + item.skips.length, 0);
+  return { already: Math.max(job.skipped - skipped, 0), skipped };
+}
+
 export function jobSummary(job: ImportJob): string {
+  const { already, skipped } = skippedCounts(job);
   const parts = [`${job.added} added`];
   if (job.updated) parts.push(`${job.updated} updated`);
-  if (job.skipped) parts.push(`${job.skipped} skipped`);
+  if (already) parts.push(`${already} already imported`);
+  if (skipped) parts.push(`${skipped} skipped`);
   if (job.failed) parts.push(`${job.failed} failed`);
   let text = `${parts.join(", ")}; ${plural(job.passages, "passage")}`;
   const stages = indexingStages(job);
@@ -65,7 +74,7 @@ const LEFT_OUT_WORDS: Record<string, [string, string]> = {
   plumbing: ["hidden tool or system message", "hidden tool and system messages"],
   reasoning: ["reasoning step", "reasoning steps"],
   images: ["image", "images"],
-  files: ["file", "files"],
+  files: ["attached file", "attached files"],
   audio: ["audio clip", "audio clips"],
 };
 

@@ -27,7 +27,7 @@ const GUIDES: { name: string; steps: string }[] = [
   {
     name: "Coding agents",
     steps:
-      "Claude Code keeps its sessions as .jsonl files under ~/.claude/projects/, Codex under ~/.codex/sessions/. knitter cannot read those yet; until it can, save a session you want to keep as Markdown (.md) and import that.",
+      "Claude Code keeps its sessions as .jsonl files under ~/.claude/projects/, Codex under ~/.codex/sessions/: import those files, or a zip of the folder, here; or, on the machine that has them, run knitter import ~/.claude/projects (or ~/.codex/sessions).",
   },
 ];
 
