@@ -8,9 +8,10 @@ the local model by the real pipeline. Then the API is served by uvicorn on the l
 (the app as `uvicorn api.main:app` makes it, Redis at --redis for the query cache and the
 rate limiter, whose limits are lifted) and, round by round so load drift hits both:
 
-  bare      `select * from public.hybrid_search(...)` as the user (RLS through
-            transaction_as), on a connection per thread, the query vector computed
-            beforehand: the floor of what any server could do
+  bare      the `hybrid_search` call the API makes (`api.search.hybrid.search_rows`: the
+            same arguments, both query vectors, the rows the relevance floor needs) as
+            the user (RLS through transaction_as), on a connection per thread, the
+            query vectors computed beforehand: the floor of what any server could do
   api       `POST /v1/search` with the user's token over keep-alive HTTP: auth, the rate
             limit, the pool, the query embedding (cached in Redis after its first use),
             the search history, the pending count and the JSON
@@ -56,11 +57,10 @@ from bench_import import write_export
 from api.accounts.users import caller_for, workspace_id
 from api.config import Settings
 from api.db.session import Caller, Connection, connect, transaction_as
-from api.db.vectors import vector_literal
-from api.embeddings.registry import model_for_id
 from api.importers.inputs import DEFAULT_LIMITS, collect
 from api.pipeline.embedding_queue import embed_batch
 from api.pipeline.ingest import import_conversations, parsed
+from api.search.hybrid import SearchRequest, embed_query, search_rows
 
 DEFAULT_HOME = Path("/tmp/knitter-bench-api")  # noqa: S108 (a benchmark scratch directory)
 SECRET = "bench-jwt-secret-with-at-least-32-characters!"  # noqa: S105 (a scratch secret)
@@ -181,11 +181,6 @@ def run(args: argparse.Namespace, url: str, levels: list[int]) -> int:
             report = import_conversations(
                 conn, caller, ws, list(parsed(collect([path], DEFAULT_LIMITS)))
             )
-        model_row = conn.execute(
-            "select embedding_model_id as m from public.workspaces where id = %s", [ws]
-        ).fetchone()
-        assert model_row is not None
-        model_id = int(model_row["m"])
         started = time.perf_counter()
         while embed_batch(conn, ws):
             pass
@@ -205,7 +200,6 @@ def run(args: argparse.Namespace, url: str, levels: list[int]) -> int:
     }
     token = user_token(caller)
     headers = {"Authorization": f"Bearer {token}"}
-    model = model_for_id(connect(url), Caller.service(), model_id)
 
     first: dict[str, float] = {}
     with Served(env) as base:
@@ -218,7 +212,8 @@ def run(args: argparse.Namespace, url: str, levels: list[int]) -> int:
                 assert r.status_code == 200, r.text
 
         texts = queries(args.queries, args.seed)
-        vectors = {q: vector_literal(model.embed([q], "query")[0]) for q in set(texts)}
+        with connect(url) as conn:
+            vectors = {q: embed_query(conn, caller, None, q) for q in set(texts)}
         local = threading.local()
 
         def conn_() -> Connection:
@@ -238,12 +233,7 @@ def run(args: argparse.Namespace, url: str, levels: list[int]) -> int:
             def call() -> None:
                 c = conn_()
                 with transaction_as(c, caller):
-                    c.execute(
-                        "select * from public.hybrid_search(query_text => %s,"
-                        " query_embedding => %s::extensions.vector, model_id => %s,"
-                        " match_count => 10)",
-                        [q, vectors[q] if hybrid else None, model_id if hybrid else None],
-                    ).fetchall()
+                    search_rows(c, SearchRequest(q), vectors[q] if hybrid else None)
 
             return call
 

@@ -292,6 +292,39 @@ def test_switching_re_embeds_in_the_background_and_search_moves_when_complete(
     assert threads and {(t["model_id"], t["dims"]) for t in threads} == {(openai, 1536)}
 
 
+def test_searching_a_remote_model_workspace_through_the_api_stays_the_callers(
+    db_url: str,
+    conn: Connection,
+    keyed: Settings,
+    remote: respx.MockRouter,
+    make_user: Callable[[], Caller],
+    tmp_path: Path,
+) -> None:
+    """The key for a remote model is looked up as the service role: never inside the
+    searcher's transaction, whose statements would then run with RLS bypassed."""
+    me, ws = filled_workspace(conn, make_user, tmp_path)
+    other, _ = filled_workspace(conn, make_user, tmp_path)  # the same notes, not mine
+    catalog.switch(conn, me, keyed, ws, model_id(conn, "openai"))
+    drain(conn, ws, key_for=server_keys)
+    settings = make_settings(db_url, openai_api_key=OPENAI_KEY)
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/v1/search", json={"query": NOTES["tides.md"]}, headers=auth(me))
+        assert r.status_code == 200, r.text
+        found = r.json()["results"]
+        assert found and found[0]["source_title"] == "Tides"
+        assert found[0]["semantic_rank"] == 1
+        assert {f["workspace_id"] for f in found} == {str(ws)}
+        assert remote["openai"].called  # the query, embedded remotely
+        with transaction_as(conn, me):
+            mine = {
+                str(row["id"]) for row in conn.execute("select id from public.sources").fetchall()
+            }
+        assert {f["source_id"] for f in found} <= mine
+        with transaction_as(conn, other):
+            theirs = conn.execute("select count(*) as n from public.sources").fetchone()
+        assert theirs is not None and theirs["n"] == len(NOTES)
+
+
 def test_switching_back_mid_way_cancels_and_keeps_what_was_made(
     conn: Connection,
     keyed: Settings,

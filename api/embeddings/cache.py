@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import numpy as np
 import redis
 
-PREFIX = "knitter:qemb:"
+# v2: float32 bytes (the models' own precision), where v1 held JSON text.
+PREFIX = "knitter:qemb:v2:"
+
+Embed = Callable[[str], list[float]]
 
 
 class EmbeddingCache:
@@ -18,19 +21,34 @@ class EmbeddingCache:
         self.client = client
         self.ttl = ttl_seconds
 
-    def get_or_embed(
-        self, model_key: str, text: str, embed: Callable[[str], list[float]]
-    ) -> list[float]:
+    def get_or_embed(self, model_key: str, text: str, embed: Embed) -> list[float]:
+        return self.get_or_embed_all([(model_key, text, embed)])[0]
+
+    def get_or_embed_all(self, wanted: Sequence[tuple[str, str, Embed]]) -> list[list[float]]:
+        """Each (model key, text, embed)'s vector: what the cache holds in one round trip,
+        the rest embedded and stored."""
         if self.client is None:
-            return embed(text)
-        key = PREFIX + hashlib.sha256(f"{model_key}\0{text}".encode()).hexdigest()
+            return [embed(text) for _, text, embed in wanted]
+        keys = [
+            PREFIX + hashlib.sha256(f"{model_key}\0{text}".encode()).hexdigest()
+            for model_key, text, _ in wanted
+        ]
         try:
-            cached = self.client.get(key)
+            cached: list[bytes | str | None] = self.client.mget(keys)
         except redis.RedisError:
-            cached = None  # a cache outage must not fail searches
-        if cached is not None:
-            return list(json.loads(cached))
-        vector = embed(text)
-        with contextlib.suppress(redis.RedisError):
-            self.client.set(key, json.dumps(vector), ex=self.ttl)
-        return vector
+            cached = [None] * len(keys)  # a cache outage must not fail searches
+        vectors: list[list[float]] = []
+        missed: dict[str, bytes] = {}
+        for key, hit, (_, text, embed) in zip(keys, cached, wanted, strict=True):
+            if isinstance(hit, bytes):
+                vectors.append(np.frombuffer(hit, dtype="<f4").tolist())
+                continue
+            vector = embed(text)
+            vectors.append(vector)
+            missed[key] = np.asarray(vector, dtype="<f4").tobytes()
+        if missed:
+            with contextlib.suppress(redis.RedisError), self.client.pipeline(False) as pipe:
+                for key, value in missed.items():
+                    pipe.set(key, value, ex=self.ttl)
+                pipe.execute()
+        return vectors

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import anyio.to_thread
 from fastapi import Depends, HTTPException, Request, status
@@ -13,6 +13,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.db.session import Caller, Connection
 from api.http.auth import AuthError
 from api.http.services import Services
+
+T = TypeVar("T")
 
 bearer = HTTPBearer(auto_error=False, description="A Supabase access token (JWT).")
 
@@ -91,6 +93,22 @@ async def db(svc: ServicesDep) -> AsyncIterator[Connection]:
             yield conn
         finally:
             await anyio.to_thread.run_sync(pool.putconn, conn)
+
+
+async def with_connection(svc: Services, work: Callable[[Connection], T]) -> T:
+    """`work` with a pooled connection, for an `async` endpoint: taking the connection,
+    the work and giving it back run on one worker thread (a `def` endpoint with DbDep
+    hands off three times, and once more to validate its response). Waits on the gate
+    first, as `db` does, so the thread finds a connection free."""
+    pool, gate = svc.pool, svc.db_gate
+    assert pool is not None and gate is not None
+
+    def run() -> T:
+        with pool.connection() as conn:
+            return work(conn)
+
+    async with gate:
+        return await anyio.to_thread.run_sync(run)
 
 
 @contextmanager

@@ -3,7 +3,9 @@ verifier, the keyring and the rate limiter. Built once per app, closed on shutdo
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import select
 import threading
 from dataclasses import dataclass, field
 
@@ -27,6 +29,7 @@ from api.errors import KnitterError
 from api.http.auth import TokenVerifier
 from api.pipeline import jobs
 from api.pipeline.worker import EmbeddingWorker
+from api.search.hybrid import warm_up
 
 log = logging.getLogger("knitter.api")
 # How long a start waits for the local model before it serves without it.
@@ -41,8 +44,24 @@ def rate_key(request: Request) -> str:
     return f"ip:{request.client.host if request.client else 'unknown'}"
 
 
+def check_if_told(conn: Connection) -> None:
+    """The pool's check before it lends a connection: a round trip only when the server
+    sent something while the connection sat idle (a restart's goodbye, then the closed
+    socket), not a round trip on every request."""
+    if conn.closed or select.select([conn.fileno()], [], [], 0)[0]:
+        ConnectionPool.check_connection(conn)
+
+
 def connection_pool(url: str, settings: Settings, name: str) -> ConnectionPool[Connection]:
-    """A pool of autocommit connections with the statement timeout (not yet opened)."""
+    """A pool of autocommit connections with the statement timeout (not yet opened); each
+    new connection runs a search before it is lent (see warm_up)."""
+
+    def configure(conn: Connection) -> None:
+        try:
+            warm_up(conn, settings.local_model)
+        except psycopg.Error as exc:  # not migrated yet, or a replica behind: serve anyway
+            log.info("connection not warmed up: %s", type(exc).__name__)
+
     return ConnectionPool(
         url,
         min_size=settings.db_pool_min,
@@ -57,7 +76,8 @@ def connection_pool(url: str, settings: Settings, name: str) -> ConnectionPool[C
         open=False,
         timeout=10,
         # A connection that died while idle (the server restarted) is replaced, not lent.
-        check=ConnectionPool.check_connection,
+        check=check_if_told,
+        configure=configure,
     )
 
 
@@ -105,15 +125,23 @@ class Services:
             jwks_url=settings.jwks_url,
             secret_keys=settings.secret_api_keys(),
         )
+        # One Redis client (it connects on first use) for the query cache and the limiter.
+        client = (
+            redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
+            if settings.redis_url
+            else None
+        )
         limiter = Limiter(
             key_func=rate_key,
             storage_uri=settings.redis_url or "memory://",
+            # limits takes the pool; slowapi annotates the options as strings.
+            storage_options={"connection_pool": client.connection_pool} if client else {},  # type: ignore[dict-item]
             strategy="fixed-window",
             key_prefix="knitter",
             # Redis away: limits are counted per process until it is back, never a 500.
             in_memory_fallback_enabled=True,
         )
-        return cls(settings, keyring, verifier, limiter)
+        return cls(settings, keyring, verifier, limiter, client)
 
     def __post_init__(self) -> None:
         self.cache = EmbeddingCache(None, self.settings.embedding_cache_ttl_seconds)
@@ -153,11 +181,11 @@ class Services:
         if settings.database_read_url:
             self.read_pool = connection_pool(settings.database_read_url, settings, "knitter-read")
             self.read_pool.open(wait=True)
-        if settings.redis_url:
-            self.redis = redis.Redis.from_url(
-                settings.redis_url, socket_timeout=2, socket_connect_timeout=1
-            )
+        if self.redis is not None:
             self.cache = EmbeddingCache(self.redis, settings.embedding_cache_ttl_seconds)
+            # Its first connection made now, not in the first request.
+            with contextlib.suppress(redis.RedisError):
+                self.redis.ping()
         if settings.embed_worker:
             self.worker = EmbeddingWorker(self.pool, settings)
             self.worker.start()

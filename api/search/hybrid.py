@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from api.db.session import Caller, Connection, pipelined_as, transaction_as
-from api.db.vectors import vector_literal
+from api.db.vectors import Vector, register_vector
 from api.embeddings.cache import EmbeddingCache
 from api.embeddings.registry import get_model
 
@@ -66,26 +66,33 @@ class ModelRef:
 class QueryEmbedding(NamedTuple):
     """The query embedded with the workspace's model and, when that model has one, with its
     static model too: passages still waiting for their quality vector are found by the
-    static one."""
+    static one. floors: each model's relevance floor, when the models are known (else
+    search looks them up)."""
 
     model_id: int
     vector: Sequence[float]
     static: tuple[int, Sequence[float]] | None = None
+    floors: Mapping[int, float | None] | None = None
 
 
 def workspace_model(conn: Connection, caller: Caller, workspace_id: UUID | None) -> ModelRef | None:
     """The embedding model a workspace (None: the caller's personal one) searches with;
     None if the caller cannot see that workspace."""
     with pipelined_as(conn, caller):
-        row = conn.execute(
-            "select m.id, m.provider, m.name, m.dims, s.id as s_id, s.provider as s_provider,"
-            " s.name as s_name, s.dims as s_dims from public.workspaces w"
-            " join public.embedding_models m on m.id = w.embedding_model_id"
-            " left join public.embedding_models s on s.id = m.static_model_id"
-            " where w.id = coalesce(%s, (select p.id from public.workspaces p"
-            " where p.owner_id = auth.uid() and p.is_personal))",
-            [workspace_id],
-        ).fetchone()
+        return workspace_model_in(conn, workspace_id)
+
+
+def workspace_model_in(conn: Connection, workspace_id: UUID | None) -> ModelRef | None:
+    """`workspace_model` inside a transaction_as of the caller's."""
+    row = conn.execute(
+        "select m.id, m.provider, m.name, m.dims, s.id as s_id, s.provider as s_provider,"
+        " s.name as s_name, s.dims as s_dims from public.workspaces w"
+        " join public.embedding_models m on m.id = w.embedding_model_id"
+        " left join public.embedding_models s on s.id = m.static_model_id"
+        " where w.id = coalesce(%s, (select p.id from public.workspaces p"
+        " where p.owner_id = auth.uid() and p.is_personal))",
+        [workspace_id],
+    ).fetchone()
     if row is None:
         return None
     static = (
@@ -124,15 +131,29 @@ def search_rows(
     embedding: QueryEmbedding | tuple[int, Sequence[float]] | None = None,
 ) -> list[dict[str, Any]]:
     """`search` inside a transaction_as of the caller's."""
+    return send_search(conn, request, embedding)()
+
+
+def send_search(
+    conn: Connection,
+    request: SearchRequest,
+    embedding: QueryEmbedding | tuple[int, Sequence[float]] | None = None,
+) -> Callable[[], list[dict[str, Any]]]:
+    """`search_rows`, sent: gives what reads the rows. In pipeline mode, read them once
+    the pipeline has synced, so the search shares one round trip with what follows it."""
     query = QueryEmbedding(*embedding) if embedding else None
     model_id = query.model_id if query else None
     static_id, static_vector = query.static if query and query.static else (None, None)
     ids = [m for m in (model_id, static_id) if m is not None]
-    floors = relevance_floors(conn, ids) if request.relevance_floor and ids else {}
+    floors: Mapping[int, float | None] = {}
+    if request.relevance_floor and ids:
+        floors = query.floors if query and query.floors is not None else relevance_floors(conn, ids)
     filtered = any(f is not None for f in floors.values())
     # More rows than asked for, so the floor removes weak ones rather than the count.
     count = min(request.limit * 2, 200) if filtered else request.limit
-    rows = conn.execute(
+    if query:
+        register_vector(conn)  # the query's vectors go in binary, not as text to parse
+    cursor = conn.execute(
         """
         select * from public.hybrid_search(
           query_text => %s, query_embedding => %s::extensions.vector, model_id => %s,
@@ -142,25 +163,54 @@ def search_rows(
         """,
         [
             keyword_query(request.query),
-            vector_literal(query.vector) if query else None,
+            Vector(query.vector) if query else None,
             model_id,
             count,
             request.full_text_weight,
             request.semantic_weight,
             request.rrf_k,
             json.dumps(request.filters, default=str),
-            vector_literal(static_vector) if static_vector is not None else None,
+            Vector(static_vector) if static_vector is not None else None,
         ],
-    ).fetchall()
-    if filtered:
-        rows = [
-            r
-            for r in rows
-            if r["keyword_rank"] is not None
-            or (floor := floors.get(r["semantic_model_id"])) is None
-            or r["semantic_score"] >= floor
-        ]
-    return rows[: request.limit]
+    )
+
+    def rows() -> list[dict[str, Any]]:
+        found = cursor.fetchall()
+        if filtered:
+            found = [
+                r
+                for r in found
+                if r["keyword_rank"] is not None
+                or (floor := floors.get(r["semantic_model_id"])) is None
+                or r["semantic_score"] >= floor
+            ]
+        return found[: request.limit]
+
+    return rows
+
+
+# Nobody: warm_up searches as a user who can read nothing.
+NOBODY = Caller.user(UUID(int=0))
+
+
+def warm_up(conn: Connection, model_name: str) -> None:
+    """What a search runs, once, as a user who can read nothing, rolled back: a new
+    connection's first search otherwise pays ~10 ms for its backend's cold caches (the
+    catalog, the compiled functions). Raises psycopg.Error when the schema is not there."""
+    row = conn.execute(
+        "select m.id, m.dims, s.id as s_id, s.dims as s_dims from public.embedding_models m"
+        " left join public.embedding_models s on s.id = m.static_model_id"
+        " where m.provider = 'local' and m.name = %s",
+        [model_name],
+    ).fetchone()
+    embedding = None
+    if row is not None:
+        static = (row["s_id"], [1.0] * row["s_dims"]) if row["s_id"] is not None else None
+        embedding = QueryEmbedding(row["id"], [1.0] * row["dims"], static, {})
+    with conn.transaction(force_rollback=True), transaction_as(conn, NOBODY):
+        workspace_model_in(conn, None)
+        search_rows(conn, SearchRequest("warm up"), embedding)
+        count_pending(conn, {})
 
 
 def pending_conversations(conn: Connection, caller: Caller, filters: dict[str, Any]) -> int:
@@ -172,15 +222,25 @@ def pending_conversations(conn: Connection, caller: Caller, filters: dict[str, A
 
 def count_pending(conn: Connection, filters: dict[str, Any]) -> int:
     """`pending_conversations` inside a transaction_as of the caller's."""
+    return send_count_pending(conn, filters)()
+
+
+def send_count_pending(conn: Connection, filters: dict[str, Any]) -> Callable[[], int]:
+    """`count_pending`, sent: gives what reads the count (see send_search)."""
     workspaces = filters.get("workspace_id")
-    row = conn.execute(
+    cursor = conn.execute(
         "select count(distinct c.source_id) as n from public.embedding_queue q"
         " join public.chunks c on c.id = q.chunk_id"
         " where (%(ws)s::uuid[] is null or q.workspace_id = any (%(ws)s::uuid[]))"
         " and not exists (select from public.chunk_embeddings e where e.chunk_id = q.chunk_id)",
         {"ws": [workspaces] if isinstance(workspaces, str) else workspaces},
-    ).fetchone()
-    return int(row["n"]) if row else 0
+    )
+
+    def count() -> int:
+        row = cursor.fetchone()
+        return int(row["n"]) if row else 0
+
+    return count
 
 
 def embed_query(
@@ -196,22 +256,29 @@ def embed_query(
     workspace), and with its static model when it has one. api_key gives the key for a
     remote provider; the cache, when given, spares repeated queries the model call."""
     ref = workspace_model(conn, caller, workspace_id)
-    if ref is None:
-        return None
-    key = api_key(ref.provider) if api_key is not None and ref.provider != "local" else None
-    vector = _embed_one(ref, key, text, cache)
-    static = None
-    if ref.static is not None:
-        static = (ref.static.id, _embed_one(ref.static, None, text, cache))
-    return QueryEmbedding(ref.id, vector, static)
+    return embed_with(ref, text, api_key=api_key, cache=cache) if ref else None
 
 
-def _embed_one(
-    ref: ModelRef, key: str | None, text: str, cache: EmbeddingCache | None
-) -> list[float]:
-    model = get_model(ref.provider, ref.name, ref.dims, key)
+def embed_with(
+    ref: ModelRef,
+    text: str,
+    *,
+    api_key: Callable[[str], str] | None = None,
+    cache: EmbeddingCache | None = None,
+) -> QueryEmbedding:
+    """`embed_query` with the workspace's model already known. The key is looked up only
+    for a query the cache does not hold."""
+    refs = [ref, ref.static] if ref.static else [ref]
 
-    def run(query: str) -> list[float]:
-        return model.embed([query], "query")[0]
+    def runner(r: ModelRef) -> Callable[[str], list[float]]:
+        def run(query: str) -> list[float]:
+            key = api_key(r.provider) if api_key is not None and r.provider != "local" else None
+            return get_model(r.provider, r.name, r.dims, key).embed([query], "query")[0]
 
-    return cache.get_or_embed(str(ref.id), text, run) if cache else run(text)
+        return run
+
+    wanted = [(str(r.id), text, runner(r)) for r in refs]
+    vectors = cache.get_or_embed_all(wanted) if cache else [run(text) for _, _, run in wanted]
+    floors = {r.id: RELEVANCE_FLOORS.get((r.provider, r.name)) for r in refs}
+    static = (ref.static.id, vectors[1]) if ref.static else None
+    return QueryEmbedding(ref.id, vectors[0], static, floors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -9,19 +10,25 @@ from slowapi import Limiter
 
 from api.config import Settings
 from api.db.session import Caller, Connection, pipelined_as
-from api.http.dependencies import CallerDep, DbDep, ServicesDep, read_connection
+from api.http.dependencies import CallerDep, ServicesDep, read_connection, with_connection
 from api.http.schemas import SearchBody, SearchResponse, SearchResult
 from api.http.services import Services
 from api.providers.choice import key_for
 from api.search import history
 from api.search.hybrid import (
+    ModelRef,
+    QueryEmbedding,
     SearchRequest,
-    count_pending,
-    embed_query,
+    embed_with,
     pending_conversations,
     search,
-    search_rows,
+    send_count_pending,
+    send_search,
+    workspace_model,
+    workspace_model_in,
 )
+
+Answer = Callable[[], SearchResponse]
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
@@ -29,45 +36,25 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
 
     @routes.post("/search", response_model=SearchResponse, summary="Hybrid search")
     @limiter.limit(settings.search_rate_limit)
-    def search_route(
+    async def search_route(
         request: Request,
         body: SearchBody,
         caller: CallerDep,
         svc: ServicesDep,
-        primary: DbDep,
     ) -> SearchResponse:
         """Keyword and semantic search over the passages the caller can read, fused by
         reciprocal rank. The query is embedded with the workspace's model (the filtered
         workspace, else the caller's personal one). Matches found only by meaning and less
         similar to the query than the model's calibrated floor (0.30 cosine for
         all-MiniLM-L6-v2) are left out, so a query nothing answers finds nothing."""
-        filters = body.filters.as_rpc()
-        # One connection per request: the replica's only when there is one (a second
-        # from the same pool would let concurrent searches deadlock it).
-        with read_connection(svc, primary) as conn:
-            return _search(body, filters, caller, conn, primary, svc)
+        return await with_connection(svc, lambda primary: _search(body, caller, primary, svc))
 
     def _search(
-        body: SearchBody,
-        filters: dict[str, Any],
-        caller: Caller,
-        conn: Connection,
-        primary: Connection,
-        svc: Services,
+        body: SearchBody, caller: Caller, primary: Connection, svc: Services
     ) -> SearchResponse:
-        embedding = None
-        if not body.keyword_only and body.semantic_weight > 0:
-            embedding = embed_query(
-                conn,
-                caller,
-                body.filters.workspace_id,
-                body.query,
-                # Keys on the primary: reading one may re-encrypt it (a write).
-                api_key=key_for(primary, svc.keyring, settings, caller.user_id),
-                cache=svc.cache,
-            )
-            if embedding is None:
-                raise HTTPException(404, "no such workspace")
+        filters = body.filters.as_rpc()
+        meaning = not body.keyword_only and body.semantic_weight > 0
+        workspace = body.filters.workspace_id
         request_ = SearchRequest(
             body.query,
             body.limit,
@@ -76,21 +63,55 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             body.semantic_weight,
             body.rrf_k,
         )
-        if conn is primary:
-            # No replica: the search, the pending count and the history row in one
-            # pipelined transaction (one BEGIN/COMMIT, not three, and no wait for a result
-            # nothing reads), and its commit does not wait for the history row to reach
-            # the disk (a crash may lose a few remembered queries, never a search's answer).
-            with pipelined_as(conn, caller):
-                conn.execute("select set_config('synchronous_commit', 'off', true)")
-                rows = search_rows(conn, request_, embedding)
-                pending = count_pending(conn, filters)
-                history.insert(conn, caller, body.query, body.filters.workspace_id)
-        else:
-            rows = search(conn, caller, request_, embedding)
-            pending = pending_conversations(conn, caller, filters)
-            # On the primary: reads go to the replica, the history is a write.
-            history.record(primary, caller, body.query, body.filters.workspace_id)
+
+        def embed(ref: ModelRef | None) -> QueryEmbedding | None:
+            if ref is None:
+                raise HTTPException(404, "no such workspace")
+            # Keys on the primary: reading one may re-encrypt it (a write), as the service
+            # role, so never inside the caller's transaction.
+            api_key = key_for(primary, svc.keyring, settings, caller.user_id)
+            return embed_with(ref, body.query, api_key=api_key, cache=svc.cache)
+
+        def send(conn: Connection, embedding: QueryEmbedding | None) -> Answer:
+            """The search, the pending count and the history row, sent in the caller's
+            pipelined transaction: read once the pipeline has synced, at its end."""
+            # Its commit does not wait for the history row to reach the disk: a crash may
+            # lose a few remembered queries, never a search's answer.
+            conn.execute("select set_config('synchronous_commit', 'off', true)")
+            rows = send_search(conn, request_, embedding)
+            pending = send_count_pending(conn, filters)
+            history.insert(conn, caller, body.query, workspace)
+            return lambda: response(rows(), embedding, pending())
+
+        if svc.read_pool is not None:
+            # Reads on one replica connection besides the primary's (a second from the
+            # same pool would let concurrent searches deadlock it).
+            with read_connection(svc, primary) as conn:
+                embedding = None
+                if meaning:
+                    embedding = embed(workspace_model(conn, caller, workspace))
+                rows = search(conn, caller, request_, embedding)
+                pending = pending_conversations(conn, caller, filters)
+            # On the primary: the history is a write.
+            history.record(primary, caller, body.query, workspace)
+            return response(rows, embedding, pending)
+        # No replica: the workspace's model, the search, the pending count and the history
+        # row in one pipelined transaction (one round trip for all but the model), unless
+        # the model is remote and needs the key first.
+        with pipelined_as(primary, caller):
+            ref = workspace_model_in(primary, workspace) if meaning else None
+            local = ref is None or ref.provider == "local"
+            if local:
+                answer = send(primary, embed(ref) if meaning else None)
+        if not local:
+            embedding = embed(ref)
+            with pipelined_as(primary, caller):
+                answer = send(primary, embedding)
+        return answer()
+
+    def response(
+        rows: list[dict[str, Any]], embedding: QueryEmbedding | None, pending: int
+    ) -> SearchResponse:
         return SearchResponse(
             results=[SearchResult.model_validate(r) for r in rows],
             semantic=embedding is not None,
