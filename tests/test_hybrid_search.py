@@ -20,7 +20,7 @@ from api.embeddings.registry import EmbeddingModel
 from api.importers.model import Conversation, Message
 from api.pipeline.embedding_queue import drain
 from api.pipeline.ingest import write_conversation
-from api.search.hybrid import SearchRequest, search
+from api.search.hybrid import QueryEmbedding, SearchRequest, search
 
 QUERY = "zorbax basil watering indoors"
 EXACT_ONLY = "The zorbax firmware update broke the office printer again."
@@ -68,7 +68,7 @@ def run(
 ) -> list[dict[str, Any]]:
     # hybrid_search's own ranking, without the API's relevance floor (tests/test_search_floor.py).
     request = SearchRequest(**{"query": QUERY, "relevance_floor": False, **kwargs})
-    embedding = (1, model.embed([request.query], "query")[0]) if model else None
+    embedding = QueryEmbedding(1, model.embed([request.query], "query")[0]) if model else None
     return search(conn, caller, request, embedding)
 
 

@@ -66,8 +66,8 @@ class ModelRef:
 class QueryEmbedding(NamedTuple):
     """The query embedded with the workspace's model and, when that model has one, with its
     static model too: passages still waiting for their quality vector are found by the
-    static one. floors: each model's relevance floor, when the models are known (else
-    search looks them up)."""
+    static one. floors: each model's relevance floor (embed_with knows them; none, no
+    floor)."""
 
     model_id: int
     vector: Sequence[float]
@@ -103,23 +103,14 @@ def workspace_model_in(conn: Connection, workspace_id: UUID | None) -> ModelRef 
     return ModelRef(row["id"], row["provider"], row["name"], row["dims"], static)
 
 
-def relevance_floors(conn: Connection, model_ids: Sequence[int]) -> dict[int, float | None]:
-    """The least cosine similarity a meaning-only match needs with each model, if any."""
-    rows = conn.execute(
-        "select id, provider, name from public.embedding_models where id = any (%s)",
-        [list(model_ids)],
-    ).fetchall()
-    return {r["id"]: RELEVANCE_FLOORS.get((r["provider"], r["name"])) for r in rows}
-
-
 def search(
     conn: Connection,
     caller: Caller,
     request: SearchRequest,
-    embedding: QueryEmbedding | tuple[int, Sequence[float]] | None = None,
+    embedding: QueryEmbedding | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of hybrid_search, best first: embedding is (model id, query vector[, static
-    (model id, vector)]); without one, keyword-only. Meaning-only matches below the
+    """Rows of hybrid_search, best first: embedding is the query embedded (embed_query);
+    without one, keyword-only. Meaning-only matches below the
     relevance floor of the model whose vector matched are left out."""
     with transaction_as(conn, caller):
         return search_rows(conn, request, embedding)
@@ -128,7 +119,7 @@ def search(
 def search_rows(
     conn: Connection,
     request: SearchRequest,
-    embedding: QueryEmbedding | tuple[int, Sequence[float]] | None = None,
+    embedding: QueryEmbedding | None = None,
 ) -> list[dict[str, Any]]:
     """`search` inside a transaction_as of the caller's."""
     return send_search(conn, request, embedding)()
@@ -137,17 +128,14 @@ def search_rows(
 def send_search(
     conn: Connection,
     request: SearchRequest,
-    embedding: QueryEmbedding | tuple[int, Sequence[float]] | None = None,
+    embedding: QueryEmbedding | None = None,
 ) -> Callable[[], list[dict[str, Any]]]:
     """`search_rows`, sent: gives what reads the rows. In pipeline mode, read them once
     the pipeline has synced, so the search shares one round trip with what follows it."""
-    query = QueryEmbedding(*embedding) if embedding else None
+    query = embedding
     model_id = query.model_id if query else None
-    static_id, static_vector = query.static if query and query.static else (None, None)
-    ids = [m for m in (model_id, static_id) if m is not None]
-    floors: Mapping[int, float | None] = {}
-    if request.relevance_floor and ids:
-        floors = query.floors if query and query.floors is not None else relevance_floors(conn, ids)
+    static_vector = query.static[1] if query and query.static else None
+    floors = (query.floors or {}) if query and request.relevance_floor else {}
     filtered = any(f is not None for f in floors.values())
     # More rows than asked for, so the floor removes weak ones rather than the count.
     count = min(request.limit * 2, 200) if filtered else request.limit
