@@ -115,8 +115,8 @@ def import_(
     """Import files, folders, zips and links (PATHS may be URLs).
 
     Formats are detected by content (and links by their address). Prints, per item, the
-    format, the conversations added, updated, already imported and skipped (with why), the
-    messages kept and what was left out (images, audio, attached files, reasoning, hidden
+    format, the conversations added and, when there are any, updated, already imported,
+    skipped (with why) and failed, the messages kept and what was left out (images, audio, attached files, reasoning, hidden
     tool and system messages, an export's side files). Exit status 1 if any item failed (an
     export with no conversations fails); the others are imported. With --dry-run nothing is
     written (not even the user or the workspace).
@@ -604,9 +604,12 @@ def _print_report(report: ImportReport) -> None:
         click.echo(f"{item.item}: {_item_line(item)}")
         for word, line in under.get(item.item, []):
             click.echo(f"  {word}: {line}", err=word == "failed")
-    took = "(dry run: nothing written)" if report.dry_run else f"in {report.seconds:.2f} s"
-    found = _found(report.added, report.updated, report.unchanged, len(report.empty))
-    click.echo(f"sources: {found}, {len(report.failed)} failed; {report.passages} passages {took}")
+    took = "(dry run: nothing written)" if report.dry_run else f"written in {report.seconds:.2f} s"
+    found = _found(
+        report.added, report.updated, report.unchanged, len(report.empty), len(report.failed)
+    )
+    passages = f"{report.passages} passage{'' if report.passages == 1 else 's'}"
+    click.echo(f"sources: {found}; {passages} {took}")
 
 
 # How the report names what was left out, by the importers' kind (one, several); the API
@@ -626,21 +629,22 @@ def _kind(kind: str, n: int) -> str:
     return one if n == 1 else several
 
 
-def _found(added: int, updated: int, unchanged: int, skipped: int) -> str:
-    """'3 added, 0 updated, 7 already imported, 1 skipped': what knitter already had is
-    not "skipped", which is for what had nothing to import (its line says why)."""
-    already = f", {unchanged} already imported" if unchanged else ""
-    return f"{added} added, {updated} updated{already}, {skipped} skipped"
+def _found(added: int, updated: int, unchanged: int, skipped: int, failed: int) -> str:
+    """'3 added, 7 already imported, 1 skipped': the counts there are, as the import dialog
+    words them (lib/importJob.ts). What knitter already had is not "skipped", which is for
+    what had nothing to import (its line says why)."""
+    counts = [("updated", updated), ("already imported", unchanged), ("skipped", skipped)]
+    counts.append(("failed", failed))
+    return ", ".join([f"{added} added", *(f"{n} {label}" for label, n in counts if n)])
 
 
 def _item_line(item: ItemReport) -> str:
-    counts = [f"{n} {label}" for label, n in [("failed", item.failed)] if n]
-    found = _found(item.added, item.updated, item.unchanged, len(item.skips))
+    found = _found(item.added, item.updated, item.unchanged, len(item.skips), item.failed)
     kept = f"{item.messages} message{'' if item.messages == 1 else 's'} kept"
     if item.alternatives:
         other = "version" if item.alternatives == 1 else "versions"
         kept += f" (and {item.alternatives} other {other} of them)"
-    parts = [", ".join([found, *counts]), kept]
+    parts = [found, kept]
     if item.left_out:
         kinds = sorted(item.left_out.items(), key=lambda kv: (-kv[1], kv[0]))
         parts.append("left out: " + ", ".join(f"{n} {_kind(kind, n)}" for kind, n in kinds))

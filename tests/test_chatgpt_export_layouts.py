@@ -216,7 +216,7 @@ def test_cli_report_dry_run_and_error_lines(db_url: str, conn: Connection, tmp_p
     assert dry.exit_code == 1, dry.output
     lines = dry.output.splitlines()
     assert lines[0] == (
-        f"{EXPORT}: ChatGPT export; 7 added, 0 updated, 0 skipped; 25 messages kept;"
+        f"{EXPORT}: ChatGPT export; 7 added; 25 messages kept;"
         " left out: 11 hidden tool and system messages, 4 audio clips, 3 reasoning steps,"
         " 2 images, 1 attached file;"
         f" ignored: {SIDE_FILES} side files"
@@ -228,9 +228,9 @@ def test_cli_report_dry_run_and_error_lines(db_url: str, conn: Connection, tmp_p
         " looks like a ChatGPT or Claude export but holds no conversations file",
     ]
     assert all(str(tmp_path) not in line for line in failed)
-    assert f"{broken}: nothing imported; 0 added, 0 updated, 0 skipped, 1 failed" in dry.output
+    assert f"{broken}: nothing imported; 0 added, 1 failed;" in dry.output
     assert lines[-1].endswith("(dry run: nothing written)")
-    assert lines[-1].startswith("sources: 7 added, 0 updated, 0 skipped, 2 failed;")
+    assert lines[-1].startswith("sources: 7 added, 2 failed; ")
     assert find_user(conn, "dry@example.com") is None
 
     done = runner.invoke(cli, [*args, "--no-embed"])
@@ -238,7 +238,7 @@ def test_cli_report_dry_run_and_error_lines(db_url: str, conn: Connection, tmp_p
     assert done.output.splitlines()[0] == lines[0]
     again = runner.invoke(cli, [*args, "--no-embed", "--dry-run"])
     assert again.exit_code == 0
-    assert "0 added, 0 updated, 7 already imported, 0 skipped" in again.output.splitlines()[0]
+    assert "; 0 added, 7 already imported; 25 messages kept" in again.output.splitlines()[0]
 
 
 def test_concurrent_overlapping_imports_lose_nothing(

@@ -1,5 +1,6 @@
 import type { ImportJob } from "./api";
-import { indexingStages, jobPhase, skippedCounts, type UploadPhase } from "./importJob";
+import { plural } from "./format";
+import { indexingStages, jobCounts, jobPhase, type UploadPhase } from "./importJob";
 
 const PHASE_LABELS: Record<UploadPhase, string> = {
   waiting: "Waiting",
@@ -30,11 +31,7 @@ export function plainError(item: string, message: string): string {
 
 /** What an import left out or could not read, counted for the row. */
 export function historyCounts(job: ImportJob): string {
-  const { already, skipped } = skippedCounts(job);
-  const parts = [`${job.added} added`, `${job.updated} updated`];
-  if (already) parts.push(`${already} already imported`);
-  parts.push(`${skipped} skipped`, `${job.failed} failed`);
-  let text = `${parts.join(" · ")} · ${job.passages} passages`;
+  let text = `${jobCounts(job).join(" · ")} · ${plural(job.passages, "passage")}`;
   // This job's own passages still waiting, not the workspace's.
   const stages = indexingStages(job);
   if (stages && jobPhase(job) === "embedding") text += ` · ${stages}`;

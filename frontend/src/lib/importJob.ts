@@ -38,19 +38,26 @@ export function jobFiles(job: ImportJob): string[] {
 
 /** `skipped` counts what knitter already had and what had nothing to import; only the
  * latter say why (each item's `skips`), so the two are told apart, as `knitter import` does. */
-export function skippedCounts(job: ImportJob): { already: number; skipped: number } {
+function skippedCounts(job: ImportJob): { already: number; skipped: number } {
   const skipped = (job.items ?? []).reduce((n, item) => n + item.skips.length, 0);
   return { already: Math.max(job.skipped - skipped, 0), skipped };
 }
 
-export function jobSummary(job: ImportJob): string {
+/** "3 added", then the updated, already imported, skipped and failed there are: the counts
+ * as `knitter import` words them (api/cli.py). */
+export function jobCounts(job: ImportJob): string[] {
   const { already, skipped } = skippedCounts(job);
-  const parts = [`${job.added} added`];
-  if (job.updated) parts.push(`${job.updated} updated`);
-  if (already) parts.push(`${already} already imported`);
-  if (skipped) parts.push(`${skipped} skipped`);
-  if (job.failed) parts.push(`${job.failed} failed`);
-  let text = `${parts.join(", ")}; ${plural(job.passages, "passage")}`;
+  const counts: [string, number][] = [
+    ["updated", job.updated],
+    ["already imported", already],
+    ["skipped", skipped],
+    ["failed", job.failed],
+  ];
+  return [`${job.added} added`, ...counts.filter(([, n]) => n).map(([label, n]) => `${n} ${label}`)];
+}
+
+export function jobSummary(job: ImportJob): string {
+  let text = `${jobCounts(job).join(", ")}; ${plural(job.passages, "passage")}`;
   const stages = indexingStages(job);
   if (stages && jobPhase(job) === "embedding") text += ` (${stages})`;
   return text;
