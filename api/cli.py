@@ -116,9 +116,10 @@ def import_(
 
     Formats are detected by content (and links by their address). Prints, per item, the
     format, the conversations added and, when there are any, updated, already imported,
-    skipped (with why) and failed, the messages kept and what was left out (images, audio, attached files, reasoning, hidden
-    tool and system messages, an export's side files). Exit status 1 if any item failed (an
-    export with no conversations fails); the others are imported. With --dry-run nothing is
+    skipped (with why) and failed, the messages kept and what was left out (images, audio,
+    attached files, reasoning, hidden tool and system messages, an export's side files).
+    Exit status 1 if any item failed (an export with no conversations fails); the others
+    are imported. With --dry-run nothing is
     written (not even the user or the workspace).
     """
     for code in languages:
