@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import time
 import uuid
@@ -431,6 +432,36 @@ def test_rate_limit_429_then_reset(db_url: str, user: Callable[[], Caller]) -> N
         assert c.post("/v1/search", json=body, headers=auth(user())).status_code == 200
     keys = redis.Redis.from_url(redis_url()).keys("knitter*")
     assert keys, "the limits live in Redis"
+
+
+def test_a_request_is_logged_when_answered_not_after_its_background_job(
+    client: TestClient, user: Callable[[], Caller], conn: Connection
+) -> None:
+    """An import runs after its 202: the request's log line and latency are the answer's,
+    not the job's (they were once the whole import's, and logged when it ended)."""
+    me = user()
+    statuses: list[str] = []
+
+    class Probe(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.__dict__.get("route") == "/v1/imports" and record.__dict__["status"] == 202:
+                row = conn.execute(
+                    "select status from public.import_jobs where user_id = %s", [me.user_id]
+                ).fetchone()
+                statuses.append(row["status"] if row else "none")
+
+    logger = logging.getLogger("knitter.api")
+    probe, level = Probe(), logger.level
+    logger.addHandler(probe)
+    logger.setLevel(logging.INFO)
+    try:
+        job = upload(client, me, EXPORT)
+    finally:
+        logger.removeHandler(probe)
+        logger.setLevel(level)
+    assert statuses == ["queued"]
+    done = client.get(f"/v1/imports/{job['id']}", headers=auth(me)).json()
+    assert done["status"] == "succeeded"
 
 
 def test_health_and_metrics(client: TestClient, user: Callable[[], Caller]) -> None:

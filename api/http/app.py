@@ -183,23 +183,13 @@ class ObserveRequests:
         started = time.perf_counter()
         request_id = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex
         status = 500  # what the server answers if the app raises before responding
+        observed = False
 
-        async def respond(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers.update(SECURITY_HEADERS)
-                if not str(scope["path"]).startswith(DOCS_PATHS):
-                    headers["Content-Security-Policy"] = API_CSP
-                if self.production:
-                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-                headers["X-Request-ID"] = request_id
-            await send(message)
-
-        try:
-            await self.app(scope, receive, respond)
-        finally:
+        def observe() -> None:
+            """Once, when the response is sent: background tasks (an import job) run after
+            it, and are not the request's time."""
+            nonlocal observed
+            observed = True
             route = getattr(scope.get("route"), "path", "unmatched")
             elapsed = time.perf_counter() - started
             method = scope["method"]
@@ -218,6 +208,27 @@ class ObserveRequests:
                     "request_id": request_id,
                 },
             )
+
+        async def respond(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers.update(SECURITY_HEADERS)
+                if not str(scope["path"]).startswith(DOCS_PATHS):
+                    headers["Content-Security-Policy"] = API_CSP
+                if self.production:
+                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+                headers["X-Request-ID"] = request_id
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                observe()
+
+        try:
+            await self.app(scope, receive, respond)
+        finally:
+            if not observed:
+                observe()
 
 
 def mcp_endpoint(svc: Services) -> tuple[Backend, MCPServer, ASGIApp]:
