@@ -67,6 +67,23 @@ def test_nul_characters_are_a_400(gw: TestClient, path: str, body: dict[str, Any
     assert response.json()["code"] == "validation_failed"
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/auth/v1/signup", '{"email": "a@example.com", "password": "half \\ud83d pair"}'),
+        ("/auth/v1/signup", '{"data": {"name": "x\\udc00y"}}'),
+        ("/auth/v1/token?grant_type=password", '{"email": "\\ud800@x.org", "password": "p"}'),
+        ("/rest/v1/rpc/search_suggestions", '{"prefix": "\\ud83d"}'),
+        ("/rest/v1/rpc/list_sources", '{"\\ud83d": 1}'),
+    ],
+)
+def test_a_lone_surrogate_is_a_400(gw: TestClient, path: str, body: str) -> None:
+    """Half of a UTF-16 pair, as JSON may escape it: each of these answered a 500."""
+    response = gw.post(path, content=body.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "surrogate" in response.text
+
+
 def test_user_metadata_is_bounded(gw: TestClient) -> None:
     big = {"email": email(), "password": PASSWORD, "data": {"bio": "x" * (2 * 1024 * 1024)}}
     response = gw.post("/auth/v1/signup", json=big)

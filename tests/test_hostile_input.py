@@ -138,3 +138,33 @@ def test_forwarded_for_is_believed_from_a_configured_proxy(
     # forwards is the client's, so each forwarded address has its own allowance.
     codes = guest_searches({"forwarded_allow_ips": "testclient"}, db_url, make_user())
     assert codes == [200] * 8, codes
+
+
+# Half of an emoji's UTF-16 pair, as JSON may escape it: Python reads a lone surrogate,
+# which the tokenizer, Redis and PostgreSQL all refuse (each of these answered a 500).
+HALF_EMOJI = '"half \\ud83d an emoji"'
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/v1/search", '{"query": ' + HALF_EMOJI + "}"),
+        ("POST", "/v1/search", '{"query": "ok", "filters": {"platform": ' + HALF_EMOJI + "}}"),
+        ("POST", "/v1/embed", '{"texts": [' + HALF_EMOJI + "]}"),
+        ("POST", "/v1/ask", '{"question": ' + HALF_EMOJI + "}"),
+        ("POST", "/v1/packs", '{"question": ' + HALF_EMOJI + "}"),
+        ("PUT", "/v1/keys/openai", '{"key": ' + HALF_EMOJI + "}"),
+    ],
+)
+def test_a_lone_surrogate_in_a_body_is_a_422_that_says_so(
+    client: TestClient, make_user: Callable[[], Caller], method: str, path: str, body: str
+) -> None:
+    response = client.request(
+        method,
+        path,
+        content=body.encode(),
+        headers={**auth(make_user()), "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.content.isascii()  # the error echoes the input, escaped
+    assert "half of a UTF-16 surrogate pair" in response.json()["detail"][0]["msg"]

@@ -165,6 +165,41 @@ def test_nul_characters_valid_in_json_are_dropped_before_storage() -> None:
     assert (only.title, only.messages[0].text) == ("Nul title", "tab separated")
 
 
+def test_half_an_emoji_and_a_nul_anywhere_are_stored_not_lost(
+    conn: Connection, make_user: Callable[[], Caller], tmp_path: Path
+) -> None:
+    """JSON can escape half of a UTF-16 pair (a title cut in the middle of an emoji) and a
+    NUL; PostgreSQL's text and jsonb take neither. The conversation hashing its text
+    crashed the whole import on the first, and a NUL in its summary lost it."""
+    export = [
+        {
+            "uuid": "11111111-2222-3333-4444-555555555555",
+            "name": "Cut short \ud83d",
+            "summary": "a \u0000 nul",
+            "project": {"uuid": "p-1", "name": "Half \udc00 project"},
+            "chat_messages": [{"sender": "human", "text": "ends in half an emoji \ud83d"}],
+        }
+    ]
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(export))
+    assert "\\ud83d" in path.read_text()  # escaped in the file, as JSON.stringify writes it
+    caller = make_user()
+    report = import_paths(conn, caller, workspace_id(conn, caller), [path])
+    assert (report.added, report.failed) == (1, [])
+    with transaction_as(conn, caller):
+        row = conn.execute(
+            "select s.title, s.metadata, c.content from public.sources s"
+            " join public.chunks c on c.source_id = s.id"
+        ).fetchone()
+    assert row is not None
+    assert row["title"] == "Cut short \ufffd"
+    assert (row["metadata"]["summary"], row["metadata"]["project"]) == (
+        "a  nul",
+        "Half \ufffd project",
+    )
+    assert "ends in half an emoji \ufffd" in row["content"]
+
+
 EXPORT_2025 = FIXTURES / "claude" / "export-2025"
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from starlette.requests import Request
 
+from api.text import NOT_TEXT, holds_lone_surrogate
+
 
 class BadBody(ValueError):
     """The body is not JSON, or not a JSON object."""
@@ -25,6 +27,8 @@ async def json_object(request: Request) -> dict[str, Any]:
         raise BadBody("invalid JSON: nested too deeply") from None
     if not isinstance(value, dict):
         raise BadBody("the body must be a JSON object")
+    if holds_lone_surrogate(value):
+        raise BadBody(f"invalid JSON: {NOT_TEXT}")
     return value
 
 

@@ -3,6 +3,7 @@ lives in Supabase (or any PostgreSQL with the migrations), guarded by row-level 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -13,8 +14,10 @@ import anyio
 import psycopg
 import redis
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from mcp.server.mcpserver import MCPServer
 from psycopg_pool import PoolTimeout
 from slowapi.errors import RateLimitExceeded
@@ -246,6 +249,13 @@ RETRY = {"Retry-After": "5"}
 def _error_handlers(app: FastAPI) -> None:
     def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own answer, ASCII-escaped: the errors echo the input, and a lone
+        # surrogate in it (refused by schemas.RequestBody) has no UTF-8 form.
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+        return Response(body, 422, media_type="application/json")
 
     @app.exception_handler(RateLimitExceeded)
     async def rate_limited(request: Request, exc: RateLimitExceeded) -> JSONResponse:

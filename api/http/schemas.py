@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from api.answers.answering import CitedPassage
 from api.importers.options import LANGUAGE_CODE
+from api.text import NOT_TEXT, holds_lone_surrogate
 
 # PostgreSQL text cannot hold NUL characters: refuse them at the door.
 NO_NUL = r"^[^\x00]*$"
@@ -18,6 +19,18 @@ Query = Annotated[
 ]
 Word = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
 OneOrMany = Word | list[Word]
+
+
+class RequestBody(BaseModel):
+    """A JSON request body: a lone surrogate anywhere in it is refused at the door (422),
+    as a NUL is, rather than failing wherever the text goes."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_only(cls, data: Any) -> Any:
+        if holds_lone_surrogate(data):
+            raise ValueError(NOT_TEXT)
+        return data
 
 
 class SearchFilters(BaseModel):
@@ -49,7 +62,7 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-class SearchBody(BaseModel):
+class SearchBody(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -104,7 +117,7 @@ class SearchResponse(BaseModel):
     )
 
 
-class EmbedBody(BaseModel):
+class EmbedBody(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -135,7 +148,7 @@ class EmbedResponse(BaseModel):
     embeddings: list[list[float]]
 
 
-class ImportUrls(BaseModel):
+class ImportUrls(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"urls": ["https://chatgpt.com/share/abc123"]}]},
@@ -249,7 +262,7 @@ class ImportJobList(BaseModel):
     jobs: list[ImportJob]
 
 
-class KeyBody(BaseModel):
+class KeyBody(RequestBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"key": "sk-…"}]})
 
     # Provider keys are printable ASCII without spaces.
@@ -318,7 +331,7 @@ class HistoryCleared(BaseModel):
 # --- export and account deletion --------------------------------------------------------
 
 
-class AccountDeleteBody(BaseModel):
+class AccountDeleteBody(RequestBody):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"confirm": "delete my account"}]}
     )
@@ -335,7 +348,7 @@ class AccountDeleteBody(BaseModel):
 ProviderChoice = Literal["auto", "openai", "gemini", "extractive"]
 
 
-class AskBody(BaseModel):
+class AskBody(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -371,7 +384,7 @@ class AskResponse(BaseModel):
 # --- micro-threads ----------------------------------------------------------------------
 
 
-class MicroThreadBody(BaseModel):
+class MicroThreadBody(RequestBody):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"question": "Why twice a day?"}]}
     )
@@ -399,7 +412,7 @@ class MicroThreadsResponse(BaseModel):
     threads: list[MicroThread]
 
 
-class SummaryBody(BaseModel):
+class SummaryBody(RequestBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}]})
 
     provider: ProviderChoice = Field(
@@ -417,7 +430,7 @@ class SummaryResponse(BaseModel):
     summarized_at: datetime
 
 
-class RegroupBody(BaseModel):
+class RegroupBody(RequestBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"similarity": 0.3}]})
 
     similarity: float | None = Field(
@@ -452,7 +465,7 @@ class EmbeddingModelResponse(BaseModel):
     )
 
 
-class EmbeddingModelBody(BaseModel):
+class EmbeddingModelBody(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     model_id: int = Field(description="An id from GET /v1/embedding-models.")
@@ -472,7 +485,7 @@ class EmbeddingStatusResponse(BaseModel):
     )
 
 
-class PackBody(BaseModel):
+class PackBody(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from api.errors import ImportFormatError
+from api.text import storable
 
 Role = Literal["user", "assistant", "system", "tool", "speaker", "document"]
 Kind = Literal[
@@ -37,7 +38,7 @@ class Message:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _drop_nul(self, "text", "author", "model")
+        _make_storable(self, "text", "author", "model", "metadata")
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Conversation:
     origin: str = ""
 
     def __post_init__(self) -> None:
-        _drop_nul(self, "title")
+        _make_storable(self, "title", "url", "external_id", "metadata", "origin")
 
     def content_hash(self) -> str:
         """Identity of the content: the same messages hash the same, whatever the file name."""
@@ -81,12 +82,12 @@ class Conversation:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _drop_nul(instance: object, *names: str) -> None:
-    """PostgreSQL text cannot hold NUL; a stray one (valid in JSON) must not sink a source."""
+def _make_storable(instance: object, *names: str) -> None:
+    """One NUL or half an emoji must not sink a source (see api.text)."""
     for name in names:
         value = getattr(instance, name)
-        if isinstance(value, str) and "\x00" in value:
-            object.__setattr__(instance, name, value.replace("\x00", ""))
+        if value:
+            object.__setattr__(instance, name, storable(value))
 
 
 @dataclass(frozen=True)
