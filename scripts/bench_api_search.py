@@ -17,8 +17,10 @@ rate limiter, whose limits are lifted) and, round by round so load drift hits bo
             the search history, the pending count and the JSON
 
 for keyword-only and hybrid queries. Ratios are api / bare for p50 and p95 latency and
-for throughput. The HTTP client shares the cores with the server: --client stdlib
-(http.client, the default) costs it less CPU a request than --client httpx.
+for throughput; CPU a request is that of the process doing the work (Linux's /proc): this
+one for the bare call, the server for the API. The HTTP client shares the cores with the
+server: --client stdlib (http.client, the default) costs it less CPU a request than
+--client httpx.
 
     .venv/bin/python scripts/bench_api_search.py --queries 200
 """
@@ -132,6 +134,12 @@ def queries(n: int, seed: int) -> list[str]:
     return [" ".join(rng.sample(WORDS, rng.randint(1, 3))) for _ in range(n)]
 
 
+def cpu_seconds(pid: int) -> float:
+    """The user and system CPU time a process has used so far (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(calls: Sequence[Callable[[], None]], concurrency: int) -> tuple[list[float], float]:
     """Latencies of the calls run `concurrency` at a time, and the wall time of them all."""
 
@@ -205,7 +213,8 @@ def run(args: argparse.Namespace, url: str, levels: list[int]) -> int:
     headers = {"Authorization": f"Bearer {token}"}
 
     first: dict[str, float] = {}
-    with Served(env) as base:
+    served = Served(env)
+    with served as base:
         # The first searches after start: new queries, so the cache cannot answer them.
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             for label, q in (("first", "bread oven first"), ("second", "guitar chord second")):
@@ -264,23 +273,29 @@ def run(args: argparse.Namespace, url: str, levels: list[int]) -> int:
         # repeated by people do.
         for q in set(texts):
             api(q, True)()
-        samples: dict[tuple[str, str, int], tuple[list[float], float]] = {}
+        # CPU is that of the process doing the work: this one for the bare call (psycopg
+        # and these threads), the server for the API (its client not counted).
+        assert served.process is not None
+        worker = {"bare": os.getpid(), "api": served.process.pid}
+        samples: dict[tuple[str, str, int], tuple[list[float], float, float]] = {}
         for _ in range(args.rounds):
             for concurrency in levels:
                 for mode in ("keyword", "hybrid"):
                     for side, make in (("bare", bare), ("api", api)):
                         calls = [make(q, mode == "hybrid") for q in texts]
+                        cpu = cpu_seconds(worker[side])
                         lat, wall = timed(calls, concurrency)
+                        cpu = cpu_seconds(worker[side]) - cpu
                         key = (mode, side, concurrency)
-                        old = samples.get(key, ([], 0.0))
-                        samples[key] = (old[0] + lat, old[1] + wall)
+                        old = samples.get(key, ([], 0.0, 0.0))
+                        samples[key] = (old[0] + lat, old[1] + wall, old[2] + cpu)
 
     rows = []
     out: dict[str, Any] = {"passages": report.passages, "first_search_s": first, "cells": []}
     for concurrency in levels:
         for mode in ("keyword", "hybrid"):
-            b_lat, b_wall = samples[(mode, "bare", concurrency)]
-            a_lat, a_wall = samples[(mode, "api", concurrency)]
+            b_lat, b_wall, b_cpu = samples[(mode, "bare", concurrency)]
+            a_lat, a_wall, a_cpu = samples[(mode, "api", concurrency)]
             cell: dict[str, float] = {
                 "bare_p50_ms": percentile(b_lat, 50) * 1000,
                 "bare_p95_ms": percentile(b_lat, 95) * 1000,
@@ -288,6 +303,8 @@ def run(args: argparse.Namespace, url: str, levels: list[int]) -> int:
                 "api_p95_ms": percentile(a_lat, 95) * 1000,
                 "bare_rps": len(b_lat) / b_wall,
                 "api_rps": len(a_lat) / a_wall,
+                "bare_cpu_ms": b_cpu / len(b_lat) * 1000,
+                "api_cpu_ms": a_cpu / len(a_lat) * 1000,
             }
             out["cells"].append({"mode": mode, "concurrency": concurrency, **cell})
             rows.append(
@@ -300,6 +317,7 @@ def run(args: argparse.Namespace, url: str, levels: list[int]) -> int:
                     f" / {cell['api_p95_ms'] / cell['bare_p95_ms']:.2f}x",
                     f"{cell['bare_rps']:.0f} → {cell['api_rps']:.0f}"
                     f" ({cell['bare_rps'] / cell['api_rps']:.2f}x)",
+                    f"{cell['bare_cpu_ms']:.2f} → {cell['api_cpu_ms']:.2f}",
                 ]
             )
     print(machine_description(), f"revision {git_revision()}", sep="\n")
@@ -315,6 +333,7 @@ def run(args: argparse.Namespace, url: str, levels: list[int]) -> int:
                 "API p50 / p95 ms",
                 "API / bare (p50 / p95)",
                 "requests/s bare → API (ratio)",
+                "CPU ms/request bare → API",
             ],
             rows,
         )

@@ -146,5 +146,8 @@ def test_bench_api_search_prints_its_table(home: Path) -> None:
     cells = [("keyword", "1"), ("hybrid", "1"), ("keyword", "4"), ("hybrid", "4")]
     assert [(r[0], r[1]) for r in rows] == cells
     assert all(float(r[2]) > 0 and float(r[5]) > 0 for r in rows)  # bare and API p50 in ms
+    # CPU a request, bare → API (a few requests may fit in one clock tick of /proc: ≥ 0).
+    assert "CPU ms/request bare → API" in out
+    assert all(r[-2] == "→" and float(r[-3]) >= 0 and float(r[-1]) >= 0 for r in rows)
     assert "first search after start" in out
     assert not (home / "pgdata" / "postmaster.pid").exists(), "the server was left running"
