@@ -37,4 +37,6 @@ def holds_lone_surrogate(value: Any) -> bool:
     return False
 
 
+# For what a client sends: a field's pattern that refuses NUL, and the words for half a pair.
+NO_NUL = r"^[^\x00]*$"
 NOT_TEXT = "a string holds half of a UTF-16 surrogate pair, which is not text"

@@ -440,6 +440,9 @@ def test_http_tools_as_the_tokens_user(dev: DevStack) -> None:
             )
             found = data(await call(s, "search", query=WORD))["results"]
             assert [r["title"] for r in found] == ["Launch"]
+            # Refused by the tool's schema, not by the database ("could not do this").
+            nul = error_text(await call(s, "search", query="a\x00b"))
+            assert "should match pattern" in nul, nul
             fetched = data(await call(s, "fetch", id=found[0]["id"]))
             assert fetched["metadata"]["conversation_id"] == saved["conversation_id"]
             packed = data(await call(s, "pack", conversation_id=saved["conversation_id"]))

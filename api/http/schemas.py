@@ -10,10 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from api.answers.answering import CitedPassage
 from api.importers.options import LANGUAGE_CODE
-from api.text import NOT_TEXT, holds_lone_surrogate
+from api.text import NO_NUL, NOT_TEXT, holds_lone_surrogate
 
-# PostgreSQL text cannot hold NUL characters: refuse them at the door.
-NO_NUL = r"^[^\x00]*$"
 Query = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=NO_NUL)
 ]

@@ -30,6 +30,7 @@ from api.errors import KnitterError
 from api.http.auth import AuthError
 from api.mcp import tools
 from api.mcp.tools import Backend
+from api.text import NO_NUL
 
 log = logging.getLogger("knitter.mcp")
 T = TypeVar("T")
@@ -46,7 +47,9 @@ INSTRUCTIONS = (
 )
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
-Query = Annotated[str, Field(min_length=1, max_length=1000, description="What to look for.")]
+Query = Annotated[
+    str, Field(min_length=1, max_length=1000, pattern=NO_NUL, description="What to look for.")
+]
 Workspace = Annotated[
     str | None,
     Field(description="A workspace id or name; default: all the user's workspaces."),

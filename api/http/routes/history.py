@@ -18,6 +18,7 @@ from api.http.schemas import (
     SuggestionsResponse,
 )
 from api.search import history
+from api.text import NO_NUL
 
 
 def router(limiter: Limiter, settings: Settings) -> APIRouter:
@@ -29,7 +30,7 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         request: Request,
         caller: CallerDep,
         conn: DbDep,
-        prefix: Annotated[str, Query(max_length=200, pattern=r"^[^\x00]*$")] = "",
+        prefix: Annotated[str, Query(max_length=200, pattern=NO_NUL)] = "",
         limit: Annotated[int, Query(ge=1, le=50)] = 8,
     ) -> SuggestionsResponse:
         """The caller's past queries and the titles of sources they can read that match
