@@ -26,8 +26,12 @@ from api.accounts.keyring import Keyring, Sealed
 from api.accounts.users import caller_for
 from api.config import Settings
 from api.db.session import Caller, Connection
+from api.embeddings.cache import EmbeddingCache
+from api.embeddings.local import DEFAULT_MODEL
+from api.embeddings.static import STATIC_MODEL
 from api.http.app import create_app
 from api.http.auth import AuthError, TokenVerifier
+from api.search.hybrid import ModelRef, embed_with
 from tests.conftest import FIXTURES, redis_url
 
 SECRET = "test-jwt-secret-with-at-least-32-characters!"
@@ -573,6 +577,18 @@ def test_query_embeddings_are_cached_in_redis(
     # The same query again is served from the cache: same key, no new one.
     assert client.post("/v1/search", json={"query": query}, headers=auth(user())).status_code == 200
     assert set(r.keys("knitter:qemb:*")) - before == added
+
+
+def test_a_cached_query_vector_is_the_models_not_a_row_ids(local_model: object) -> None:
+    """Two databases sharing one Redis may give the same row id to different models: the
+    cache once served one model's vector for the other (384 numbers for a 256-dimension
+    model)."""
+    cache = EmbeddingCache(redis.Redis.from_url(redis_url()), 60)
+    query = f"which model {uuid.uuid4().hex}"
+    quality = ModelRef(1, "local", DEFAULT_MODEL, 384)
+    static = ModelRef(1, "local", STATIC_MODEL, 256)  # the same id, in another database
+    assert len(embed_with(quality, query, cache=cache).vector) == 384
+    assert len(embed_with(static, query, cache=cache).vector) == 256
 
 
 def test_cors_allows_only_the_configured_origins(db_url: str) -> None:

@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import redis
 
-# v2: float32 bytes (the models' own precision), where v1 held JSON text.
-PREFIX = "knitter:qemb:v2:"
+# float32 bytes (the models' own precision; v1 held JSON text), keyed by the model's
+# provider, name and dimensions (v2 by its row id in one database).
+PREFIX = "knitter:qemb:v3:"
 
 Embed = Callable[[str], list[float]]
 
@@ -20,9 +21,6 @@ class EmbeddingCache:
     def __init__(self, client: redis.Redis | None, ttl_seconds: int) -> None:
         self.client = client
         self.ttl = ttl_seconds
-
-    def get_or_embed(self, model_key: str, text: str, embed: Embed) -> list[float]:
-        return self.get_or_embed_all([(model_key, text, embed)])[0]
 
     def get_or_embed_all(self, wanted: Sequence[tuple[str, str, Embed]]) -> list[list[float]]:
         """Each (model key, text, embed)'s vector: what the cache holds in one round trip,

@@ -265,7 +265,9 @@ def embed_with(
 
         return run
 
-    wanted = [(str(r.id), text, runner(r)) for r in refs]
+    # Keyed by what the model is, not its row id: another database sharing the Redis may
+    # give that id to another model.
+    wanted = [(f"{r.provider}:{r.name}:{r.dims}", text, runner(r)) for r in refs]
     vectors = cache.get_or_embed_all(wanted) if cache else [run(text) for _, _, run in wanted]
     floors = {r.id: RELEVANCE_FLOORS.get((r.provider, r.name)) for r in refs}
     static = (ref.static.id, vectors[1]) if ref.static else None
