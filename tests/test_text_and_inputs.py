@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -112,3 +113,16 @@ def test_oversized_and_corrupt_files(tmp_path: Path) -> None:
     errors = [i for i in items if isinstance(i, ItemError)]
     assert len(errors) == len(items) == 2
     assert "limit" in errors[0].message and "zip" in errors[1].message
+
+
+def test_a_pipe_or_a_device_is_named_for_what_it_is(tmp_path: Path) -> None:
+    """They exist, so "no such file or folder" (what they got) was wrong; reading a pipe
+    would wait for a writer forever."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    items = list(collect([pipe, Path("/dev/null"), tmp_path / "missing.md"]))
+    assert [i.message for i in items if isinstance(i, ItemError)] == [
+        "not a file or folder (a pipe, socket or device)",
+        "not a file or folder (a pipe, socket or device)",
+        "no such file or folder",
+    ]

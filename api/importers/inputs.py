@@ -110,6 +110,8 @@ def collect(
                 yield Ignored(str(path), side_files, origin=str(path))
         elif path.is_file():
             yield from _from_file(path, limits)
+        elif path.exists():
+            yield ItemError(str(path), "not a file or folder (a pipe, socket or device)")
         else:
             yield ItemError(str(path), "no such file or folder")
 
