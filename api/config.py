@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     auth_email_rate_limit: str = Field(
         default="10/5 minutes", validation_alias="AUTH_EMAIL_RATE_LIMIT"
     )
+    # Any request body but an upload's (JSON, MCP): read whole before any check, so bounded.
+    max_request_bytes: int = Field(
+        default=8 * 1024 * 1024, validation_alias="MAX_REQUEST_BYTES", ge=64 * 1024
+    )
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, validation_alias="MAX_UPLOAD_BYTES")
     guest_max_upload_bytes: int = Field(
         default=5 * 1024 * 1024, validation_alias="GUEST_MAX_UPLOAD_BYTES"

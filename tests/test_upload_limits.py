@@ -147,3 +147,24 @@ def test_a_url_import_is_held_to_the_callers_cap(
     assert (job["added"], job["failed"]) == (0, 2), job
     messages = " ".join(e["message"] for e in job["errors"])
     assert "larger than" in messages, messages
+
+
+def test_other_bodies_are_bounded_before_the_token_is_read(
+    db_url: str, make_user: Callable[[], Caller]
+) -> None:
+    """FastAPI reads a JSON body whole before it checks the token, and a 422 echoes it: a
+    200 MiB search body was read, parsed and sent back, by anyone. Now every body but an
+    upload's is held to MAX_REQUEST_BYTES; an upload keeps its own, larger cap."""
+    settings = make_settings(db_url, max_request_bytes=64 * 1024)
+    big = b'{"query": "x", "pad": "' + b"a" * (100 * 1024) + b'"}'
+    json_type = {"content-type": "application/json"}
+    with TestClient(create_app(settings)) as c:
+        assert c.post("/v1/search", content=big, headers=json_type).status_code == 413
+        signed_in = {**auth(make_user()), **json_type}
+        assert c.post("/v1/search", content=big, headers=signed_in).status_code == 413
+        small = c.post("/v1/search", json={"query": "x", "keyword_only": True}, headers=signed_in)
+        assert small.status_code == 200
+        text = b"# Quinces\n\n" + b"quince jelly sets at 104 C. " * 4000
+        note = ("note.md", text, "text/markdown")
+        upload = c.post("/v1/imports", files=[("files", note)], headers=auth(make_user()))
+        assert upload.status_code == 202, upload.text  # 112 KB, over the other bodies' limit

@@ -86,6 +86,7 @@ def create_gateway(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        max_body_size=settings.max_request_bytes,
     )
 
     @app.middleware("http")

@@ -99,6 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Imports, search, embeddings and API keys for knitter.",
         lifespan=lifespan,
+        # A body is read (and a 422 echoes it) before the token is checked: bounded for
+        # everyone; uploads have their own limit (routes/imports.py).
+        max_body_size=settings.max_request_bytes,
     )
     app.state.services = svc
     app.state.limiter = svc.limiter

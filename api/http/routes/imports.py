@@ -69,6 +69,9 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         "body with URLs. Returns the job at once; poll GET /v1/imports/{id} for progress.",
         openapi_extra=UPLOAD_SCHEMA,
         responses={413: {"description": "Too large"}, 415: {"description": "Unsupported type"}},
+        # Above the app's limit for other bodies; each caller's own cap is checked below.
+        max_body_size=max(settings.max_upload_bytes, settings.guest_max_upload_bytes)
+        + MULTIPART_OVERHEAD,
     )
     @limiter.limit(settings.rate_limit)
     async def create_import(
