@@ -33,11 +33,14 @@ def _shot(page: Page, name: str, *, full_page: bool = False) -> None:
 def _search(page: Page, query: str) -> list[str]:
     """Types the query into the search box (focused with `/`) and returns the result titles
     once the results for it have come."""
+    box = page.get_by_label("Search your conversations")
     if "/search" not in page.url:  # the nav link starts a fresh search (no filters)
         page.get_by_role("link", name="Search", exact=True).click()
+        # The page is there before its shortcut is tried (on a loaded machine the key
+        # could land while the previous page still showed).
+        box.wait_for()
     page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
     page.keyboard.press("/")
-    box = page.get_by_label("Search your conversations")
     assert box.evaluate("node => node === document.activeElement"), "`/` did not focus search"
     box.fill(query)
     # The URL takes the query once typing settles; then the results for it arrive.
