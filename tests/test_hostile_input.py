@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.accounts.deletion import delete_auth_row
 from api.db.session import Caller, Connection
 from api.http.app import create_app
+from api.http.schemas import RequestBody
 from api.search.hybrid import keyword_query
 from tests.test_api import auth, make_settings, new_key
 
@@ -168,3 +169,22 @@ def test_a_lone_surrogate_in_a_body_is_a_422_that_says_so(
     assert response.status_code == 422, response.text
     assert response.content.isascii()  # the error echoes the input, escaped
     assert "half of a UTF-16 surrogate pair" in response.json()["detail"][0]["msg"]
+
+
+def test_every_json_body_refuses_a_lone_surrogate(client: TestClient) -> None:
+    """The refusal lives in schemas.RequestBody: a body model that does not derive from it
+    would answer that request with a 500 again."""
+
+    def descendants(cls: type) -> set[str]:
+        subclasses: list[type] = cls.__subclasses__()
+        return {name for sub in subclasses for name in {sub.__name__, *descendants(sub)}}
+
+    bodies = {
+        body["schema"]["$ref"].rsplit("/", 1)[1]
+        for ops in client.app.openapi()["paths"].values()  # type: ignore[attr-defined]
+        for op in ops.values()
+        if (body := op.get("requestBody", {}).get("content", {}).get("application/json"))
+        and "$ref" in body["schema"]
+    }
+    assert "SearchBody" in bodies and "DrainBody" in bodies
+    assert bodies <= descendants(RequestBody), bodies - descendants(RequestBody)

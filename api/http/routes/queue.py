@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.http.dependencies import DbDep, ServiceRoleDep, ServicesDep
+from api.http.schemas import RequestBody
 from api.pipeline.after_embedding import place_all_in_topic_threads
 from api.pipeline.embedding_queue import pending_count
 from api.pipeline.worker import drain_some
@@ -15,7 +16,7 @@ from api.pipeline.worker import drain_some
 routes = APIRouter(prefix="/v1/queue", tags=["operations"])
 
 
-class DrainBody(BaseModel):
+class DrainBody(RequestBody):
     max_batches: int = Field(default=10, ge=1, le=100)
 
 
