@@ -117,10 +117,10 @@ def import_(
     Formats are detected by content (and links by their address). Prints, per item, the
     format, the conversations added and, when there are any, updated, already imported,
     skipped (with why) and failed, the messages kept and what was left out (images, audio,
-    attached files, reasoning, hidden tool and system messages, an export's side files).
-    Exit status 1 if any item failed (an export with no conversations fails); the others
-    are imported. With --dry-run nothing is
-    written (not even the user or the workspace).
+    attached files, reasoning, hidden tool and system messages, an export's side files),
+    then the totals in all. Exit status 1 if any item failed (an export with no
+    conversations fails); the others are imported. With --dry-run nothing is written (not
+    even the user or the workspace).
     """
     for code in languages:
         if not re.fullmatch(LANGUAGE_CODE, code):
@@ -605,12 +605,11 @@ def _print_report(report: ImportReport) -> None:
         click.echo(f"{item.item}: {_item_line(item)}")
         for word, line in under.get(item.item, []):
             click.echo(f"  {word}: {line}", err=word == "failed")
-    took = "(dry run: nothing written)" if report.dry_run else f"written in {report.seconds:.2f} s"
     found = _found(
         report.added, report.updated, report.unchanged, len(report.empty), len(report.failed)
     )
-    passages = f"{report.passages} passage{'' if report.passages == 1 else 's'}"
-    click.echo(f"sources: {found}; {passages} {took}")
+    dry_run = " (dry run: nothing written)" if report.dry_run else ""
+    click.echo(f"in all: {found}; {_count(report.passages, 'passage')}{dry_run}")
 
 
 # How the report names what was left out, by the importers' kind (one, several); the API
@@ -624,33 +623,37 @@ LEFT_OUT_WORDS = {
 }
 
 
-def _kind(kind: str, n: int) -> str:
-    """'1 image', '11 hidden tool and system messages'; an unknown kind as it is."""
-    one, several = LEFT_OUT_WORDS.get(kind, (kind, kind))
-    return one if n == 1 else several
+def _count(n: int, one: str, several: str | None = None) -> str:
+    """'1 passage', '18,230 passages': as the progress line and the web app write numbers."""
+    return f"{n:,} {one if n == 1 else several or one + 's'}"
 
 
 def _found(added: int, updated: int, unchanged: int, skipped: int, failed: int) -> str:
     """'3 added, 7 already imported, 1 skipped': the counts there are, as the import dialog
     words them (lib/importJob.ts). What knitter already had is not "skipped", which is for
     what had nothing to import (its line says why)."""
-    counts = [("updated", updated), ("already imported", unchanged), ("skipped", skipped)]
-    counts.append(("failed", failed))
-    return ", ".join([f"{added} added", *(f"{n} {label}" for label, n in counts if n)])
+    counts = [
+        ("updated", updated),
+        ("already imported", unchanged),
+        ("skipped", skipped),
+        ("failed", failed),
+    ]
+    return ", ".join([f"{added:,} added", *(f"{n:,} {label}" for label, n in counts if n)])
 
 
 def _item_line(item: ItemReport) -> str:
     found = _found(item.added, item.updated, item.unchanged, len(item.skips), item.failed)
-    kept = f"{item.messages} message{'' if item.messages == 1 else 's'} kept"
+    kept = _count(item.messages, "message") + " kept"
     if item.alternatives:
-        other = "version" if item.alternatives == 1 else "versions"
-        kept += f" (and {item.alternatives} other {other} of them)"
+        kept += f" (and {_count(item.alternatives, 'other version')} of them)"
     parts = [found, kept]
     if item.left_out:
         kinds = sorted(item.left_out.items(), key=lambda kv: (-kv[1], kv[0]))
-        parts.append("left out: " + ", ".join(f"{n} {_kind(kind, n)}" for kind, n in kinds))
+        # An unknown kind as it is.
+        named = (_count(n, *LEFT_OUT_WORDS.get(kind, (kind, kind))) for kind, n in kinds)
+        parts.append("left out: " + ", ".join(named))
     if item.side_files:
-        parts.append(f"ignored: {item.side_files} side files")
+        parts.append(f"ignored: {_count(item.side_files, 'side file')}")
     formats = " + ".join(item.formats) or "nothing imported"
     return f"{formats}; " + "; ".join(parts)
 

@@ -107,7 +107,6 @@ class ImportReport:
     failed: list[ItemError] = field(default_factory=list)
     # Inputs with nothing to import (an empty conversation), with why: the person is told.
     empty: list[Skipped] = field(default_factory=list)
-    seconds: float = 0.0
     items: dict[str, ItemReport] = field(default_factory=dict)
     dry_run: bool = False
 
@@ -551,7 +550,6 @@ def import_conversations(
     nothing is written and the report says what would be."""
     report = ImportReport(dry_run=dry_run)
     seen: set[str] = set()
-    started = time.perf_counter()
     batch: list[_Pending] = []
     identities: set[str] = set()
     batch_passages = 0
@@ -626,7 +624,6 @@ def import_conversations(
             arrived = time.perf_counter()
     finally:
         flush()  # what was prepared before an error is written, as one by one did
-    report.seconds = time.perf_counter() - started
     return report
 
 

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { regroupThreads } from "../lib/api";
-import { plural } from "../lib/format";
+import { count, plural } from "../lib/format";
 import { invalidateThreads, useThreadSettings } from "../lib/queries";
 import type { WorkspaceRow } from "../lib/rpc";
 import { clampSimilarity, SIMILARITY_MAX, SIMILARITY_MIN, SIMILARITY_STEP } from "../lib/threads";
@@ -9,7 +9,7 @@ import { clampSimilarity, SIMILARITY_MAX, SIMILARITY_MIN, SIMILARITY_STEP } from
 function waitingText(unthreaded: number): string {
   return unthreaded === 1
     ? "1 conversation is waiting for its embeddings."
-    : `${unthreaded} conversations are waiting for their embeddings.`;
+    : `${count(unthreaded)} conversations are waiting for their embeddings.`;
 }
 
 /** How alike conversations must be to share a thread, and regrouping with a new setting. */

@@ -1,4 +1,5 @@
 import type { SearchResult } from "./api";
+import { count } from "./format";
 
 /** One conversation in the results: its best passage first, the others it matched after,
  * in the API's order (best first). */
@@ -21,6 +22,6 @@ export function groupByConversation(results: SearchResult[]): ConversationHit[] 
 /** What the status line says while passages wait for their embedding. */
 export function indexingNotice(pending: number): string | null {
   if (pending <= 0) return null;
-  const what = pending === 1 ? "1 conversation is" : `${pending} conversations are`;
+  const what = pending === 1 ? "1 conversation is" : `${count(pending)} conversations are`;
   return `${what} still being indexed for meaning search; the results refresh when it is done.`;
 }

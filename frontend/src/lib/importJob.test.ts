@@ -107,6 +107,10 @@ describe("import jobs", () => {
     expect(jobSummary(job({ added: 1, failed: 1, skipped: 0, passages: 1, embedding_pending: 5 }))).toBe(
       "1 added, 1 failed; 1 passage (searchable by meaning: 1 / 1 · full quality: 0 / 1)",
     );
+    // Counts as the stages and `knitter import` write them: "18,230", not "18230".
+    expect(jobSummary(job({ added: 1412, skipped: 0, passages: 18230, embedding_pending: 1230 }))).toBe(
+      "1,412 added; 18,230 passages (searchable by meaning: 18,230 / 18,230 · full quality: 17,000 / 18,230)",
+    );
   });
 
   it("shows both stages of meaning search while they run", () => {

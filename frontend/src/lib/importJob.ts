@@ -1,5 +1,5 @@
 import type { ImportItemReport, ImportJob } from "./api";
-import { formatBytes, plural } from "./format";
+import { count, formatBytes, plural } from "./format";
 
 export type UploadPhase = "waiting" | "uploading" | "importing" | "embedding" | "done" | "failed";
 
@@ -53,7 +53,7 @@ export function jobCounts(job: ImportJob): string[] {
     ["skipped", skipped],
     ["failed", job.failed],
   ];
-  return [`${job.added} added`, ...counts.filter(([, n]) => n).map(([label, n]) => `${n} ${label}`)];
+  return [`${count(job.added)} added`, ...counts.filter(([, n]) => n).map(([label, n]) => `${count(n)} ${label}`)];
 }
 
 export function jobSummary(job: ImportJob): string {
@@ -70,8 +70,8 @@ export function indexingStages(job: ImportJob): string | null {
   const meaningPending = job.meaning_pending;
   if (job.embedding_pending <= 0 && meaningPending <= 0) return null;
   const total = job.passages;
-  const ready = (pending: number) => Math.max(total - Math.min(pending, total), 0).toLocaleString("en-US");
-  const all = total.toLocaleString("en-US");
+  const ready = (pending: number) => count(Math.max(total - Math.min(pending, total), 0));
+  const all = count(total);
   return `searchable by meaning: ${ready(meaningPending)} / ${all} · full quality: ${ready(job.embedding_pending)} / ${all}`;
 }
 
