@@ -32,6 +32,7 @@ from api.embeddings.static import STATIC_MODEL
 from api.http.app import create_app
 from api.http.auth import AuthError, TokenVerifier
 from api.search.hybrid import ModelRef, embed_with
+from api.shared_redis import SharedRedis
 from tests.conftest import FIXTURES, redis_url
 
 SECRET = "test-jwt-secret-with-at-least-32-characters!"
@@ -434,7 +435,7 @@ def test_rate_limit_429_then_reset(db_url: str, user: Callable[[], Caller]) -> N
         assert c.post("/v1/search", json=body, headers=me).status_code == 200
         # Another user has their own budget.
         assert c.post("/v1/search", json=body, headers=auth(user())).status_code == 200
-    keys = redis.Redis.from_url(redis_url()).keys("knitter*")
+    keys = redis.Redis.from_url(redis_url()).keys("knitter:limit:*")
     assert keys, "the limits live in Redis"
 
 
@@ -583,7 +584,7 @@ def test_a_cached_query_vector_is_the_models_not_a_row_ids(local_model: object) 
     """Two databases sharing one Redis may give the same row id to different models: the
     cache once served one model's vector for the other (384 numbers for a 256-dimension
     model)."""
-    cache = EmbeddingCache(redis.Redis.from_url(redis_url()), 60)
+    cache = EmbeddingCache(SharedRedis(redis_url()), 60)
     query = f"which model {uuid.uuid4().hex}"
     quality = ModelRef(1, "local", DEFAULT_MODEL, 384)
     static = ModelRef(1, "local", STATIC_MODEL, 256)  # the same id, in another database

@@ -1,14 +1,15 @@
 """A Redis cache of query embeddings: the same query with the same model is embedded once
-per TTL, across API replicas."""
+per TTL, across API replicas. With Redis away every query is embedded (shared_redis)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import redis
+
+from api.shared_redis import SharedRedis
 
 # float32 bytes (the models' own precision; v1 held JSON text), keyed by the model's
 # provider, name and dimensions (v2 by its row id in one database).
@@ -18,23 +19,22 @@ Embed = Callable[[str], list[float]]
 
 
 class EmbeddingCache:
-    def __init__(self, client: redis.Redis | None, ttl_seconds: int) -> None:
-        self.client = client
+    def __init__(self, redis: SharedRedis | None, ttl_seconds: int) -> None:
+        self.redis = redis
         self.ttl = ttl_seconds
 
     def get_or_embed_all(self, wanted: Sequence[tuple[str, str, Embed]]) -> list[list[float]]:
         """Each (model key, text, embed)'s vector: what the cache holds in one round trip,
         the rest embedded and stored."""
-        if self.client is None:
+        if self.redis is None:
             return [embed(text) for _, text, embed in wanted]
         keys = [
             PREFIX + hashlib.sha256(f"{model_key}\0{text}".encode()).hexdigest()
             for model_key, text, _ in wanted
         ]
-        try:
-            cached: list[bytes | str | None] = self.client.mget(keys)
-        except redis.RedisError:
-            cached = [None] * len(keys)  # a cache outage must not fail searches
+        cached: list[bytes | str | None] = self.redis.run(
+            lambda client: client.mget(keys), lambda: [None] * len(keys)
+        )
         vectors: list[list[float]] = []
         missed: dict[str, bytes] = {}
         for key, hit, (_, text, embed) in zip(keys, cached, wanted, strict=True):
@@ -45,8 +45,11 @@ class EmbeddingCache:
             vectors.append(vector)
             missed[key] = np.asarray(vector, dtype="<f4").tobytes()
         if missed:
-            with contextlib.suppress(redis.RedisError), self.client.pipeline(False) as pipe:
-                for key, value in missed.items():
-                    pipe.set(key, value, ex=self.ttl)
-                pipe.execute()
+            self.redis.run(lambda client: self._store(client, missed), lambda: None)
         return vectors
+
+    def _store(self, client: redis.Redis, vectors: dict[str, bytes]) -> None:
+        with client.pipeline(False) as pipe:
+            for key, value in vectors.items():
+                pipe.set(key, value, ex=self.ttl)
+            pipe.execute()

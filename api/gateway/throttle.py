@@ -4,18 +4,15 @@ many addresses, per email. Over the limit: GoTrue's 429 with `Retry-After`."""
 
 from __future__ import annotations
 
-import time
-
 from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
 
 from api.gateway.errors import AuthApiError
+from api.rate_limits import RateLimited, RateLimits
 
 
 class AuthThrottle:
-    def __init__(self, per_address: str, per_email: str, storage_uri: str = "memory://") -> None:
-        self.limiter = FixedWindowRateLimiter(storage_from_string(storage_uri))
+    def __init__(self, per_address: str, per_email: str) -> None:
+        self.limits = RateLimits()  # the local gateway is one process
         self.per_address = parse(per_address)
         self.per_email = parse(per_email)
 
@@ -25,11 +22,12 @@ class AuthThrottle:
         if email:
             hits.append((self.per_email, "email", email.strip().lower()))
         for limit, kind, key in hits:
-            if not self.limiter.hit(limit, "knitter-auth", kind, key):
-                reset = self.limiter.get_window_stats(limit, "knitter-auth", kind, key).reset_time
+            try:
+                self.limits.check(limit, "auth", kind, key)
+            except RateLimited as exc:
                 raise AuthApiError(
                     429,
                     "over_request_rate_limit",
                     f"Request rate limit reached: at most {limit} per {kind}",
-                    headers={"Retry-After": str(max(1, int(reset - time.time()) + 1))},
-                )
+                    headers={"Retry-After": str(exc.retry_after)},
+                ) from None

@@ -12,7 +12,6 @@ from contextlib import AbstractContextManager, asynccontextmanager
 
 import anyio
 import psycopg
-import redis
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -20,7 +19,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from mcp.server.mcpserver import MCPServer
 from psycopg_pool import PoolTimeout
-from slowapi.errors import RateLimitExceeded
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,6 +51,7 @@ from api.mcp.http import PATH as MCP_PATH
 from api.mcp.http import create_http_app
 from api.mcp.tools import Backend
 from api.providers.choice import MissingKeyError
+from api.rate_limits import RateLimited
 
 log = logging.getLogger("knitter.api")
 
@@ -74,12 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.sentry_dsn is not None:
         init_sentry(settings.sentry_dsn.get_secret_value(), settings.environment, __version__)
 
-    mcp_backend, mcp_server, mcp_app = mcp_endpoint(svc)
+    mcp_server, mcp_app = mcp_endpoint(svc)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.open()
-        mcp_backend.cache = svc.cache  # made by open(), in Redis when configured
         # Import jobs run on threads of their own limiter; requests wait for a connection
         # on the gate (dependencies.db), never on a worker thread. Jobs (a connection
         # each, and a second for a key look-up), the embedding worker and heartbeats
@@ -104,7 +102,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_size=settings.max_request_bytes,
     )
     app.state.services = svc
-    app.state.limiter = svc.limiter
 
     app.add_middleware(
         CORSMiddleware,
@@ -137,8 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         micro_threads,
         topic_threads,
     ):
-        app.include_router(module.router(svc.limiter, settings))
-    app.include_router(packs.router(svc.limiter, settings))
+        app.include_router(module.router(settings))
+    app.include_router(packs.router(settings))
     # The MCP server (Streamable HTTP): an ASGI app of its own, with its own bearer check.
     app.router.routes.append(Route(MCP_PATH, mcp_app, methods=["GET", "POST", "DELETE"]))
     return app
@@ -237,13 +234,13 @@ class ObserveRequests:
                 observe()
 
 
-def mcp_endpoint(svc: Services) -> tuple[Backend, MCPServer, ASGIApp]:
+def mcp_endpoint(svc: Services) -> tuple[MCPServer, ASGIApp]:
     def connection() -> AbstractContextManager[Connection]:
         assert svc.pool is not None, "the API is not started"
         return svc.pool.connection()
 
-    backend = Backend(svc.settings, connection, svc.keyring)
-    return backend, *create_http_app(backend, Authenticator(backend, svc.verifier))
+    backend = Backend(svc.settings, connection, svc.keyring, svc.cache, svc.rate_limits)
+    return create_http_app(backend, Authenticator(backend, svc.verifier))
 
 
 RETRY = {"Retry-After": "5"}
@@ -260,18 +257,9 @@ def _error_handlers(app: FastAPI) -> None:
         body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
         return Response(body, 422, media_type="application/json")
 
-    @app.exception_handler(RateLimitExceeded)
-    async def rate_limited(request: Request, exc: RateLimitExceeded) -> JSONResponse:
-        limiter = request.app.state.limiter
-        retry_after = 1
-        current = getattr(request.state, "view_rate_limit", None)
-        if current is not None:
-            try:
-                reset, _ = limiter.limiter.get_window_stats(current[0], *current[1])
-                retry_after = max(1, int(reset - time.time()) + 1)
-            except redis.RedisError:  # counted in memory while Redis is away
-                retry_after = 60
-        return error(429, f"rate limit exceeded ({exc.detail})", {"Retry-After": str(retry_after)})
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+        return error(429, str(exc), {"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(MissingKeyError)
     async def missing_key(request: Request, exc: MissingKeyError) -> JSONResponse:

@@ -1,14 +1,16 @@
-"""FastAPI dependencies: the caller from their Supabase token, and database connections."""
+"""FastAPI dependencies: the caller from their Supabase token, rate limits, and database
+connections."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from limits import parse
 
 from api.db.session import Caller, Connection
 from api.http.auth import AuthError
@@ -61,11 +63,40 @@ async def current_caller(request: Request, svc: ServicesDep, jwt: TokenDep) -> C
             str(exc),
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from None
-    request.state.caller = caller  # read by the rate limiter's key function
     return caller
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+class RateLimit:
+    """At most `limit` requests per signed-in user (a guest per address) to a route,
+    RateLimited (429) beyond; `rate_limit` makes it the route's dependency."""
+
+    def __init__(self, limit: str) -> None:
+        self.item = parse(limit)
+
+    def count(self, request: Request, caller: Caller, svc: Services) -> None:
+        """Counts the request, on the calling thread: it may wait on Redis."""
+        sub = caller.claims.get("sub")
+        if sub and not caller.claims.get("is_anonymous"):
+            who = f"user:{sub}"
+        else:  # a guest can be made again and again: counted by address
+            who = f"ip:{request.client.host if request.client else 'unknown'}"
+        route = f"{request.method} {request.scope['route'].path}"
+        svc.rate_limits.check(self.item, route, who)
+
+    async def __call__(self, request: Request, caller: CallerDep, svc: ServicesDep) -> None:
+        if svc.rate_limits.waits_on_the_network:
+            await anyio.to_thread.run_sync(self.count, request, caller, svc)
+        else:
+            self.count(request, caller, svc)
+
+
+def rate_limit(limit: str) -> Any:
+    """A route's rate limit, declared with the route (`dependencies=[...]`): it runs before
+    the route takes a database connection, and never waits on Redis in the event loop."""
+    return Depends(RateLimit(limit))
 
 
 async def service_caller(svc: ServicesDep, jwt: TokenDep) -> Caller:
@@ -95,15 +126,20 @@ async def db(svc: ServicesDep) -> AsyncIterator[Connection]:
             await anyio.to_thread.run_sync(pool.putconn, conn)
 
 
-async def with_connection(svc: Services, work: Callable[[Connection], T]) -> T:
-    """`work` with a pooled connection, for an `async` endpoint: taking the connection,
-    the work and giving it back run on one worker thread (a `def` endpoint with DbDep
-    hands off three times, and once more to validate its response). Waits on the gate
-    first, as `db` does, so the thread finds a connection free."""
+async def with_connection(
+    svc: Services, work: Callable[[Connection], T], first: Callable[[], None] | None = None
+) -> T:
+    """`work` with a pooled connection, for an `async` endpoint: `first` (a RateLimit's
+    count, say), taking the connection, the work and giving it back run on one worker
+    thread (a `def` endpoint with DbDep hands off three times, and once more to validate
+    its response). Waits on the gate first, as `db` does, so the thread finds a
+    connection free."""
     pool, gate = svc.pool, svc.db_gate
     assert pool is not None and gate is not None
 
     def run() -> T:
+        if first is not None:
+            first()
         with pool.connection() as conn:
             return work(conn)
 

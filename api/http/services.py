@@ -1,9 +1,8 @@
 """What the API holds for its lifetime: settings, connection pools, Redis, the token
-verifier, the keyring and the rate limiter. Built once per app, closed on shutdown."""
+verifier, the keyring and the rate limits. Built once per app, closed on shutdown."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import select
 import threading
@@ -11,17 +10,14 @@ from dataclasses import dataclass, field
 
 import anyio
 import psycopg
-import redis
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
-from slowapi import Limiter
-from starlette.requests import Request
 
 from api.accounts.keyring import Keyring
 from api.allocator import return_large_blocks
 from api.config import Settings
 from api.db.embedded import EmbeddedPostgres
-from api.db.session import Caller, Connection
+from api.db.session import Connection
 from api.embeddings.cache import EmbeddingCache
 from api.embeddings.catalog import register_server_models
 from api.embeddings.local import preload, use_model_dir
@@ -29,19 +25,13 @@ from api.errors import KnitterError
 from api.http.auth import TokenVerifier
 from api.pipeline import jobs
 from api.pipeline.worker import EmbeddingWorker
+from api.rate_limits import RateLimits
 from api.search.hybrid import warm_up
+from api.shared_redis import SharedRedis
 
 log = logging.getLogger("knitter.api")
 # How long a start waits for the local model before it serves without it.
 MODEL_WAIT_SECONDS = 30.0
-
-
-def rate_key(request: Request) -> str:
-    """Signed-in users are limited per user; guests and unauthenticated calls per address."""
-    caller: Caller | None = getattr(request.state, "caller", None)
-    if caller is not None and not caller.claims.get("is_anonymous"):
-        return f"user:{caller.claims['sub']}"
-    return f"ip:{request.client.host if request.client else 'unknown'}"
 
 
 def check_if_told(conn: Connection) -> None:
@@ -86,8 +76,7 @@ class Services:
     settings: Settings
     keyring: Keyring | None
     verifier: TokenVerifier
-    limiter: Limiter
-    redis: redis.Redis | None = None
+    redis: SharedRedis | None = None
     pool: ConnectionPool[Connection] | None = None
     read_pool: ConnectionPool[Connection] | None = None
     embedded: EmbeddedPostgres | None = None
@@ -96,6 +85,7 @@ class Services:
     # (the pool less what jobs, the embedding worker and heartbeats may take).
     import_limiter: anyio.CapacityLimiter | None = None
     db_gate: anyio.Semaphore | None = None
+    rate_limits: RateLimits = field(init=False)
     cache: EmbeddingCache = field(init=False)
     models_registered: bool = field(default=False, init=False)
 
@@ -125,26 +115,13 @@ class Services:
             jwks_url=settings.jwks_url,
             secret_keys=settings.secret_api_keys(),
         )
-        # One Redis client (it connects on first use) for the query cache and the limiter.
-        client = (
-            redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
-            if settings.redis_url
-            else None
-        )
-        limiter = Limiter(
-            key_func=rate_key,
-            storage_uri=settings.redis_url or "memory://",
-            # limits takes the pool; slowapi annotates the options as strings.
-            storage_options={"connection_pool": client.connection_pool} if client else {},  # type: ignore[dict-item]
-            strategy="fixed-window",
-            key_prefix="knitter",
-            # Redis away: limits are counted per process until it is back, never a 500.
-            in_memory_fallback_enabled=True,
-        )
-        return cls(settings, keyring, verifier, limiter, client)
+        # One Redis client (it connects on first use) for the query cache and the limits.
+        shared = SharedRedis(settings.redis_url) if settings.redis_url else None
+        return cls(settings, keyring, verifier, shared)
 
     def __post_init__(self) -> None:
-        self.cache = EmbeddingCache(None, self.settings.embedding_cache_ttl_seconds)
+        self.rate_limits = RateLimits(self.redis)
+        self.cache = EmbeddingCache(self.redis, self.settings.embedding_cache_ttl_seconds)
 
     def open(self) -> None:
         settings = self.settings
@@ -181,11 +158,8 @@ class Services:
         if settings.database_read_url:
             self.read_pool = connection_pool(settings.database_read_url, settings, "knitter-read")
             self.read_pool.open(wait=True)
-        if self.redis is not None:
-            self.cache = EmbeddingCache(self.redis, settings.embedding_cache_ttl_seconds)
-            # Its first connection made now, not in the first request.
-            with contextlib.suppress(redis.RedisError):
-                self.redis.ping()
+        if self.redis is not None:  # its first connection made now, not in the first request
+            self.redis.run(lambda client: client.ping(), lambda: False)
         if settings.embed_worker:
             self.worker = EmbeddingWorker(self.pool, settings)
             self.worker.start()

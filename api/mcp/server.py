@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
@@ -16,8 +15,6 @@ from uuid import UUID
 import anyio.to_thread
 import psycopg
 from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import ToolAnnotations
@@ -30,6 +27,7 @@ from api.errors import KnitterError
 from api.http.auth import AuthError
 from api.mcp import tools
 from api.mcp.tools import Backend
+from api.rate_limits import RateLimited
 from api.text import NO_NUL
 
 log = logging.getLogger("knitter.mcp")
@@ -64,25 +62,10 @@ Budget = Annotated[
 ]
 
 
-class RateLimiter:
-    """Tool calls per principal (token, else user), in Redis when configured."""
-
-    def __init__(self, limit: str, storage_uri: str | None) -> None:
-        self.item = parse(limit)
-        self.limiter = FixedWindowRateLimiter(storage_from_string(storage_uri or "memory://"))
-
-    def check(self, principal: Principal) -> None:
-        key = principal.rate_key
-        if not self.limiter.hit(self.item, "knitter-mcp", key):
-            reset, _ = self.limiter.get_window_stats(self.item, "knitter-mcp", key)
-            wait = max(1, int(reset - time.time()) + 1)
-            raise ToolError(f"rate limit exceeded ({self.item}); try again in {wait} s")
-
-
 def create_server(backend: Backend, principal_of: PrincipalOf) -> MCPServer:
     """The server with every tool, resource and prompt; principal_of says who a call acts
     for (and raises AuthError or KnitterError when nobody acceptable)."""
-    limiter = RateLimiter(backend.settings.mcp_rate_limit, backend.settings.redis_url)
+    limit = parse(backend.settings.mcp_rate_limit)
     server: MCPServer = MCPServer(
         "knitter",
         title="knitter",
@@ -96,7 +79,10 @@ def create_server(backend: Backend, principal_of: PrincipalOf) -> MCPServer:
         def call() -> T:
             principal = principal_of(ctx)
             if limited:
-                limiter.check(principal)
+                try:
+                    backend.rate_limits.check(limit, "mcp", principal.rate_key)
+                except RateLimited as exc:
+                    raise ToolError(f"{exc}; try again in {exc.retry_after} s") from None
             return fn(principal)
 
         try:

@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -28,6 +28,7 @@ from api.errors import KnitterError, NotAllowedError, NotFoundError
 from api.importers.model import Conversation, Message
 from api.pipeline.ingest import write_conversation
 from api.providers.choice import key_for
+from api.rate_limits import RateLimits
 from api.search.hybrid import SearchRequest, embed_query, search
 
 DATA_NOTE = (
@@ -43,13 +44,15 @@ _MARK = re.compile(r"</?mark>")
 
 @dataclass
 class Backend:
-    """What the tools need: settings, a connection per call, the keyring and the cache;
-    after_write embeds a workspace's new passages where no worker does (stdio)."""
+    """What the tools need: settings, a connection per call, the keyring, the cache and
+    the rate limits; after_write embeds a workspace's new passages where no worker does
+    (stdio)."""
 
     settings: Settings
     connection: Callable[[], AbstractContextManager[Connection]]
     keyring: Keyring | None = None
     cache: EmbeddingCache | None = None
+    rate_limits: RateLimits = field(default_factory=RateLimits)
     after_write: Callable[[Connection, UUID, UUID | None], None] | None = None
 
 

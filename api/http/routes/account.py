@@ -4,27 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
-from slowapi import Limiter
 
 from api.accounts import deletion, export
 from api.config import Settings
-from api.http.dependencies import CallerDep, DbDep
+from api.http.dependencies import CallerDep, DbDep, rate_limit
 from api.http.schemas import AccountDeleteBody
 
 
-def router(limiter: Limiter, settings: Settings) -> APIRouter:
+def router(settings: Settings) -> APIRouter:
     routes = APIRouter(prefix="/v1", tags=["account"])
 
     @routes.get(
         "/export",
         summary="Export all of the caller's data",
         responses={200: {"content": {"application/zip": {}, "application/json": {}}}},
+        dependencies=[rate_limit("10/minute")],
     )
-    @limiter.limit("10/minute")
     def export_route(
-        request: Request,
         caller: CallerDep,
         conn: DbDep,
         format: Annotated[Literal["zip", "json"], Query()] = "zip",
@@ -41,11 +39,13 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             headers={"Content-Disposition": 'attachment; filename="knitter-export.zip"'},
         )
 
-    @routes.delete("/account", status_code=204, summary="Delete the caller's account")
-    @limiter.limit("5/minute")
-    def delete_account(
-        request: Request, body: AccountDeleteBody, caller: CallerDep, conn: DbDep
-    ) -> Response:
+    @routes.delete(
+        "/account",
+        status_code=204,
+        summary="Delete the caller's account",
+        dependencies=[rate_limit("5/minute")],
+    )
+    def delete_account(body: AccountDeleteBody, caller: CallerDep, conn: DbDep) -> Response:
         """Deletes the user and everything they own, for good. The body must be
         `{"confirm": "delete my account"}`."""
         assert caller.user_id is not None

@@ -9,17 +9,16 @@ from collections.abc import Iterator
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from slowapi import Limiter
 
 from api.accounts.users import workspace_id as personal_workspace
 from api.answers import answering
 from api.config import Settings
 from api.errors import ProviderError
-from api.http.dependencies import CallerDep, DbDep, ServicesDep
+from api.http.dependencies import CallerDep, DbDep, ServicesDep, rate_limit
 from api.http.schemas import AskBody, AskResponse, Citation
 
 
-def router(limiter: Limiter, settings: Settings) -> APIRouter:
+def router(settings: Settings) -> APIRouter:
     routes = APIRouter(prefix="/v1", tags=["ask"])
 
     @routes.post(
@@ -27,8 +26,8 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         summary="Answer a question from the caller's conversations, with citations",
         response_model=AskResponse,
         responses={200: {"content": {"text/event-stream": {}, "application/json": {}}}},
+        dependencies=[rate_limit(settings.search_rate_limit)],
     )
-    @limiter.limit(settings.search_rate_limit)
     def ask(
         request: Request, body: AskBody, caller: CallerDep, conn: DbDep, svc: ServicesDep
     ) -> Response:

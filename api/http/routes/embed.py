@@ -3,25 +3,26 @@ hybrid_search themselves."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
-from slowapi import Limiter
+from fastapi import APIRouter, HTTPException
 
 from api.config import Settings
 from api.embeddings.registry import UnregisteredModelError, get_model, registered_spec
-from api.http.dependencies import CallerDep, DbDep, ServicesDep
+from api.http.dependencies import CallerDep, DbDep, ServicesDep, rate_limit
 from api.http.observability import EMBEDDED_TEXTS
 from api.http.schemas import EmbedBody, EmbedResponse
 from api.providers.choice import DEFAULT_EMBEDDING_MODELS, api_key
 
 
-def router(limiter: Limiter, settings: Settings) -> APIRouter:
+def router(settings: Settings) -> APIRouter:
     routes = APIRouter(prefix="/v1", tags=["embeddings"])
 
-    @routes.post("/embed", response_model=EmbedResponse, summary="Embed texts")
-    @limiter.limit(settings.rate_limit)
-    def embed(
-        request: Request, body: EmbedBody, caller: CallerDep, conn: DbDep, svc: ServicesDep
-    ) -> EmbedResponse:
+    @routes.post(
+        "/embed",
+        response_model=EmbedResponse,
+        summary="Embed texts",
+        dependencies=[rate_limit(settings.rate_limit)],
+    )
+    def embed(body: EmbedBody, caller: CallerDep, conn: DbDep, svc: ServicesDep) -> EmbedResponse:
         """Vectors for up to 100 texts with a registered model (a row of
         `embedding_models`, as `list_embedding_models()` lists them; 422 otherwise). Remote
         providers use the caller's stored key, else the server's default."""

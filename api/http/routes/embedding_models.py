@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from uuid import UUID
 
-from fastapi import APIRouter, Request
-from slowapi import Limiter
+from fastapi import APIRouter
 
 from api.config import Settings
 from api.embeddings import catalog
-from api.http.dependencies import CallerDep, DbDep, ServicesDep
+from api.http.dependencies import CallerDep, DbDep, ServicesDep, rate_limit
 from api.http.schemas import (
     EmbeddingModelBody,
     EmbeddingModelResponse,
@@ -22,17 +21,17 @@ def _status(done: catalog.EmbeddingStatus) -> EmbeddingStatusResponse:
     return EmbeddingStatusResponse.model_validate(asdict(done))
 
 
-def router(limiter: Limiter, settings: Settings) -> APIRouter:
+def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["embedding models"])
 
     @api.get(
         "/embedding-models",
         response_model=list[EmbeddingModelResponse],
         summary="List the embedding models",
+        dependencies=[rate_limit(settings.rate_limit)],
     )
-    @limiter.limit(settings.rate_limit)
     def list_models(
-        request: Request, caller: CallerDep, conn: DbDep, svc: ServicesDep
+        caller: CallerDep, conn: DbDep, svc: ServicesDep
     ) -> list[EmbeddingModelResponse]:
         """Every registered model (the server registers the local default, the
         `KNITTER_LOCAL_MODEL` one, and OpenAI's text-embedding-3-small and Gemini's
@@ -48,11 +47,9 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         "/workspaces/{workspace_id}/embedding-model",
         response_model=EmbeddingStatusResponse,
         summary="A workspace's embedding model and re-embedding progress",
+        dependencies=[rate_limit(settings.rate_limit)],
     )
-    @limiter.limit(settings.rate_limit)
-    def get_status(
-        request: Request, workspace_id: UUID, caller: CallerDep, conn: DbDep
-    ) -> EmbeddingStatusResponse:
+    def get_status(workspace_id: UUID, caller: CallerDep, conn: DbDep) -> EmbeddingStatusResponse:
         """The model search uses, the one the workspace is switching to (if any) and how
         many of its passages have that model's vector. Members only (404 otherwise)."""
         return _status(catalog.status(conn, caller, settings, workspace_id))
@@ -61,10 +58,9 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         "/workspaces/{workspace_id}/embedding-model",
         response_model=EmbeddingStatusResponse,
         summary="Switch a workspace's embedding model",
+        dependencies=[rate_limit(settings.rate_limit)],
     )
-    @limiter.limit(settings.rate_limit)
     def switch(
-        request: Request,
         workspace_id: UUID,
         body: EmbeddingModelBody,
         caller: CallerDep,

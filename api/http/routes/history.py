@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from slowapi import Limiter
+from fastapi import APIRouter, Query
 
 from api.config import Settings
-from api.http.dependencies import CallerDep, DbDep
+from api.http.dependencies import CallerDep, DbDep, rate_limit
 from api.http.schemas import (
     HistoryCleared,
     HistoryEntry,
@@ -21,13 +20,16 @@ from api.search import history
 from api.text import NO_NUL
 
 
-def router(limiter: Limiter, settings: Settings) -> APIRouter:
+def router(settings: Settings) -> APIRouter:
     routes = APIRouter(prefix="/v1", tags=["suggestions"])
 
-    @routes.get("/suggestions", response_model=SuggestionsResponse, summary="Search suggestions")
-    @limiter.limit(settings.search_rate_limit)
+    @routes.get(
+        "/suggestions",
+        response_model=SuggestionsResponse,
+        summary="Search suggestions",
+        dependencies=[rate_limit(settings.search_rate_limit)],
+    )
     def suggest(
-        request: Request,
         caller: CallerDep,
         conn: DbDep,
         prefix: Annotated[str, Query(max_length=200, pattern=NO_NUL)] = "",
@@ -38,10 +40,13 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         rows = history.suggestions(conn, caller, prefix, limit)
         return SuggestionsResponse(suggestions=[Suggestion.model_validate(r) for r in rows])
 
-    @routes.get("/history", response_model=HistoryResponse, summary="Recent searches")
-    @limiter.limit(settings.rate_limit)
+    @routes.get(
+        "/history",
+        response_model=HistoryResponse,
+        summary="Recent searches",
+        dependencies=[rate_limit(settings.rate_limit)],
+    )
     def recent_searches(
-        request: Request,
         caller: CallerDep,
         conn: DbDep,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -49,9 +54,13 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         rows = history.recent(conn, caller, limit)
         return HistoryResponse(entries=[HistoryEntry.model_validate(r) for r in rows])
 
-    @routes.delete("/history", response_model=HistoryCleared, summary="Clear the search history")
-    @limiter.limit(settings.rate_limit)
-    def clear_history(request: Request, caller: CallerDep, conn: DbDep) -> HistoryCleared:
+    @routes.delete(
+        "/history",
+        response_model=HistoryCleared,
+        summary="Clear the search history",
+        dependencies=[rate_limit(settings.rate_limit)],
+    )
+    def clear_history(caller: CallerDep, conn: DbDep) -> HistoryCleared:
         return HistoryCleared(deleted=history.clear(conn, caller))
 
     return routes

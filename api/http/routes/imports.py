@@ -13,14 +13,13 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
 from pydantic import ValidationError
-from slowapi import Limiter
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
 from api.accounts.users import workspace_id as personal_workspace
 from api.config import Settings
-from api.http.dependencies import CallerDep, DbDep, ServicesDep
+from api.http.dependencies import CallerDep, DbDep, ServicesDep, rate_limit
 from api.http.schemas import ImportJob, ImportJobList, ImportUrls
 from api.importers.fetch import FetchPolicy
 from api.importers.inputs import Input, Limits, Upload, UrlItem
@@ -57,7 +56,7 @@ UPLOAD_SCHEMA = {
 }
 
 
-def router(limiter: Limiter, settings: Settings) -> APIRouter:
+def router(settings: Settings) -> APIRouter:
     routes = APIRouter(prefix="/v1/imports", tags=["imports"])
 
     @routes.post(
@@ -72,8 +71,8 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         # Above the app's limit for other bodies; each caller's own cap is checked below.
         max_body_size=max(settings.max_upload_bytes, settings.guest_max_upload_bytes)
         + MULTIPART_OVERHEAD,
+        dependencies=[rate_limit(settings.rate_limit)],
     )
-    @limiter.limit(settings.rate_limit)
     async def create_import(
         request: Request, background: BackgroundTasks, caller: CallerDep, svc: ServicesDep
     ) -> ImportJob:
@@ -155,10 +154,13 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         background.add_task(run)
         return ImportJob.model_validate(job)
 
-    @routes.get("", response_model=ImportJobList, summary="The import history")
-    @limiter.limit(settings.rate_limit)
+    @routes.get(
+        "",
+        response_model=ImportJobList,
+        summary="The import history",
+        dependencies=[rate_limit(settings.rate_limit)],
+    )
     def list_imports(
-        request: Request,
         caller: CallerDep,
         conn: DbDep,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -168,9 +170,13 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         rows = jobs.recent(conn, caller, limit)
         return ImportJobList(jobs=[ImportJob.model_validate(j) for j in rows])
 
-    @routes.get("/{job_id}", response_model=ImportJob, summary="An import's status and progress")
-    @limiter.limit(settings.rate_limit)
-    def get_import(request: Request, job_id: UUID, caller: CallerDep, conn: DbDep) -> ImportJob:
+    @routes.get(
+        "/{job_id}",
+        response_model=ImportJob,
+        summary="An import's status and progress",
+        dependencies=[rate_limit(settings.rate_limit)],
+    )
+    def get_import(job_id: UUID, caller: CallerDep, conn: DbDep) -> ImportJob:
         job = jobs.get(conn, caller, job_id, settings.import_job_stale_seconds)
         if job is None:
             raise HTTPException(404, "no such import")

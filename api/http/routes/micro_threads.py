@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Request, Response
-from slowapi import Limiter
+from fastapi import APIRouter, HTTPException, Response
 
 from api.answers import answering, micro_threads
 from api.config import Settings
 from api.embeddings.registry import get_model
-from api.http.dependencies import CallerDep, DbDep, ServicesDep
+from api.http.dependencies import CallerDep, DbDep, ServicesDep, rate_limit
 from api.http.schemas import MicroThread, MicroThreadBody, MicroThreadsResponse
 from api.providers.choice import pick_chat_model
 
 
-def router(limiter: Limiter, settings: Settings) -> APIRouter:
+def router(settings: Settings) -> APIRouter:
     routes = APIRouter(prefix="/v1/passages", tags=["micro-threads"])
 
     @routes.post(
@@ -25,10 +24,9 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         status_code=201,
         response_model=MicroThread,
         summary="Ask about a passage",
+        dependencies=[rate_limit(settings.search_rate_limit)],
     )
-    @limiter.limit(settings.search_rate_limit)
     def ask_about_passage(
-        request: Request,
         chunk_id: int,
         body: MicroThreadBody,
         caller: CallerDep,
@@ -54,12 +52,12 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         return MicroThread.model_validate(row)
 
     @routes.get(
-        "/{chunk_id}/threads", response_model=MicroThreadsResponse, summary="A passage's threads"
+        "/{chunk_id}/threads",
+        response_model=MicroThreadsResponse,
+        summary="A passage's threads",
+        dependencies=[rate_limit(settings.rate_limit)],
     )
-    @limiter.limit(settings.rate_limit)
-    def list_threads(
-        request: Request, chunk_id: int, caller: CallerDep, conn: DbDep
-    ) -> MicroThreadsResponse:
+    def list_threads(chunk_id: int, caller: CallerDep, conn: DbDep) -> MicroThreadsResponse:
         if micro_threads.workspace_of(conn, caller, chunk_id) is None:
             raise HTTPException(404, "no such passage")
         rows = micro_threads.of_passage(conn, caller, chunk_id)
@@ -73,10 +71,10 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
             403: {"description": "Asked by another member"},
             404: {"description": "No such micro-thread"},
         },
+        dependencies=[rate_limit(settings.rate_limit)],
     )
-    @limiter.limit(settings.rate_limit)
     def delete_micro_thread(
-        request: Request, chunk_id: int, thread_id: UUID, caller: CallerDep, conn: DbDep
+        chunk_id: int, thread_id: UUID, caller: CallerDep, conn: DbDep
     ) -> Response:
         """The member who asked deletes it; the workspace's other members cannot."""
         micro_threads.delete(conn, caller, chunk_id, thread_id)

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from slowapi import Limiter
+from fastapi import APIRouter
 
 from api.answers import packs
 from api.config import Settings
-from api.http.dependencies import CallerDep, DbDep, ServicesDep
+from api.http.dependencies import CallerDep, DbDep, ServicesDep, rate_limit
 from api.http.schemas import PackBody, PackResponse
 
 
-def router(limiter: Limiter, settings: Settings) -> APIRouter:
+def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["packs"])
 
-    @api.post("/packs", response_model=PackResponse, summary="Make a context pack")
-    @limiter.limit(settings.search_rate_limit)
-    def make_pack(
-        request: Request, body: PackBody, caller: CallerDep, conn: DbDep, svc: ServicesDep
-    ) -> PackResponse:
+    @api.post(
+        "/packs",
+        response_model=PackResponse,
+        summary="Make a context pack",
+        dependencies=[rate_limit(settings.search_rate_limit)],
+    )
+    def make_pack(body: PackBody, caller: CallerDep, conn: DbDep, svc: ServicesDep) -> PackResponse:
         """Compact Markdown to carry a conversation, a topic thread or the answer to a
         question into another assistant: the goal, the decisions, the open questions, the
         code, and links back to each cited passage, within `budget` tokens (counted as

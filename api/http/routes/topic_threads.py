@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Request
-from slowapi import Limiter
+from fastapi import APIRouter
 
 from api.answers import summaries
 from api.config import Settings
 from api.db.session import Caller, Connection
-from api.http.dependencies import CallerDep, DbDep, ServicesDep
+from api.http.dependencies import CallerDep, DbDep, ServicesDep, rate_limit
 from api.http.schemas import (
     ProviderChoice,
     RegroupBody,
@@ -26,7 +25,7 @@ from api.providers.choice import pick_chat_model
 from api.topics import grouping
 
 
-def router(limiter: Limiter, settings: Settings) -> APIRouter:
+def router(settings: Settings) -> APIRouter:
     routes = APIRouter(prefix="/v1", tags=["threads"])
 
     def chat_for(
@@ -38,10 +37,9 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         "/workspaces/{workspace_id}/threads/regroup",
         response_model=RegroupResponse,
         summary="Regroup a workspace's conversations into topic threads",
+        dependencies=[rate_limit(settings.search_rate_limit)],
     )
-    @limiter.limit(settings.search_rate_limit)
     def regroup(
-        request: Request,
         workspace_id: UUID,
         body: RegroupBody,
         caller: CallerDep,
@@ -61,10 +59,9 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         "/sources/{source_id}/summary",
         response_model=SummaryResponse,
         summary="Summarise a conversation",
+        dependencies=[rate_limit(settings.search_rate_limit)],
     )
-    @limiter.limit(settings.search_rate_limit)
     def summarize_source(
-        request: Request,
         source_id: UUID,
         body: SummaryBody,
         caller: CallerDep,
@@ -81,10 +78,9 @@ def router(limiter: Limiter, settings: Settings) -> APIRouter:
         "/threads/{thread_id}/summary",
         response_model=SummaryResponse,
         summary="Summarise a topic thread",
+        dependencies=[rate_limit(settings.search_rate_limit)],
     )
-    @limiter.limit(settings.search_rate_limit)
     def summarize_thread(
-        request: Request,
         thread_id: UUID,
         body: SummaryBody,
         caller: CallerDep,
