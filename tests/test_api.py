@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import os
 import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -474,7 +476,7 @@ def test_health_and_metrics(client: TestClient, user: Callable[[], Caller]) -> N
     assert health.status_code == 200
     body = health.json()
     assert body["database"] == "ok" and body["migrations"] == "current"
-    assert set(body) == {"status", "version", "environment", "database", "migrations"}
+    assert set(body) == {"status", "version", "environment", "database", "migrations", "checked_at"}
     assert SECRET not in health.text
     client.post("/v1/search", json={"query": "x", "keyword_only": True}, headers=auth(user()))
     metrics = client.get("/metrics").text
@@ -483,6 +485,18 @@ def test_health_and_metrics(client: TestClient, user: Callable[[], Caller]) -> N
     assert "knitter_imported_passages_total" in metrics
     assert health.headers["x-content-type-options"] == "nosniff"
     assert health.headers["x-frame-options"] == "DENY"
+
+
+def test_a_flood_of_health_checks_the_database_once_a_second(client: TestClient) -> None:
+    """/health needs no token, and each check takes a pooled connection: a flood of it
+    must not take the pool from the requests that need it."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as threads:
+        answers = list(threads.map(lambda _: client.get("/health").json(), range(200)))
+    elapsed = time.monotonic() - started
+    assert {a["status"] for a in answers} == {"ok"}
+    checks = {a["checked_at"] for a in answers}
+    assert len(checks) <= math.ceil(elapsed) + 1, (len(checks), elapsed)
 
 
 def test_health_reports_an_unreachable_database(db_url: str) -> None:

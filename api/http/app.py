@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ObserveRequests, production=settings.environment == "production")
 
     _error_handlers(app)
-    app.include_router(health.routes)
+    app.include_router(health.router())
     app.include_router(queue.routes)
     for module in (
         imports,

@@ -295,6 +295,7 @@ class Health(BaseModel):
     environment: str
     database: Literal["ok", "unreachable"]
     migrations: Literal["current", "pending", "unknown"]
+    checked_at: datetime = Field(description="When the database was checked: up to a second ago.")
 
 
 # --- suggestions and search history ----------------------------------------------------
