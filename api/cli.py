@@ -17,7 +17,7 @@ from api import __version__
 from api.accounts.keyring import Keyring
 from api.accounts.users import caller_for, ensure_workspace, workspace_id
 from api.answers import answering
-from api.config import Settings
+from api.config import Settings, load_settings
 from api.db.local import database, local_encryption_key, start_embedded
 from api.db.migrate import migrate as apply_migrations
 from api.db.session import Caller, Connection, transaction_as
@@ -70,7 +70,7 @@ def cli(
         for k, v in {"home": home, "database_url": database_url, "db_port": db_port}.items()
         if v is not None
     }
-    ctx.obj = Settings(**overrides)
+    ctx.obj = load_settings(**overrides)
     use_model_dir(ctx.obj.model_path)
 
 

@@ -5,11 +5,14 @@ variable a production deployment sets.
 """
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from limits import parse
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from api.errors import KnitterError
 
 
 def default_home() -> Path:
@@ -148,3 +151,31 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator(
+        "rate_limit",
+        "search_rate_limit",
+        "mcp_rate_limit",
+        "auth_rate_limit",
+        "auth_email_rate_limit",
+    )
+    @classmethod
+    def _is_a_rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("not a rate limit such as '60/minute' or '30/5 minutes'") from None
+        return value
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and `overrides`. A bad one is a KnitterError that
+    names it and says what is wrong, without its value: it may be a secret."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        )
+        raise KnitterError(f"bad setting: {problems}") from None

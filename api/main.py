@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.errors import KnitterError
 from api.http.app import create_app
 from api.http.observability import configure_logging
 
@@ -14,6 +15,9 @@ def __getattr__(name: str) -> FastAPI:
     if name != "app":
         raise AttributeError(name)
     configure_logging()
-    application = create_app()
+    try:
+        application = create_app()
+    except KnitterError as exc:  # bad configuration: one line, not a traceback
+        raise SystemExit(f"knitter: {exc}") from None
     globals()["app"] = application
     return application

@@ -147,6 +147,28 @@ def test_bad_input_is_one_clear_line_and_a_non_zero_exit(tmp_path: Path, db_url:
     assert "Traceback" not in unreachable.output
 
 
+def test_a_bad_setting_is_named_in_one_line_without_its_value(tmp_path: Path) -> None:
+    """A setting from the environment is input too: the CLI and the API server say which
+    one is wrong, never echo it (it may be a secret) and print no traceback."""
+    env = {"RATE_LIMIT": "banana", "MAX_REQUEST_BYTES": "hunter2", "KNITTER_HOME": str(tmp_path)}
+    cli_run = knitter("models", env=env)
+    server = subprocess.run(
+        [sys.executable, "-c", "import api.main; api.main.app"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
+    for run in (cli_run, server):
+        assert run.returncode == 1, run.stderr
+        assert "RATE_LIMIT: Value error, not a rate limit such as '60/minute'" in run.stderr
+        assert "MAX_REQUEST_BYTES: Input should be a valid integer" in run.stderr
+        assert "banana" not in run.stderr and "hunter2" not in run.stderr
+        assert "Traceback" not in run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
 def test_migrate_applies_then_reports_an_up_to_date_database(
     new_database: Callable[[], str],
 ) -> None:

@@ -26,7 +26,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import __version__
 from api.accounts.keyring import KeyringError
-from api.config import Settings
+from api.config import Settings, load_settings
 from api.db.session import Connection
 from api.errors import KnitterError, NotAllowedError, NotFoundError, ProviderError
 from api.http.observability import LATENCY, REQUESTS, init_sentry
@@ -68,7 +68,7 @@ DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+    settings = settings or load_settings()
     svc = Services.from_settings(settings)  # refuses bad configuration before serving
     if settings.sentry_dsn is not None:
         init_sentry(settings.sentry_dsn.get_secret_value(), settings.environment, __version__)
