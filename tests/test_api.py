@@ -503,7 +503,10 @@ def test_health_reports_an_unreachable_database(db_url: str) -> None:
     settings = make_settings("postgresql://postgres@127.0.0.1:1/none", db_pool_min=0)
     with TestClient(create_app(settings)) as c:
         response = c.get("/health")
+        alive = c.get("/livez")
     assert response.status_code == 503 and response.json()["database"] == "unreachable"
+    # The process is fine: a liveness probe must not restart it for the database.
+    assert alive.status_code == 200 and alive.json()["status"] == "alive"
 
 
 def test_openapi_documents_every_endpoint(client: TestClient) -> None:

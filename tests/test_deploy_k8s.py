@@ -101,7 +101,7 @@ def test_api_deployment() -> None:
         "limits": {"memory": "512Mi", "cpu": "500m"},
     }
     live, ready = c["livenessProbe"], c["readinessProbe"]
-    assert live["httpGet"]["path"] == "/health"
+    assert live["httpGet"]["path"] == "/livez"  # not /health: the database down is no hang
     assert (live["initialDelaySeconds"], live["periodSeconds"]) == (30, 10)
     assert ready["httpGet"]["path"] == "/health"
     assert (ready["initialDelaySeconds"], ready["periodSeconds"]) == (5, 5)

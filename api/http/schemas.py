@@ -289,6 +289,11 @@ class KeyTestResponse(BaseModel):
     message: str
 
 
+class Alive(BaseModel):
+    status: Literal["alive"]
+    version: str
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     version: str

@@ -1,4 +1,5 @@
-"""GET /health and GET /metrics: for load balancers and Prometheus. No secrets."""
+"""GET /health, GET /livez and GET /metrics: for load balancers, orchestrators and
+Prometheus. No secrets."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from psycopg_pool import PoolTimeout
 from api import __version__
 from api.db.migrate import pending
 from api.http.dependencies import ServicesDep
-from api.http.schemas import Health
+from api.http.schemas import Alive, Health
 from api.http.services import Services
 
 # /health needs no token and a check takes a pooled connection: an answer serves every
@@ -83,6 +84,13 @@ def router() -> APIRouter:
         if found.status != "ok":
             response.status_code = 503
         return found
+
+    @routes.get("/livez", response_model=Alive)
+    async def livez() -> Alive:
+        """The process answers, whatever the database does: a liveness probe restarts the
+        process only when it hangs (/health on an unreachable database would restart every
+        replica, and none could help)."""
+        return Alive(status="alive", version=__version__)
 
     @routes.get("/metrics", response_class=Response, summary="Prometheus metrics")
     def metrics() -> Response:
