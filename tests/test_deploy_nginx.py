@@ -410,6 +410,8 @@ def test_api_is_proxied_without_its_prefix(site: Site, client: httpx.Client) -> 
     assert r.headers.get_list("x-frame-options") == ["DENY"]
     assert "cache-control" not in r.headers
     assert "content-security-policy" not in r.headers  # the API sends its own
+    # Prometheus scrapes the API directly; the public site does not pass its metrics on.
+    assert client.get(f"https://127.0.0.1:{site.https}/api/metrics").status_code == 404
 
 
 @needs_nginx
