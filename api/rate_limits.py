@@ -20,11 +20,22 @@ T = TypeVar("T")
 PREFIX = "knitter:limit"
 
 
+def describe(limit: RateLimitItem) -> str:
+    """'60 per minute', '3 per 2 seconds' (limits' own str says '3 per 2 second')."""
+    unit = limit.GRANULARITY.name
+    if limit.multiples == 1:
+        return f"{limit.amount} per {unit}"
+    return f"{limit.amount} per {limit.multiples} {unit}s"
+
+
 class RateLimited(Exception):
-    """One request too many: `retry_after` whole seconds until the window resets."""
+    """One request too many: `retry_after` whole seconds until the window resets. Its
+    text is for the person who made the request (the web app and agents show it)."""
 
     def __init__(self, limit: RateLimitItem, retry_after: int) -> None:
-        super().__init__(f"rate limit exceeded ({limit})")
+        super().__init__(
+            f"too many requests (at most {describe(limit)}); try again in {retry_after} s"
+        )
         self.limit = limit
         self.retry_after = retry_after
 

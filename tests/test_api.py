@@ -433,6 +433,10 @@ def test_rate_limit_429_then_reset(db_url: str, user: Callable[[], Caller]) -> N
         assert codes == [200, 200, 200, 429]
         limited = c.post("/v1/search", json=body, headers=me)
         assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= 3
+        wait = limited.headers["retry-after"]
+        assert limited.json()["detail"] == (
+            f"too many requests (at most 3 per 2 seconds); try again in {wait} s"
+        )
         time.sleep(int(limited.headers["retry-after"]) + 0.1)
         assert c.post("/v1/search", json=body, headers=me).status_code == 200
         # Another user has their own budget.

@@ -125,6 +125,7 @@ def test_sign_in_is_throttled_per_email_with_retry_after(db_url: str, tmp_path: 
         assert set(codes[4:]) == {429}, codes
         refused = statuses[-1]
         assert refused.json()["code"] == "over_request_rate_limit"
+        assert refused.json()["msg"] == "Request rate limit reached: at most 5 per minute per email"
         assert 1 <= int(refused.headers["Retry-After"]) <= 61
         # Even the right password waits: the email is locked for the window.
         right = client.post(

@@ -334,7 +334,7 @@ def test_stdio_read_only_tokens_cannot_save_notes_and_calls_are_rate_limited(
             assert data(await call(s, "search", query=WORD))["results"]
             assert data(await call(s, "list_threads"))["threads"] == []
             limited = await call(s, "search", query=WORD)
-            assert "rate limit exceeded" in error_text(limited)
+            assert "too many requests (at most 3 per minute); try again in" in error_text(limited)
 
     anyio.run(run)
     assert conn.execute(count, [archive["workspace_id"]]).fetchone() == before

@@ -29,8 +29,10 @@ def test_a_limit_refuses_the_one_too_many_and_says_when_to_come_back() -> None:
     assert over(limits, "3/minute", key, 3) == []
     with pytest.raises(RateLimited) as refused:
         limits.check("3/minute", "test", key)
-    assert str(refused.value) == "rate limit exceeded (3 per 1 minute)"
-    assert 1 <= refused.value.retry_after <= 60
+    wait = refused.value.retry_after
+    assert 1 <= wait <= 60
+    said = f"too many requests (at most 3 per minute); try again in {wait} s"
+    assert str(refused.value) == said
     # Another key, or another limit's scope, has its own count.
     assert over(limits, "3/minute", uuid.uuid4().hex, 3) == []
 

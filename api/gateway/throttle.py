@@ -7,7 +7,7 @@ from __future__ import annotations
 from limits import parse
 
 from api.gateway.errors import AuthApiError
-from api.rate_limits import RateLimited, RateLimits
+from api.rate_limits import RateLimited, RateLimits, describe
 
 
 class AuthThrottle:
@@ -28,6 +28,6 @@ class AuthThrottle:
                 raise AuthApiError(
                     429,
                     "over_request_rate_limit",
-                    f"Request rate limit reached: at most {limit} per {kind}",
+                    f"Request rate limit reached: at most {describe(limit)} per {kind}",
                     headers={"Retry-After": str(exc.retry_after)},
                 ) from None

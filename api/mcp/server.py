@@ -82,7 +82,7 @@ def create_server(backend: Backend, principal_of: PrincipalOf) -> MCPServer:
                 try:
                     backend.rate_limits.check(limit, "mcp", principal.rate_key)
                 except RateLimited as exc:
-                    raise ToolError(f"{exc}; try again in {exc.retry_after} s") from None
+                    raise ToolError(str(exc)) from None
             return fn(principal)
 
         try:
