@@ -105,7 +105,8 @@ class Settings(BaseSettings):
     mcp_rate_limit: str = Field(default="60/minute", validation_alias="MCP_RATE_LIMIT")
     """Tool calls per token (or per signed-in user) of the MCP server."""
     # The local gateway's sign-up and sign-in (GoTrue's sign_in_sign_ups limit, per
-    # address) and, against password guessing, per email.
+    # address) and, against password guessing, per email. The first also bounds the
+    # access tokens /mcp refuses per address (each one a database look-up).
     auth_rate_limit: str = Field(default="30/5 minutes", validation_alias="AUTH_RATE_LIMIT")
     auth_email_rate_limit: str = Field(
         default="10/5 minutes", validation_alias="AUTH_EMAIL_RATE_LIMIT"

@@ -62,8 +62,17 @@ class RateLimits:
     def check(self, limit: RateLimitItem | str, *identifiers: str) -> None:
         """Counts one hit on `limit` for `identifiers`; RateLimited if that is one too many."""
         item = parse(limit) if isinstance(limit, str) else limit
-        if self._counted(lambda limiter: limiter.hit(item, *identifiers)):
-            return
+        if not self._counted(lambda limiter: limiter.hit(item, *identifiers)):
+            self._refuse(item, identifiers)
+
+    def check_left(self, limit: RateLimitItem | str, *identifiers: str) -> None:
+        """RateLimited if `limit` is spent for `identifiers`; counts nothing (for limits on
+        failures, counted with `check` once one happens)."""
+        item = parse(limit) if isinstance(limit, str) else limit
+        if not self._counted(lambda limiter: limiter.test(item, *identifiers)):
+            self._refuse(item, identifiers)
+
+    def _refuse(self, item: RateLimitItem, identifiers: tuple[str, ...]) -> None:
         reset = self._counted(lambda limiter: limiter.get_window_stats(item, *identifiers))[0]
         raise RateLimited(item, max(1, math.ceil(reset - time.time())))
 

@@ -21,6 +21,7 @@ import anyio
 import httpx
 import httpx2
 import pytest
+from fastapi.testclient import TestClient
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -30,10 +31,12 @@ from mcp_types import CallToolResult, TextContent
 from api.accounts.access_tokens import Principal
 from api.config import Settings
 from api.db.session import Caller, Connection, connect, transaction_as
+from api.http.app import create_app
 from api.importers.model import Conversation, Message
 from api.mcp import tools
 from api.pipeline.ingest import write_conversation
 from tests.conftest import DevStack, start_dev
+from tests.test_api import make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = {
@@ -529,3 +532,39 @@ def test_get_conversation_is_bounded_and_pages_on(
         offset = page["last_position"] + 1
     assert len(seen) == page["total_passages"] == len(set(seen)) > 20
     assert pages >= 2
+
+
+def test_made_up_access_tokens_are_refused_before_the_database_past_the_limit(
+    db_url: str, conn: Connection, make_user: Callable[[], Caller]
+) -> None:
+    """/mcp needs no account to be called: each `knt_` token it is sent is looked up in
+    the database. Past AUTH_RATE_LIMIT refusals an address is answered 429 before any
+    look-up, even with a good token; another address is not."""
+    good = make_token(conn, make_user())["token"]
+    settings = make_settings(db_url, auth_rate_limit="3/minute", forwarded_allow_ips="*")
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+
+    def post(token: str, address: str) -> httpx2.Response:
+        return client.post(
+            "/mcp",
+            json=message,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json, text/event-stream",
+                "X-Forwarded-For": address,
+            },
+        )
+
+    # The SDK's DNS-rebinding check wants a local Host outside production.
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        attacker = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+        made_up = [post("knt_" + uuid.uuid4().hex * 2, attacker) for _ in range(5)]
+        assert [r.status_code for r in made_up] == [401, 401, 401, 429, 429]
+        assert "unknown access token" in made_up[0].json()["error_description"]
+        limited = made_up[-1]
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
+        assert limited.json()["error_description"].startswith(
+            "too many requests (at most 3 per minute); try again in"
+        )
+        assert post(good, attacker).status_code == 429  # refused before its look-up
+        assert post(good, "203.0.113.7").status_code == 200

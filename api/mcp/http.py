@@ -3,7 +3,8 @@
 Stateless (each POST is complete in itself, so replicas need no shared sessions) with
 JSON responses. Every request must carry `Authorization: Bearer <token>`, a personal
 access token or a Supabase access token, checked before the SDK sees the request: a
-missing, unknown, revoked or expired token is a 401 and nothing runs."""
+missing, unknown, revoked or expired token is a 401 and nothing runs; an address past
+AUTH_RATE_LIMIT refused access tokens is a 429 (mcp.auth)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from api.http.auth import AuthError
 from api.mcp.auth import Authenticator
 from api.mcp.server import create_server
 from api.mcp.tools import Backend
+from api.rate_limits import RateLimited
 
 PATH = "/mcp"
 SCOPE_KEY = "knitter.principal"
@@ -40,8 +42,18 @@ class BearerAuth:
         if scheme.lower() != "bearer" or not token:
             await _refuse("a bearer token is required", scope, receive, send)
             return
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
         try:
-            principal = await anyio.to_thread.run_sync(self.authenticator.principal, token)
+            principal = await anyio.to_thread.run_sync(self.authenticator.principal, token, address)
+        except RateLimited as exc:
+            limited = JSONResponse(
+                {"error": "too_many_requests", "error_description": str(exc)},
+                status_code=429,
+                headers={"Retry-After": str(exc.retry_after)},
+            )
+            await limited(scope, receive, send)
+            return
         except (AuthError, KnitterError) as exc:
             await _refuse(str(exc), scope, receive, send)
             return
