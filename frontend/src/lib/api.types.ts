@@ -13,8 +13,33 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /**
+         * Health
+         * @description The database and its migrations, checked at most once a second.
+         */
         get: operations["health_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livez": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Livez
+         * @description The process answers, whatever the database does: a liveness probe restarts the
+         *     process only when it hangs (/health on an unreachable database would restart every
+         *     replica, and none could help).
+         */
+        get: operations["livez_livez_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -514,6 +539,16 @@ export interface components {
              */
             confirm: "delete my account";
         };
+        /** Alive */
+        Alive: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "alive";
+            /** Version */
+            version: string;
+        };
         /**
          * AskBody
          * @example {
@@ -725,6 +760,12 @@ export interface components {
         };
         /** Health */
         Health: {
+            /**
+             * Checked At
+             * Format: date-time
+             * @description When the database was checked: up to a second ago.
+             */
+            checked_at: string;
             /**
              * Database
              * @enum {string}
@@ -1344,6 +1385,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    livez_livez_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alive"];
                 };
             };
         };
