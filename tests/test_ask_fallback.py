@@ -1,9 +1,11 @@
 """POST /v1/ask when the chosen model cannot be reached: the extractive answer from the
 same passages, with a notice that says why; and the extractive answer cites the answers in
-a conversation before the person's own question. OpenAI is replayed with respx."""
+a conversation before the person's own question, and says a sentence found in several
+passages once. OpenAI is replayed with respx."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +14,9 @@ import respx
 from fastapi.testclient import TestClient
 
 from api.answers import answering
+from api.answers.answering import CitedPassage
 from api.db.session import Caller
+from api.embeddings.registry import EmbeddingModel
 from api.http.app import create_app
 from tests.test_ask import (
     ACETONE,
@@ -67,3 +71,34 @@ def test_the_extractive_answer_cites_answers_before_the_question(
     first_cited = int(lines[0].rsplit("[", 1)[1].rstrip("]"))
     assert roles[first_cited] == "assistant"
     assert "nail polish" not in lines[0]
+
+
+def test_the_same_sentence_in_two_passages_is_one_line_citing_both(
+    local_model: EmbeddingModel,
+) -> None:
+    """A branch or a pasted snippet repeats a passage's words: the answer said the same
+    line twice ("- Plot the results [3]", "- Plot the results [6]")."""
+    step = "Plot the simulated distances against the number of runs."
+    texts = [
+        f"Run the simulation first. {step}",
+        "Store the average distances in a list for plotting later on.",
+        f"Then compare the runs. {step}",
+    ]
+    passages = [
+        CitedPassage(
+            n=n,
+            chunk_id=n,
+            source_id=uuid.uuid4(),
+            source_title="Average distance",
+            platform="chatgpt",
+            url=None,
+            role="assistant",
+            created_at=None,
+            content=text,
+        )
+        for n, text in enumerate(texts, start=1)
+    ]
+    answer = answering.extractive("how do I plot the distances", passages, local_model)
+    lines = answer.split("\n\n", 1)[1].splitlines()
+    assert [line for line in lines if step in line] == [f"- {step} [1][3]"], lines
+    assert len(lines) == len(set(lines)), lines

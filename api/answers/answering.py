@@ -118,10 +118,22 @@ def extractive(
         overlap = len(asked & set(terms.words(sentence))) / len(asked) if asked else 0.0
         scored.append((_cosine(vectors[0], vector) + 0.5 * overlap, asked_by_user, n, sentence))
     scored.sort(key=lambda s: (s[1], -s[0]))
-    best = [s for s in scored if s[0] >= 0.3][:EXTRACTIVE_SENTENCES]
+    # One line per sentence: the same words in several passages (a branch, a pasted
+    # snippet, a repeated step) are one line citing each of them.
+    best: dict[str, tuple[str, list[int]]] = {}
+    for score, _, n, sentence in scored:
+        if score < 0.3:
+            continue
+        key = " ".join(sentence.casefold().split())
+        if key in best:
+            if n not in best[key][1]:
+                best[key][1].append(n)
+        elif len(best) < EXTRACTIVE_SENTENCES:
+            best[key] = (sentence, [n])
     if not best:
         return f"{note}\n\n{NOTHING_EXTRACTED}"
-    return note + "\n\n" + "\n".join(f"- {s} [{n}]" for _, _, n, s in best)
+    lines = (f"- {s} " + "".join(f"[{n}]" for n in ns) for s, ns in best.values())
+    return note + "\n\n" + "\n".join(lines)
 
 
 def generate(model: ChatModel, question: str, passages: Sequence[CitedPassage]) -> Iterator[str]:
