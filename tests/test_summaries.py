@@ -78,6 +78,17 @@ def test_central_sentences_pick_what_the_text_is_about() -> None:
     assert terms.central_sentences("Too short.", 3) == []
 
 
+def test_a_sentence_said_three_times_is_summarised_once() -> None:
+    repeated = "Feed the sourdough starter with flour and water every single day."
+    text = " ".join(
+        [repeated, "We went to the market on Sunday with two friends.", repeated, repeated]
+    )
+    # Three asked for, two different ones there: the summary is those two, not a repeat.
+    picked = terms.central_sentences(text, 3)
+    assert picked.count(repeated) == 1, picked
+    assert len(picked) == 2
+
+
 def test_the_reply_is_split_into_summary_and_topics() -> None:
     assert summaries.parse_reply("It is about bread.\nTopics: bread, starter.") == (
         "It is about bread.",

@@ -90,8 +90,9 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
 def central_sentences(text: str, k: int = 3, diversity: float = 0.3) -> list[str]:
     """Centroid-based extractive summary: the sentences closest (TF-IDF cosine) to the text
     as a whole, each new pick penalised by its likeness to those already picked (maximal
-    marginal relevance), returned in reading order."""
-    found = sentences(text, min_words=5)
+    marginal relevance), returned in reading order. A sentence said more than once is
+    picked once."""
+    found = list(dict.fromkeys(sentences(text, min_words=5)))
     counts = [Counter(words(s)) for s in found]
     weights = idf(counts)
     vectors = [tfidf(c, weights) for c in counts]
