@@ -295,3 +295,20 @@ def test_concurrent_overlapping_imports_lose_nothing(
     assert len(rows) == 7 and all(r["n"] == 1 for r in rows)
     outcomes = sum(r.added + r.updated + r.skipped for r in reports)
     assert outcomes == 7 * sum(len(b) for b in batches)
+
+
+def test_the_report_lists_the_items_in_the_order_they_were_named(
+    conn: Connection, make_user: Callable[[], Caller], tmp_path: Path
+) -> None:
+    """Conversations wait in a batch while a later item's failure is recorded at once: the
+    report listed a folder whose only file was broken before the exports named ahead of
+    it (knitter import chatgpt claude chatgpt-share youtube printed youtube second)."""
+    note = tmp_path / "plan.md"
+    note.write_text("# Launch plan\n\nShip the relay firmware on Monday, then tell support.\n")
+    broken = tmp_path / "more"
+    broken.mkdir()
+    (broken / "player.json").write_text('{"playabilityStatus": {}}')
+    caller = make_user()
+    report = import_paths(conn, caller, workspace_id(conn, caller), [note, broken])
+    assert list(report.items) == [str(note), str(broken)]
+    assert report.items[str(broken)].failed == 1 and report.items[str(note)].added == 1

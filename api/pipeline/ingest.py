@@ -118,14 +118,18 @@ class ImportReport:
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
-    def item(self, origin: str) -> ItemReport:
+    def item(self, of: Parsed) -> ItemReport:
+        """The report of the item (a file, folder or link the person named) `of` came from.
+        Items are listed in the order their first input arrives: a conversation waits in
+        a batch while a later item's failure is recorded at once."""
+        origin = of.origin or getattr(of, "item", "") or "import"
         if origin not in self.items:
             self.items[origin] = ItemReport(origin)
         return self.items[origin]
 
     def record(self, item: Parsed, outcome: Outcome | None = None) -> None:
         """Count one outcome in the totals and under the item it came from."""
-        per_item = self.item(item.origin or getattr(item, "item", "") or "import")
+        per_item = self.item(item)
         if isinstance(item, ItemError):
             self.failed.append(item)
             per_item.failed += 1
@@ -597,6 +601,7 @@ def import_conversations(
 
     try:
         for item, pending in _prepared(items, dry_run):
+            report.item(item)  # listed in the order the person named the items
             if not isinstance(item, Conversation):
                 report.record(item)
                 progress()
