@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from api.db.session import Caller, Connection
 from api.http.app import create_app
 from api.importers.detect import parse
-from api.importers.inputs import UrlItem
+from api.importers.inputs import Input, UrlItem
 from api.importers.model import Conversation, ItemError, Parsed
 from api.importers.options import DEFAULT_OPTIONS, ImportOptions
 from api.importers.youtube import video_id
@@ -224,3 +224,27 @@ def test_api_url_imports_take_the_transcript_languages(
             "/v1/imports", json={"urls": [URL], "languages": ["en; drop"]}, headers=auth(me)
         )
         assert refused.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        YOUTUBE / "player.json",
+        pytest.param(
+            SAMPLES / "youtube" / "youtube-transcript-api-ww1_nl_en.innertube.json",
+            marks=pytest.mark.skipif(not SAMPLES.exists(), reason="needs ../shared/samples"),
+        ),
+    ],
+)
+def test_a_saved_player_response_says_to_import_the_videos_address(path: Path) -> None:
+    """A saved player response links to the transcript (by addresses that expire) but
+    holds none of it: the person is told what to import instead, not "JSON in a shape
+    knitter does not know"."""
+    data = path.read_bytes()
+    video = json.loads(data)["videoDetails"]["videoId"]
+    [failed] = list(parse(Input(path.name, data)))
+    assert isinstance(failed, ItemError)
+    assert failed.message == (
+        "a YouTube player response: it links to the video's transcript but does not hold it;"
+        f" import the video's address instead (https://www.youtube.com/watch?v={video})"
+    )

@@ -170,6 +170,11 @@ def _parse_json(data: Any, item: Input, options: ImportOptions, strict: bool) ->
         yield from _export(
             gemini.parse_takeout(data, item.name, options.gemini_gap), "Takeout file"
         )
+    elif (video := youtube.saved_player_video(data)) is not None:
+        raise ImportFormatError(
+            "a YouTube player response: it links to the video's transcript but does not hold"
+            f" it; import the video's address instead (https://www.youtube.com/watch?v={video})"
+        )
     elif data == [] and PurePath(item.name.rsplit(":", 1)[-1]).name == "projects.json":
         yield Ignored(item.name, 1)  # a Claude export without projects
     elif data == [] and strict:

@@ -232,6 +232,17 @@ def looks_like_timedtext(data: bytes) -> bool:
     return TIMEDTEXT_START.match(data[:512].lstrip(b"\xef\xbb\xbf")) is not None
 
 
+def saved_player_video(data: Any) -> str | None:
+    """The video of a saved InnerTube player response (what youtube.com sends its player,
+    and what this importer fetches). It links to the transcripts, by addresses that
+    expire, but holds none of their text: the video's address is what to import."""
+    if not isinstance(data, dict) or "playabilityStatus" not in data:
+        return None
+    details = data.get("videoDetails")
+    found = details.get("videoId") if isinstance(details, dict) else None
+    return found if isinstance(found, str) and VIDEO_ID.fullmatch(found) else None
+
+
 def parse_timedtext(data: bytes, name: str, options: ImportOptions) -> Conversation:
     """A saved timedtext file: passages by time, as for a fetched transcript; the video is
     unknown, so the file name is its title."""
