@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 import uuid
 import zipfile
@@ -443,6 +444,32 @@ def test_rate_limit_429_then_reset(db_url: str, user: Callable[[], Caller]) -> N
         assert c.post("/v1/search", json=body, headers=auth(user())).status_code == 200
     keys = redis.Redis.from_url(redis_url()).keys("knitter:limit:*")
     assert keys, "the limits live in Redis"
+
+
+def test_every_route_a_caller_can_call_is_rate_limited(
+    db_url: str, user: Callable[[], Caller]
+) -> None:
+    """Limits are declared per route or per router (dependencies=[rate_limit(...)]), so a
+    new route without one would be unlimited: each operation the API documents is called
+    until it answers 429. The limit is counted before the request is validated, so a
+    made-up id or a body meant for search does (search, which counts on its worker
+    thread, validates first). The queue drain is the service role's."""
+    settings = make_settings(db_url, rate_limit="1/minute", search_rate_limit="1/minute")
+    me = auth(user())
+    with TestClient(create_app(settings)) as c:
+        paths = c.get("/openapi.json").json()["paths"]
+        operations = [
+            (method, re.sub(r"\{[^}]+\}", "x", path))
+            for path, item in paths.items()
+            if path.startswith("/v1/") and path != "/v1/queue/drain"
+            for method in item
+        ]
+        assert len(operations) > 20
+        for method, path in operations:
+            # The account's own limits are 10 and 5 a minute; every other is 1 here.
+            body = {"query": "x", "keyword_only": True} if method != "get" else None
+            codes = [c.request(method, path, headers=me, json=body).status_code for _ in range(11)]
+            assert 429 in codes and max(codes) < 500, (method, path, codes)
 
 
 def test_a_request_is_logged_when_answered_not_after_its_background_job(

@@ -94,8 +94,9 @@ class RateLimit:
 
 
 def rate_limit(limit: str) -> Any:
-    """A route's rate limit, declared with the route (`dependencies=[...]`): it runs before
-    the route takes a database connection, and never waits on Redis in the event loop."""
+    """A rate limit, declared with a route or with a router whose routes share it
+    (`dependencies=[...]`), counted per route: it runs before the route takes a database
+    connection, and never waits on Redis in the event loop."""
     return Depends(RateLimit(limit))
 
 

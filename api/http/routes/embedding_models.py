@@ -22,13 +22,14 @@ def _status(done: catalog.EmbeddingStatus) -> EmbeddingStatusResponse:
 
 
 def router(settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["embedding models"])
+    api = APIRouter(
+        prefix="/v1", tags=["embedding models"], dependencies=[rate_limit(settings.rate_limit)]
+    )
 
     @api.get(
         "/embedding-models",
         response_model=list[EmbeddingModelResponse],
         summary="List the embedding models",
-        dependencies=[rate_limit(settings.rate_limit)],
     )
     def list_models(
         caller: CallerDep, conn: DbDep, svc: ServicesDep
@@ -47,7 +48,6 @@ def router(settings: Settings) -> APIRouter:
         "/workspaces/{workspace_id}/embedding-model",
         response_model=EmbeddingStatusResponse,
         summary="A workspace's embedding model and re-embedding progress",
-        dependencies=[rate_limit(settings.rate_limit)],
     )
     def get_status(workspace_id: UUID, caller: CallerDep, conn: DbDep) -> EmbeddingStatusResponse:
         """The model search uses, the one the workspace is switching to (if any) and how
@@ -58,7 +58,6 @@ def router(settings: Settings) -> APIRouter:
         "/workspaces/{workspace_id}/embedding-model",
         response_model=EmbeddingStatusResponse,
         summary="Switch a workspace's embedding model",
-        dependencies=[rate_limit(settings.rate_limit)],
     )
     def switch(
         workspace_id: UUID,

@@ -57,7 +57,9 @@ UPLOAD_SCHEMA = {
 
 
 def router(settings: Settings) -> APIRouter:
-    routes = APIRouter(prefix="/v1/imports", tags=["imports"])
+    routes = APIRouter(
+        prefix="/v1/imports", tags=["imports"], dependencies=[rate_limit(settings.rate_limit)]
+    )
 
     @routes.post(
         "",
@@ -71,7 +73,6 @@ def router(settings: Settings) -> APIRouter:
         # Above the app's limit for other bodies; each caller's own cap is checked below.
         max_body_size=max(settings.max_upload_bytes, settings.guest_max_upload_bytes)
         + MULTIPART_OVERHEAD,
-        dependencies=[rate_limit(settings.rate_limit)],
     )
     async def create_import(
         request: Request, background: BackgroundTasks, caller: CallerDep, svc: ServicesDep
@@ -154,12 +155,7 @@ def router(settings: Settings) -> APIRouter:
         background.add_task(run)
         return ImportJob.model_validate(job)
 
-    @routes.get(
-        "",
-        response_model=ImportJobList,
-        summary="The import history",
-        dependencies=[rate_limit(settings.rate_limit)],
-    )
+    @routes.get("", response_model=ImportJobList, summary="The import history")
     def list_imports(
         caller: CallerDep,
         conn: DbDep,
@@ -170,12 +166,7 @@ def router(settings: Settings) -> APIRouter:
         rows = jobs.recent(conn, caller, limit)
         return ImportJobList(jobs=[ImportJob.model_validate(j) for j in rows])
 
-    @routes.get(
-        "/{job_id}",
-        response_model=ImportJob,
-        summary="An import's status and progress",
-        dependencies=[rate_limit(settings.rate_limit)],
-    )
+    @routes.get("/{job_id}", response_model=ImportJob, summary="An import's status and progress")
     def get_import(job_id: UUID, caller: CallerDep, conn: DbDep) -> ImportJob:
         job = jobs.get(conn, caller, job_id, settings.import_job_stale_seconds)
         if job is None:

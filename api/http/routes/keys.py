@@ -51,42 +51,29 @@ def key_test_message(exc: KnitterError) -> str:
 
 
 def router(settings: Settings) -> APIRouter:
-    routes = APIRouter(prefix="/v1/keys", tags=["keys"])
+    routes = APIRouter(
+        prefix="/v1/keys", tags=["keys"], dependencies=[rate_limit(settings.rate_limit)]
+    )
 
     def user(caller: CallerDep) -> None:
         if caller.claims.get("is_anonymous"):
             raise HTTPException(403, "guests cannot store API keys; sign up first")
 
-    @routes.get(
-        "",
-        response_model=KeyList,
-        summary="List the stored keys",
-        dependencies=[rate_limit(settings.rate_limit)],
-    )
+    @routes.get("", response_model=KeyList, summary="List the stored keys")
     def list_keys(caller: CallerDep, conn: DbDep) -> KeyList:
         """The providers the caller has stored a key for (last four characters only): a
         `200` even when there is none, so a settings page needs no 404 to learn it."""
         found = (keys.describe(conn, caller, p) for p in get_args(keys.Provider))
         return KeyList(keys=[KeyInfoResponse(**vars(info)) for info in found if info])
 
-    @routes.get(
-        "/{provider}",
-        response_model=KeyInfoResponse,
-        summary="Describe the stored key",
-        dependencies=[rate_limit(settings.rate_limit)],
-    )
+    @routes.get("/{provider}", response_model=KeyInfoResponse, summary="Describe the stored key")
     def get_key(provider: keys.Provider, caller: CallerDep, conn: DbDep) -> KeyInfoResponse:
         info = keys.describe(conn, caller, provider)
         if info is None:
             raise HTTPException(404, f"no {provider} key is stored")
         return KeyInfoResponse(**vars(info))
 
-    @routes.put(
-        "/{provider}",
-        response_model=KeyInfoResponse,
-        summary="Store (replace) the key",
-        dependencies=[rate_limit(settings.rate_limit)],
-    )
+    @routes.put("/{provider}", response_model=KeyInfoResponse, summary="Store (replace) the key")
     def put_key(
         provider: keys.Provider,
         body: KeyBody,
@@ -99,23 +86,13 @@ def router(settings: Settings) -> APIRouter:
         info = keys.store(conn, svc.keyring, caller.user_id, provider, body.key)
         return KeyInfoResponse(**vars(info))
 
-    @routes.delete(
-        "/{provider}",
-        status_code=204,
-        summary="Forget the key",
-        dependencies=[rate_limit(settings.rate_limit)],
-    )
+    @routes.delete("/{provider}", status_code=204, summary="Forget the key")
     def delete_key(provider: keys.Provider, caller: CallerDep, conn: DbDep) -> Response:
         if not keys.delete(conn, caller, provider):
             raise HTTPException(404, f"no {provider} key is stored")
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    @routes.post(
-        "/{provider}/test",
-        response_model=KeyTestResponse,
-        summary="Try the key",
-        dependencies=[rate_limit(settings.rate_limit)],
-    )
+    @routes.post("/{provider}/test", response_model=KeyTestResponse, summary="Try the key")
     def test_key(
         provider: keys.Provider,
         caller: CallerDep,

@@ -26,7 +26,9 @@ from api.topics import grouping
 
 
 def router(settings: Settings) -> APIRouter:
-    routes = APIRouter(prefix="/v1", tags=["threads"])
+    routes = APIRouter(
+        prefix="/v1", tags=["threads"], dependencies=[rate_limit(settings.search_rate_limit)]
+    )
 
     def chat_for(
         conn: Connection, svc: Services, caller: Caller, provider: ProviderChoice, name: str | None
@@ -37,7 +39,6 @@ def router(settings: Settings) -> APIRouter:
         "/workspaces/{workspace_id}/threads/regroup",
         response_model=RegroupResponse,
         summary="Regroup a workspace's conversations into topic threads",
-        dependencies=[rate_limit(settings.search_rate_limit)],
     )
     def regroup(
         workspace_id: UUID,
@@ -59,7 +60,6 @@ def router(settings: Settings) -> APIRouter:
         "/sources/{source_id}/summary",
         response_model=SummaryResponse,
         summary="Summarise a conversation",
-        dependencies=[rate_limit(settings.search_rate_limit)],
     )
     def summarize_source(
         source_id: UUID,
@@ -78,7 +78,6 @@ def router(settings: Settings) -> APIRouter:
         "/threads/{thread_id}/summary",
         response_model=SummaryResponse,
         summary="Summarise a topic thread",
-        dependencies=[rate_limit(settings.search_rate_limit)],
     )
     def summarize_thread(
         thread_id: UUID,
