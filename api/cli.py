@@ -642,11 +642,12 @@ def _found(added: int, updated: int, unchanged: int, skipped: int, failed: int) 
 
 
 def _item_line(item: ItemReport) -> str:
-    found = _found(item.added, item.updated, item.unchanged, len(item.skips), item.failed)
-    kept = _count(item.messages, "message") + " kept"
-    if item.alternatives:
-        kept += f" (and {_count(item.alternatives, 'other version')} of them)"
-    parts = [found, kept]
+    parts = [_found(item.added, item.updated, item.unchanged, len(item.skips), item.failed)]
+    if item.messages:  # "0 messages kept" says nothing "nothing imported" does not
+        kept = _count(item.messages, "message") + " kept"
+        if item.alternatives:
+            kept += f" (and {_count(item.alternatives, 'other version')} of them)"
+        parts.append(kept)
     if item.left_out:
         kinds = sorted(item.left_out.items(), key=lambda kv: (-kv[1], kv[0]))
         # An unknown kind as it is.

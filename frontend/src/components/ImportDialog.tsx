@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type DragEvent, type FormEvent } from "react";
 import { importJob, importLinks, uploadFile, type ImportJob } from "../lib/api";
 import { formatBytes } from "../lib/format";
-import { isJobActive, itemReport, jobPhase, jobSummary, overallProgress, phaseWord } from "../lib/importJob";
+import { failureText, isJobActive, itemReport, jobPhase, jobSummary, overallProgress, phaseWord } from "../lib/importJob";
 import { MAX_LINKS, linkKind, parseLinks } from "../lib/links";
 
 interface ImportItem {
@@ -88,7 +88,8 @@ function ImportItemRow({ item }: { item: ImportItem }) {
         <ul className="item-errors">
           {data.errors.map((e, i) => (
             <li key={i} className="error small">
-              {e.item}: {e.message}
+              {data.items && data.items.length > 1 ? `${e.origin || e.item}: ` : ""}
+              {failureText(e)}
             </li>
           ))}
         </ul>

@@ -10,6 +10,7 @@ type Schemas = components["schemas"];
 
 export type ImportJob = Schemas["ImportJob"];
 export type ImportItemReport = Schemas["ImportItemReport"];
+export type ImportFailure = Schemas["ImportError_"];
 export type SearchResult = Schemas["SearchResult"];
 export type SearchResponse = Schemas["SearchResponse"];
 export type Provider = paths["/v1/keys/{provider}"]["get"]["parameters"]["path"]["provider"];

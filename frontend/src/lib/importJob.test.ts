@@ -1,5 +1,6 @@
 import type { ImportItemReport, ImportJob } from "./api";
 import {
+  failureText,
   indexingStages,
   isJobActive,
   itemReport,
@@ -147,6 +148,23 @@ describe("an item's report", () => {
     );
     expect(itemReport({ ...report, left_out: { files: 1, images: 1, stickers: 2 }, side_files: 0 })).toBe(
       "ChatGPT export; 25 messages kept; left out: 2 stickers, 1 attached file, 1 image",
+    );
+    // A file that failed whole: "0 messages kept" would add nothing.
+    expect(itemReport({ ...report, formats: [], added: 0, failed: 1, messages: 0, left_out: {}, side_files: 0 })).toBe(
+      "nothing imported",
+    );
+  });
+
+  it("says what of the file failed, not the file's name again", () => {
+    const player = "youtube-transcript-api-ww1_nl_en.innertube.json";
+    expect(failureText({ item: player, origin: player, message: "a YouTube player response: …" })).toBe(
+      "a YouTube player response: …",
+    );
+    expect(
+      failureText({ item: "export.zip:conversations.json", origin: "export.zip", message: "not valid JSON" }),
+    ).toBe("conversations.json: not valid JSON");
+    expect(failureText({ item: "import", origin: "", message: "the import stopped on an internal error" })).toBe(
+      "the import stopped on an internal error",
     );
   });
 });

@@ -1,4 +1,4 @@
-import type { ImportItemReport, ImportJob } from "./api";
+import type { ImportFailure, ImportItemReport, ImportJob } from "./api";
 import { count, formatBytes, plural } from "./format";
 
 export type UploadPhase = "waiting" | "uploading" | "importing" | "embedding" | "done" | "failed";
@@ -93,11 +93,24 @@ function leftOut(kind: string, n: number): string {
 /** What one uploaded file gave, as `knitter import` prints it: the format, the messages
  * kept, what was left out by kind and the export's side files. */
 export function itemReport(item: ImportItemReport): string {
-  let kept = `${plural(item.messages, "message")} kept`;
-  if (item.alternatives) kept += ` (and ${plural(item.alternatives, "other version")} of them)`;
-  const parts = [item.formats.join(" + ") || "nothing imported", kept];
+  const parts = [item.formats.join(" + ") || "nothing imported"];
+  if (item.messages) {
+    let kept = `${plural(item.messages, "message")} kept`;
+    if (item.alternatives) kept += ` (and ${plural(item.alternatives, "other version")} of them)`;
+    parts.push(kept);
+  }
   const kinds = Object.entries(item.left_out).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   if (kinds.length) parts.push(`left out: ${kinds.map(([kind, n]) => leftOut(kind, n)).join(", ")}`);
   if (item.side_files) parts.push(`ignored: ${plural(item.side_files, "side file")}`);
   return parts.join("; ");
+}
+
+/** What of an uploaded file or link failed, as `knitter import` says it (`within` in
+ * api/pipeline/ingest.py): only why when it is the file itself, whose name the item
+ * shows already; else what inside it, "conversations.json: not valid JSON". */
+export function failureText(failure: ImportFailure): string {
+  const named = failure.origin || failure.item;
+  if (failure.item === named) return failure.message;
+  const inner = failure.item.startsWith(named) ? failure.item.slice(named.length).replace(/^[:/, ]+/, "") : failure.item;
+  return `${inner}: ${failure.message}`;
 }
