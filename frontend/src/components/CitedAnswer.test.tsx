@@ -30,6 +30,37 @@ describe("CitedAnswerText", () => {
     expect(screen.getByText(/Unknown \[9\]/)).toBeTruthy();
     expect(document.querySelector("b")).toBeNull();
   });
+
+  it("renders the answer's Markdown, with citations in lists and bold but not in code", () => {
+    render(
+      <MemoryRouter>
+        <CitedAnswerText
+          answer={"From your notes:\n\n- Run `helm rollback [1]` first [1]\n- Then **check the pods** [2][1]"}
+          citations={[citation(1, "Deploys"), citation(2, "Pods")]}
+        />
+      </MemoryRouter>,
+    );
+    const items = document.querySelectorAll(".answer-text li");
+    expect(items).toHaveLength(2);
+    expect(document.querySelector(".answer-text code")?.textContent).toBe("helm rollback [1]");
+    expect(document.querySelector(".answer-text strong")?.textContent).toBe("check the pods");
+    expect(screen.getAllByRole("link", { name: "Passage 1: Deploys" })).toHaveLength(2);
+    expect(items[1]?.querySelectorAll("a.cite")).toHaveLength(2);
+    expect(document.querySelector(".answer-text")?.textContent).not.toContain("**");
+  });
+
+  it("keeps a link's own text, and drops a script link's address", () => {
+    render(
+      <MemoryRouter>
+        <CitedAnswerText answer={"See [the docs](https://example.com/a) and [this](javascript:alert(1)) [1]."} citations={[citation(1, "Docs")]} />
+      </MemoryRouter>,
+    );
+    const docs = screen.getByRole("link", { name: "the docs" });
+    expect(docs.getAttribute("href")).toBe("https://example.com/a");
+    expect(docs.getAttribute("rel")).toContain("noopener");
+    expect(screen.queryByRole("link", { name: "this" })).toBeNull();
+    expect(screen.getByRole("link", { name: "Passage 1: Docs" }).getAttribute("href")).toBe("/sources/source-1?passage=101");
+  });
 });
 
 describe("AnswerPanel", () => {

@@ -1,9 +1,10 @@
-import { useMemo } from "react";
+import { useCallback, useMemo } from "react";
 import { Link } from "react-router-dom";
 import type { Citation } from "../lib/api";
 import { answerSegments, citedNumbers, excerpt, type ModelUsed } from "../lib/answer";
 import { formatWhen } from "../lib/format";
 import { passagePath } from "../lib/links";
+import { AnswerMarkdown } from "./Markdown";
 import { PlatformIcon, platformName } from "./PlatformIcon";
 
 function CitationLink({ citation }: { citation: Citation }) {
@@ -19,17 +20,15 @@ function CitationLink({ citation }: { citation: Citation }) {
   );
 }
 
-/** The answer as text, each "[n]" a link to the conversation at passage n. */
+/** The answer's Markdown, each "[n]" a link to the conversation at passage n. */
 export function CitedAnswerText({ answer, citations }: { answer: string; citations: Citation[] }) {
   const byNumber = useMemo(() => new Map(citations.map((c) => [c.n, c])), [citations]);
-  const segments = useMemo(() => answerSegments(answer, byNumber.keys()), [answer, byNumber]);
+  const known = useMemo(() => new Set(byNumber.keys()), [byNumber]);
+  const cite = useCallback((n: number) => <CitationLink citation={byNumber.get(n)!} />, [byNumber]);
   return (
-    <p className="answer-text">
-      {segments.map((segment, i) => {
-        const citation = segment.kind === "cite" ? byNumber.get(segment.n) : undefined;
-        return citation ? <CitationLink key={i} citation={citation} /> : <span key={i}>{segment.kind === "text" ? segment.text : ""}</span>;
-      })}
-    </p>
+    <div className="answer-text markdown">
+      <AnswerMarkdown text={answer} known={known} cite={cite} />
+    </div>
   );
 }
 

@@ -5,6 +5,7 @@
 import type { Element, ElementContent, Root, Text } from "hast";
 import { defaultSchema, type Options as SanitizeSchema } from "rehype-sanitize";
 import { visitParents } from "unist-util-visit-parents";
+import { answerSegments } from "./answer";
 import { queryTerms } from "./highlight";
 import { unescapeHtml } from "./snippet";
 
@@ -56,12 +57,13 @@ function mark(value: string): Element {
   return { type: "element", tagName: "mark", properties: {}, children: [{ type: "text", value }] };
 }
 
-/** Replaces each text node (outside existing marks) by the nodes `split` makes of it. */
-function splitTexts(tree: Root, split: (text: string) => ElementContent[] | null) {
+/** Replaces each text node (outside the `skip` elements, marks by default) by the nodes
+ * `split` makes of it. */
+function splitTexts(tree: Root, split: (text: string) => ElementContent[] | null, skip: readonly string[] = ["mark"]) {
   const targets: { node: Text; parent: Root | Element }[] = [];
   visitParents(tree, "text", (node, ancestors) => {
     const parent = ancestors[ancestors.length - 1] as Root | Element | undefined;
-    if (parent && !ancestors.some((a) => a.type === "element" && (a as Element).tagName === "mark")) {
+    if (parent && !ancestors.some((a) => a.type === "element" && skip.includes((a as Element).tagName))) {
       targets.push({ node, parent });
     }
   });
@@ -109,5 +111,28 @@ export function rehypeQueryMarks(options: { query: string }) {
       if (last < value.length) parts.push({ type: "text", value: value.slice(last) });
       return parts;
     });
+  };
+}
+
+/** Turns each "[n]" of a known passage into an `<a data-cite="n">` for the renderer to make
+ * a citation link of; inside code it stays the text it is. Runs after the sanitizer, so
+ * only this plugin can make such an element. */
+export function rehypeCitations(options: { known: ReadonlySet<number> }) {
+  return (tree: Root) => {
+    splitTexts(
+      tree,
+      (value) => {
+        const parts: ElementContent[] = [];
+        for (const segment of answerSegments(value, options.known)) {
+          parts.push(
+            segment.kind === "cite"
+              ? { type: "element", tagName: "a", properties: { dataCite: segment.n }, children: [{ type: "text", value: `[${segment.n}]` }] }
+              : { type: "text", value: segment.text },
+          );
+        }
+        return parts.some((p) => p.type === "element") ? parts : null;
+      },
+      ["code", "pre", "a"],
+    );
   };
 }
