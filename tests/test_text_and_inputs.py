@@ -115,6 +115,31 @@ def test_oversized_and_corrupt_files(tmp_path: Path) -> None:
     assert "limit" in errors[0].message and "zip" in errors[1].message
 
 
+def test_an_unreadable_zip_says_what_to_do_not_what_zipfile_said(tmp_path: Path) -> None:
+    """zipfile says "File is not a zip file" of a zip cut short (a download that stopped)."""
+    whole = tmp_path / "whole.zip"
+    with zipfile.ZipFile(whole, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("conversations.json", "[]" + " " * 50_000)
+    cut = tmp_path / "export.zip"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    # A method zipfile cannot unpack (deflate64, which Windows uses for large files).
+    deflate64 = tmp_path / "large.zip"
+    with zipfile.ZipFile(deflate64, "w") as z:
+        z.writestr("conversations.json", "[]")
+    data = bytearray(deflate64.read_bytes())
+    central = data.rindex(b"PK\x01\x02")
+    data[8:10] = data[central + 10 : central + 12] = (9).to_bytes(2, "little")
+    deflate64.write_bytes(bytes(data))
+    items = list(collect([cut, deflate64]))
+    assert [(i.item, i.message) for i in items if isinstance(i, ItemError)] == [
+        (str(cut), "a damaged or incomplete zip (did its download finish?); download it again"),
+        (
+            str(deflate64),
+            "packed in a way knitter cannot unpack; zip it again with standard compression",
+        ),
+    ]
+
+
 def test_a_pipe_or_a_device_is_named_for_what_it_is(tmp_path: Path) -> None:
     """They exist, so "no such file or folder" (what they got) was wrong; reading a pipe
     would wait for a writer forever."""

@@ -189,8 +189,16 @@ def from_zip(
                     yield ItemError(name, f"larger than the {_mib(limits.max_file_bytes)} limit")
                     continue
                 yield Input(name, data, origin=label)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-        yield ItemError(label, f"not a readable zip file: {exc}")
+    except NotImplementedError:  # deflate64 (Windows' for large files), strong encryption
+        yield ItemError(
+            label, "packed in a way knitter cannot unpack; zip it again with standard compression"
+        )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError):
+        # Only what starts like a zip is opened as one: zipfile's "File is not a zip file"
+        # then means a download that stopped part-way, most often.
+        yield ItemError(
+            label, "a damaged or incomplete zip (did its download finish?); download it again"
+        )
     except RuntimeError as exc:  # encrypted entries
         yield ItemError(label, f"cannot read the zip: {exc}")
 

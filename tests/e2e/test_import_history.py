@@ -49,7 +49,7 @@ def test_the_import_history_outlives_the_dialog(
     assert rows.count() == 2
     newest, oldest = rows.nth(0), rows.nth(1)
     assert newest.locator(".import-row-head strong").inner_text() == "Failed"
-    assert "broken.zip: Not a readable zip file" in newest.inner_text()
+    assert "broken.zip: A damaged or incomplete zip" in newest.inner_text()
     assert "Importing" not in newest.inner_text()
     assert oldest.locator(".import-row-head strong").inner_text() == "Done"
     assert "3 added" in oldest.inner_text()

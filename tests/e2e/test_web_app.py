@@ -195,7 +195,7 @@ def test_a_guest_session(dev: DevStack, browser: Browser, tmp_path: Path) -> Non
     dialog = page.get_by_role("dialog", name="Import")
     dialog.get_by_label("Files to import").set_input_files(str(broken))
     item = dialog.locator("li.import-item").filter(has_text="broken.zip")
-    item.get_by_text(re.compile(r"^not a readable zip file")).wait_for()
+    item.get_by_text(re.compile(r"^a damaged or incomplete zip")).wait_for()
     assert "1 failed" in item.inner_text()
     assert item.inner_text().count("broken.zip") == 1  # its name heads the item, once
     dialog.get_by_label(re.compile("paste links")).fill("not-a-link")

@@ -31,7 +31,7 @@ describe("historyStatus", () => {
 
 describe("plainError", () => {
   it("drops the repeated name and errno codes", () => {
-    expect(plainError("a.zip", "a.zip: not a readable zip file")).toBe("Not a readable zip file");
+    expect(plainError("a.zip", "a.zip: a damaged or incomplete zip")).toBe("A damaged or incomplete zip");
     expect(plainError("x/b.json", "b.json: [Errno -2] Name or service not known")).toBe("Name or service not known");
     expect(plainError("c", "")).toBe("Unknown error");
   });
