@@ -104,6 +104,28 @@ describe("HighlightedSnippet", () => {
   });
 });
 
+describe("a snippet cut from a code block", () => {
+  // The passage and the snippet PostgreSQL's ts_headline made of it for "plot run".
+  const content =
+    "Here is the code:\n\n```python\n# Initialize plot\nplt.figure(figsize=(10, 6))\nfor run in range(5):\n    avg = []\n# Plot each run\nplt.plot(x)\n```\n\nThat plots it.";
+  const snippet =
+    "<mark>plot</mark>\nplt.figure(figsize=(10, 6))\nfor <mark>run</mark> … <mark>Plot</mark> each <mark>run</mark>\nplt.plot(x)\n```\n\nThat <mark>plots</mark>";
+
+  it("is code, as in the passage, its words still marked", () => {
+    const { container } = render(<HighlightedSnippet snippet={snippet} content={content} />);
+    const code = [...container.querySelectorAll("pre code")].map((c) => c.textContent);
+    expect(code).toEqual(["plot\nplt.figure(figsize=(10, 6))\nfor run\n", "Plot each run\nplt.plot(x)\n"]);
+    expect(container.querySelector(".md-heading")).toBeNull(); // "# Plot each run" is a comment
+    expect([...container.querySelectorAll("pre mark")].map((m) => m.textContent)).toEqual(["plot", "run", "Plot", "run"]);
+    expect(container.querySelector("p:last-child")?.textContent).toBe("That plots");
+  });
+
+  it("is prose without the passage, as before", () => {
+    const { container } = render(<HighlightedSnippet snippet={snippet} />);
+    expect(container.querySelectorAll("pre")).toHaveLength(1); // the stray closing fence opens one
+  });
+});
+
 describe("passage headings", () => {
   it("are bold lines, not headings of the page", () => {
     const view = render(<PassageMarkdown text={"# Title\n\n## Sub"} />).container;

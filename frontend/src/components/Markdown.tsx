@@ -60,10 +60,11 @@ function SafeMarkdown({ source, after, components }: { source: string; after: Re
 }
 
 /** A passage's Markdown, the search's words marked: `query` marks them as the keyword
- * search finds them; `snippet` instead takes the API's snippet with its `<mark>`s. */
-export function PassageMarkdown(props: { text: string; query?: string } | { snippet: string }) {
+ * search finds them; `snippet` instead takes the API's snippet with its `<mark>`s (and
+ * `content`, the passage it was cut from). */
+export function PassageMarkdown(props: { text: string; query?: string } | { snippet: string; content?: string }) {
   const isSnippet = "snippet" in props;
-  const source = isSnippet ? snippetMarkdown(props.snippet) : props.text;
+  const source = isSnippet ? snippetMarkdown(props.snippet, props.content) : props.text;
   const marks: RehypePlugin = isSnippet ? rehypeSnippetMarks : [rehypeQueryMarks, { query: props.query ?? "" }];
   return <SafeMarkdown source={source} after={marks} components={COMPONENTS} />;
 }

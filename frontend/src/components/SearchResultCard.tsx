@@ -55,7 +55,7 @@ export function SearchResultCard({
         </Link>
         <PassageMeta result={result} />
       </div>
-      <HighlightedSnippet snippet={result.snippet} />
+      <HighlightedSnippet snippet={result.snippet} content={result.content} />
       <div className="result-actions">
         <button type="button" onClick={() => void copy(result.content, "Passage copied")}>
           Copy
@@ -84,7 +84,7 @@ export function SearchResultCard({
               <Link to={passagePath(other, query)} state={origin} className="small">
                 <PassageMeta result={other} />
               </Link>
-              <HighlightedSnippet snippet={other.snippet} />
+              <HighlightedSnippet snippet={other.snippet} content={other.content} />
             </li>
           ))}
         </ol>

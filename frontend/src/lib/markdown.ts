@@ -28,10 +28,35 @@ export function safeUrl(url: string): string {
   }
 }
 
+// The API's snippet is up to two fragments of the passage (ts_headline) joined by this.
+const FRAGMENT_DELIMITER = " … ";
+const FENCE = /^ {0,3}(?:```|~~~)/gm;
+const fences = (text: string) => text.match(FENCE)?.length ?? 0;
+
+/** A fragment cut from inside a fenced code block, fenced again, as it was in the passage:
+ * else its code comments would show as headings and its code as prose. */
+function fencedAsInPassage(fragment: string, content: string): string {
+  const plain = fragment.replace(SENTINELS, "");
+  let at = content.indexOf(plain);
+  if (at < 0) at = content.indexOf(plain.split("\n", 1)[0]!);
+  if (at < 0) return fragment;
+  const opened = fences(content.slice(0, at)) % 2 === 1;
+  const text = opened ? "```\n" + fragment : fragment;
+  return fences(text) % 2 === 1 ? text + "\n```" : text;
+}
+
 /** The API's snippet (escaped text, `<mark>` its only markup) as Markdown source with
- * sentinels where the marks were. */
-export function snippetMarkdown(snippet: string): string {
-  return unescapeHtml(snippet.replace(SENTINELS, "").replace(/<mark>/g, MARK_OPEN).replace(/<\/mark>/g, MARK_CLOSE));
+ * sentinels where the marks were; with the passage's `content`, each fragment keeps the
+ * code block it was cut from. */
+export function snippetMarkdown(snippet: string, content?: string): string {
+  const source = unescapeHtml(snippet.replace(SENTINELS, "").replace(/<mark>/g, MARK_OPEN).replace(/<\/mark>/g, MARK_CLOSE));
+  if (content === undefined || !content.match(FENCE)) return source;
+  const fragments = source.split(FRAGMENT_DELIMITER).map((f) => fencedAsInPassage(f, content));
+  // A delimiter beside a code block would be read as part of it: on a line of its own there.
+  return fragments.reduce((joined, f, i) => {
+    const beside = fences(fragments[i - 1]!) > 0 || fences(f) > 0;
+    return joined + (beside ? "\n\n…\n\n" : FRAGMENT_DELIMITER) + f;
+  });
 }
 
 /** GitHub's sanitize schema, plus the `<mark>` our plugins add after it. */
