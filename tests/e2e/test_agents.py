@@ -91,7 +91,11 @@ def test_access_tokens_and_context_packs(dev: DevStack, browser: Browser) -> Non
     assert download.value.suggested_filename == "bicycle-gears.md"
     assert pack.startswith("# Context pack: Bicycle gears") and count_tokens(pack) <= 500
     assert re.search(r"^\[1\]: .*/sources/.*\?passage=\d+$", pack, re.MULTILINE)
-    page.get_by_role("status").filter(has_text="Downloaded").wait_for()
+    done = page.get_by_role("status").filter(has_text="Downloaded")
+    done.wait_for()
+    assert re.fullmatch(
+        r"Downloaded: [\d,]+ tokens, (1 passage|\d+ passages) cited\.", done.inner_text()
+    )
     _shot(page, "02-pack-downloaded")
 
     page.get_by_role("link", name="Settings", exact=True).click()

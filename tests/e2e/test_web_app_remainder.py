@@ -123,6 +123,8 @@ def test_markdown_history_questions_and_the_key_test(
     shot(page, FOLDER, "03-search-markdown")
     result.get_by_role("link", name="Open in context").click()
     page.get_by_role("heading", name="Hostile kiwi note", level=1).wait_for()
+    head = page.locator("header.conversation-head").inner_text()
+    assert "· 1 passage" in head and "passages" not in head
     passage = page.locator(".conversation .passage.markdown").first
     passage.locator("mark").first.wait_for()
     view = page.locator(".conversation")

@@ -1,6 +1,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import { conversationPack, packFileName, type Pack } from "../lib/agents";
+import { plural } from "../lib/format";
 
 const BUDGETS = [500, 1000, 2000, 4000, 8000];
 
@@ -15,7 +16,8 @@ export function PackActions({ conversationId }: { conversationId: string }) {
     setDone(null);
     const pack = await make.mutateAsync();
     await action(pack);
-    setDone(`${label}: ${pack.tokens} tokens, ${pack.cited.length} passages cited${pack.truncated ? " (cut to fit)" : ""}.`);
+    const cited = plural(pack.cited.length, "passage");
+    setDone(`${label}: ${plural(pack.tokens, "token")}, ${cited} cited${pack.truncated ? " (cut to fit)" : ""}.`);
   }
 
   function download(pack: Pack) {

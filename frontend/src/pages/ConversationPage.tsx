@@ -10,7 +10,7 @@ import { ProjectLink } from "../components/SourceHeading";
 import { SummaryCard } from "../components/SummaryCard";
 import { summarizeSource } from "../lib/api";
 import { choicesFor, passageParam, shownMessages, type Versions } from "../lib/conversation";
-import { formatWhen } from "../lib/format";
+import { formatWhen, plural } from "../lib/format";
 import { originalAt } from "../lib/links";
 import { assistantLabel, assistantUrl } from "../lib/projects";
 import { invalidateThreads, useSourceDetails, useSources } from "../lib/queries";
@@ -169,7 +169,7 @@ export function ConversationPage() {
           {source && (
             <p className="muted small">
               {platformName(source.platform)} · {formatWhen(source.started_at ?? source.imported_at)} ·{" "}
-              {source.passages - altRows.length} passages
+              {plural(source.passages - altRows.length, "passage")}
               {altRows.length > 0 && ` (and ${altRows.length} in other versions)`}
               {assistantLabel(source.platform, source.assistant) && (
                 <>
