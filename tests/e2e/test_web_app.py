@@ -152,6 +152,14 @@ def test_the_web_app_end_to_end(dev: DevStack, browser: Browser) -> None:
     assert _search(phone, "sourdough")[0] == "Sourdough starter troubleshooting"
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways on a phone ({width}px)"
+    # The five sections on one line, under the name and the actions: two rows in all.
+    tops = phone.evaluate(
+        "[...document.querySelectorAll('nav[aria-label=Main] a')]"
+        ".map(a => Math.round(a.getBoundingClientRect().top))"
+    )
+    actions = phone.locator(".header-actions").bounding_box()
+    assert len(tops) == 5 and len(set(tops)) == 1, tops
+    assert actions is not None and actions["y"] + actions["height"] <= tops[0]
     _shot(phone, "08-search-phone", full_page=True)
 
     assert errors == []
