@@ -270,7 +270,10 @@ def ask_command(
         click.echo(json.dumps(body, indent=2, default=str))
         return
     click.echo("\n")
-    for p in passages:
+    # The passages the answer cites, in its order (as the web app lists them).
+    by_number = {p.n: p for p in passages}
+    for n in answering.cited(text, passages):
+        p = by_number[n]
         when = f" · {p.created_at:%Y-%m-%d}" if p.created_at else ""
         click.echo(
             click.style(f"[{p.n}] {p.source_title or 'Untitled'}", bold=True)

@@ -239,6 +239,13 @@ def test_ask_answers_extractively_without_a_key(db_url: str) -> None:
     cited = [c for c in body["citations"] if c["n"] in body["cited"]]
     assert cited and cited[0]["source_title"] == "Bicycle gears"
     assert "chain" in body["answer"]
+    # As text: the answer, then the passages it cites and no others, in its order.
+    text = knitter(
+        "ask", "why does my derailleur skip under load?", "--user", "ask@example.com", env=env
+    )
+    assert text.returncode == 0, text.stderr
+    listed = re.findall(r"^\[(\d+)\] ", text.stdout, re.MULTILINE)
+    assert listed == [str(n) for n in body["cited"]]
 
 
 def test_the_import_report_writes_numbers_as_the_progress_line_does(
