@@ -179,12 +179,17 @@ def send_search(
 
 # Nobody: warm_up searches as a user who can read nothing.
 NOBODY = Caller.user(UUID(int=0))
+# ...and as the service role for a word no passage holds: both branches then run, on the
+# index scans a user's search makes, and still read almost nothing on a large archive.
+WARM_UP_QUERY = "knitterwarmupzq"
 
 
 def warm_up(conn: Connection, model_name: str) -> None:
-    """What a search runs, once, as a user who can read nothing, rolled back: a new
-    connection's first search otherwise pays ~10 ms for its backend's cold caches (the
-    catalog, the compiled functions). Raises psycopg.Error when the schema is not there."""
+    """What a search runs, once, rolled back: a new connection's first search otherwise
+    pays ~10 ms for its backend's cold caches (the catalog, the compiled functions, the
+    indexes). As nobody, the RLS paths; a user who can read nothing skips the branches'
+    queries, so they run once more as the service role (docs/PERFORMANCE.md: the first
+    search's extra 7.7 -> 3.1 ms). Raises psycopg.Error when the schema is not there."""
     row = conn.execute(
         "select m.id, m.dims, s.id as s_id, s.dims as s_dims from public.embedding_models m"
         " left join public.embedding_models s on s.id = m.static_model_id"
@@ -199,6 +204,8 @@ def warm_up(conn: Connection, model_name: str) -> None:
         workspace_model_in(conn, None)
         search_rows(conn, SearchRequest("warm up"), embedding)
         count_pending(conn, {})
+    with conn.transaction(force_rollback=True), transaction_as(conn, Caller.service()):
+        search_rows(conn, SearchRequest(WARM_UP_QUERY), embedding)
 
 
 def pending_conversations(conn: Connection, caller: Caller, filters: dict[str, Any]) -> int:
