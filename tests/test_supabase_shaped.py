@@ -19,8 +19,10 @@ from psycopg import sql
 from api.accounts.users import workspace_id
 from api.db.migrate import is_supabase, load_extension_libraries, migrate, migrations, pending
 from api.db.session import Caller, connect, transaction_as
+from api.embeddings.local import DEFAULT_MODEL
 from api.importers.model import Conversation, Message
 from api.pipeline.ingest import write_conversation
+from api.search.hybrid import warm_up
 from tests.test_migrations import PG15_URL, _pg15_with_vector
 
 PROJECT_SQL = Path(__file__).parent / "fixtures" / "supabase" / "project.sql"
@@ -173,6 +175,10 @@ def test_smoke_sign_up_import_search_and_invite(project: Project, applied: list[
             )
         assert search(bob, "elderflower") == ["Pick the elderflower early."]
         assert search(bob, "gooseberry") == []
+        # The API's warm-up of each new connection (as nobody, then as the service role)
+        # runs as Supabase's roles allow, and leaves nothing.
+        warm_up(conn, DEFAULT_MODEL)
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         # Nobody writes passages straight into the table, as PostgREST would let them.
         with pytest.raises(psycopg.errors.InsufficientPrivilege), transaction_as(conn, bob):
             conn.execute(
