@@ -120,6 +120,17 @@ describe("a snippet cut from a code block", () => {
     expect(container.querySelector("p:last-child")?.textContent).toBe("That plots");
   });
 
+  it("cut just after the backticks, takes its first word as the block's language", () => {
+    const passage = "Run this:\n\n```python\nprint('knitted')\n```\n\nDone.";
+    const { container } = render(
+      <HighlightedSnippet snippet={"<mark>python</mark>\nprint('knitted')\n```\n\nDone."} content={passage} />,
+    );
+    const code = container.querySelectorAll("pre code");
+    expect([...code].map((c) => c.textContent)).toEqual(["print('knitted')\n"]);
+    expect(code[0]?.className).toBe("language-python");
+    expect(container.querySelector("p")?.textContent).toBe("Done.");
+  });
+
   it("is prose without the passage, as before", () => {
     const { container } = render(<HighlightedSnippet snippet={snippet} />);
     expect(container.querySelectorAll("pre")).toHaveLength(1); // the stray closing fence opens one

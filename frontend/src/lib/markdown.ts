@@ -31,6 +31,7 @@ export function safeUrl(url: string): string {
 // The API's snippet is up to two fragments of the passage (ts_headline) joined by this.
 const FRAGMENT_DELIMITER = " … ";
 const FENCE = /^ {0,3}(?:```|~~~)/gm;
+const FENCE_LINE = /^ {0,3}(?:```|~~~)$/;
 const fences = (text: string) => text.match(FENCE)?.length ?? 0;
 
 /** A fragment cut from inside a fenced code block, fenced again, as it was in the passage:
@@ -41,7 +42,15 @@ function fencedAsInPassage(fragment: string, content: string): string {
   if (at < 0) at = content.indexOf(plain.split("\n", 1)[0]!);
   if (at < 0) return fragment;
   const opened = fences(content.slice(0, at)) % 2 === 1;
-  const text = opened ? "```\n" + fragment : fragment;
+  // Cut just after a fence's backticks, the fragment's first word is the block's language.
+  const fenceLine = content.slice(content.lastIndexOf("\n", at - 1) + 1, at);
+  let text = fragment;
+  if (opened && FENCE_LINE.test(fenceLine)) {
+    const [language = "", ...code] = fragment.split("\n");
+    text = [fenceLine.trim() + language.replace(SENTINELS, ""), ...code].join("\n");
+  } else if (opened) {
+    text = "```\n" + fragment;
+  }
   return fences(text) % 2 === 1 ? text + "\n```" : text;
 }
 
