@@ -262,3 +262,20 @@ def test_the_import_report_writes_numbers_as_the_progress_line_does(
         " left out: 1,310 hidden tool and system messages, 1 image; ignored: 1 side file",
         "in all: 1,412 added; 18,230 passages",
     ]
+
+
+def test_a_note_is_reported_as_added_not_as_messages_kept(db_url: str, tmp_path: Path) -> None:
+    """A note is one "message" only to the data model: 'Markdown; 1 added', beside the
+    export's '… messages kept'."""
+    note = tmp_path / "trip.md"
+    note.write_text("# Trip\n\nPack the tent and the stove.\n")
+    env = {"DATABASE_URL": db_url, "OPENAI_API_KEY": "", "GEMINI_API_KEY": ""}
+    done = knitter(
+        "import", str(note), str(EXPORT), "--user", "notes@example.com", "--no-embed", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert f"{note}: Markdown; 1 added" in lines
+    assert any(
+        line.startswith(f"{EXPORT}: ChatGPT export;") and "messages kept" in line for line in lines
+    )

@@ -47,6 +47,10 @@ FORMATS = {
     "agent_session": "coding-agent session",
 }
 
+# A note, a PDF, a page or a transcript is one "message" only to the data model: its
+# report says what it is and how many were added, not "1 message kept".
+DOCUMENT_KINDS = frozenset({"youtube", "pdf", "text", "markdown", "html"})
+
 
 @dataclass
 class ItemReport:
@@ -58,7 +62,8 @@ class ItemReport:
     updated: int = 0
     skipped: int = 0
     failed: int = 0
-    # Messages of the item's conversations that knitter holds after the import (new or known).
+    # Messages of the item's conversations that knitter holds after the import (new or
+    # known); documents (notes, PDFs, pages, transcripts) have none to count.
     messages: int = 0
     # Other versions of those messages (edits, regenerations and what follows them) kept.
     alternatives: int = 0
@@ -143,7 +148,8 @@ class ImportReport:
         elif outcome is not None:
             self.count(outcome)
             setattr(per_item, outcome, getattr(per_item, outcome) + 1)
-            per_item.messages += len(item.messages)
+            if item.kind not in DOCUMENT_KINDS:
+                per_item.messages += len(item.messages)
             per_item.alternatives += len(item.alternatives)
             per_item.left_out.update(item.left_out)
             if FORMATS[item.kind] not in per_item.formats:
